@@ -1,0 +1,163 @@
+# certrack — plain Makefile.  See README.md for the two commands.
+#
+#   make              build bin/certrackd and bin/certrack
+#   make run          install missing packages, build, start a private
+#                     PostgreSQL under .run/, migrate, serve on 127.0.0.1
+#   make test         install missing packages, build with -Werror, run every
+#                     test layer against a throw-away PostgreSQL
+#   make bench        benchmarks (see docs/)
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Knobs: WERROR=1 adds -Werror; SANITIZE=address,undefined builds with
+# sanitizers (objects go to a separate build folder).
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+BUILD   := build/$(if $(SANITIZE),san,default)
+BIN     := bin
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT     ?= -O2 -g
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo '  $(1)	$(2)'
+endif
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# pkg-config is asked lazily (recursive '=') so that `make test` can install
+# missing packages before anything needs their flags.
+SRV_PKGS  := libpq libmicrohttpd jansson libsodium
+CLI_PKGS  := libcurl jansson
+TEST_PKGS := cmocka libpq jansson libsodium libmicrohttpd libcurl
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
+
+CPPFLAGS += -Iinclude -I$(BUILD) -DCERTRACK_VERSION='"$(VERSION)"' \
+            -DCERTRACK_SQLDIR='"$(PREFIX)/share/certrack/sql"'
+CFLAGS   += $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP -pthread
+LDFLAGS  += $(SANFLAGS) -pthread
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# ---- sources (explicit lists) -------------------------------------------
+
+# Pure modules shared by the daemon and the CLI.
+COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c
+
+# Every daemon module but main(), so tests can link the real code.
+SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
+           server/db.c server/migrate.c server/auth.c server/http.c \
+           server/api_health.c server/routes.c server/users.c
+
+CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
+
+SQL_FILES := $(sort $(wildcard sql/*.sql))
+
+UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router
+INTEG_TESTS := integ_migrate integ_schema
+E2E_TESTS   := e2e_health
+TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+SRV_OBJ    := $(SRV_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded_sql.o
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTLIB_OBJ := $(BUILD)/tests/testlib.o
+
+.PHONY: all run test check tests bench install uninstall clean deps
+all: $(BIN)/certrackd $(BIN)/certrack
+
+$(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS))
+
+$(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) | $(BIN)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CLI_PKGS))
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS) $(CLI_PKGS)) -c -o $@ $<
+
+# The migrations are compiled into the daemon, so an installed certrackd
+# needs no path to find them (a --migrations DIR override reads a folder).
+$(BUILD)/embedded_sql.c: $(SQL_FILES) scripts/embed-sql | $(BUILD)/.flags
+	$(call say,GEN,$@)
+	$(Q)scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/embedded_sql.o: $(BUILD)/embedded_sql.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
+
+# Rebuild everything when the compiler flags change.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' > $@
+FORCE:
+
+$(BIN) $(BIN)/tests:
+	@mkdir -p $@
+
+# ---- tests ------------------------------------------------------------------
+
+TEST_BINS := $(TESTS:%=$(BIN)/tests/%)
+tests: all $(TEST_BINS)
+
+$(BIN)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)/tests
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PKGS)) -lcsv
+
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(call pc_cflags,$(TEST_PKGS)) -c -o $@ $<
+
+deps:
+	@scripts/install-deps
+
+# `make test`: packages first (a sub-make, so no flag is asked of a missing
+# pkg-config file), then a -Werror build, then every layer.
+test: deps
+	@$(MAKE) --no-print-directory WERROR=1 tests
+	@scripts/test $(TEST_BINS)
+
+check: tests
+	@scripts/test $(TEST_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/certrack/sql
+	install -m 0755 $(BIN)/certrackd $(BIN)/certrack $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/certrack/sql/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/certrackd $(DESTDIR)$(PREFIX)/bin/certrack
+	rm -rf $(DESTDIR)$(PREFIX)/share/certrack
+
+clean:
+	rm -rf build bin
+
+.SECONDARY:
+-include $(shell find build -name '*.d' 2>/dev/null)

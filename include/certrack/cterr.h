@@ -1,0 +1,33 @@
+#ifndef CERTRACK_CTERR_H
+#define CERTRACK_CTERR_H
+/*
+ * The caller-owned error that functions fill instead of printing: an HTTP
+ * status, a stable problem code, the offending field, a SQLSTATE when the
+ * database said no, and a human sentence.  One place (http.c) turns it into
+ * an RFC 7807 response.
+ */
+#include <stdbool.h>
+
+struct cterr {
+	int status;		/* HTTP status to answer, e.g. 422 */
+	char code[48];		/* stable machine code, e.g. "invalid_npi" */
+	char field[64];		/* offending field, or "" */
+	char sqlstate[6];	/* five-character SQLSTATE, or "" */
+	char detail[512];	/* lower-case sentence for people */
+};
+
+/* Clears ERR (status 0, empty strings). */
+void cterr_clear(struct cterr *err);
+
+/*
+ * Fills ERR and returns -1, so `return cterr_set(err, ...);` reads well.
+ * FIELD may be NULL.  ERR may be NULL (then nothing is stored).
+ */
+int cterr_set(struct cterr *err, int status, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* True once cterr_set() has filled ERR. */
+bool cterr_isset(const struct cterr *err);
+
+#endif

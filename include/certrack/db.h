@@ -1,0 +1,65 @@
+#ifndef CERTRACK_DB_H
+#define CERTRACK_DB_H
+/*
+ * Database access for the daemon: each thread owns one connection, opened
+ * on first use and reopened on the next request after it was lost;
+ * statements are prepared once per connection on first use; a transaction
+ * helper retries serialization failures and deadlocks.
+ */
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "certrack/cterr.h"
+
+/* A statement prepared lazily on each connection.  Declare them static. */
+struct db_stmt {
+	const char *name;	/* unique across the daemon */
+	const char *sql;	/* with $1, $2, ... */
+	int nparams;
+};
+
+/* Remembers CONNINFO for every thread's connection.  Returns 0 or -1. */
+int db_init(const char *conninfo);
+/* Forgets the conninfo; threads' connections close as the threads end. */
+void db_shutdown(void);
+
+/*
+ * The calling thread's connection, (re)connected as needed.  NULL with ERR
+ * 503 "database_unavailable" when the database cannot be reached.
+ */
+PGconn *db_conn(struct cterr *err);
+
+/* Closes the calling thread's connection (e.g. after a fatal error). */
+void db_disconnect(void);
+
+/*
+ * Runs STMT with text PARAMS.  Returns the result (caller PQclear()s) when
+ * it is COMMAND_OK or TUPLES_OK, else NULL with ERR filled by db_fail().
+ */
+PGresult *db_exec(PGconn *conn, const struct db_stmt *stmt,
+    const char *const *params, struct cterr *err);
+
+/*
+ * Turns a failed result into ERR by SQLSTATE: lost connection 503
+ * "database_unavailable", unique violation 409 "duplicate", other
+ * integrity violations 422 "constraint_violation", 40001/40P01 409
+ * "conflict", anything else 500 "database_error".  Frees RES.
+ */
+int db_fail(PGconn *conn, PGresult *res, struct cterr *err);
+
+typedef int (*db_tx_fn)(PGconn *conn, void *arg, struct cterr *err);
+
+/*
+ * Runs FN inside BEGIN ... COMMIT on the thread's connection, rolling back
+ * when FN returns -1, and retrying the whole unit (a bounded number of
+ * times) on serialization failure or deadlock.  Returns FN's 0 or -1.
+ */
+int db_tx(db_tx_fn fn, void *arg, struct cterr *err);
+
+/* db_tx() on a given connection (tools, tests). */
+int db_tx_on(PGconn *conn, db_tx_fn fn, void *arg, struct cterr *err);
+
+/* Database errors seen since start (for /metrics). */
+unsigned long db_error_count(void);
+
+#endif

@@ -1,0 +1,99 @@
+#ifndef CERTRACK_HTTP_H
+#define CERTRACK_HTTP_H
+/*
+ * libmicrohttpd glue: a thread pool serving one route table.  Per request
+ * the body is collected (up to a limit) and parsed as JSON once, the route
+ * is matched (404 and 405 apart), the caller authenticated and authorized
+ * against the route's roles, and the handler called.  A handler answers
+ * with http_reply_json(), or returns -1 with req->err filled, which one
+ * place here turns into an RFC 7807 problem response.  One access-log line
+ * per request.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "certrack/config.h"
+#include "certrack/cterr.h"
+#include "certrack/router.h"
+#include "certrack/strbuf.h"
+
+struct MHD_Connection;
+
+/* Who is calling; filled by the authenticator, zero for no login. */
+struct principal {
+	long long user_id;		/* 0: not logged in */
+	unsigned role;			/* one ROLE_* bit */
+	long long clinician_id;		/* for clinician accounts, else 0 */
+	char username[64];
+	long long token_id;
+};
+
+struct request {
+	struct MHD_Connection *mhd;
+	const char *method;
+	const char *path;
+	char id[33];			/* request id, hex */
+	double start;			/* monotonic seconds */
+
+	struct strbuf body;
+	bool body_too_large;
+	json_t *json;			/* parsed body, or NULL */
+
+	const struct route *route;
+	struct route_params params;
+	struct principal who;
+	struct cterr err;
+
+	int status;			/* the status answered */
+	bool replied;
+
+	int nheaders;			/* extra response headers */
+	char *header_name[8];
+	char *header_value[8];
+};
+
+/*
+ * Authenticates REQ from its Authorization header, filling req->who.
+ * Returns 0 (logged in), 1 (no credentials given), or -1 with req->err
+ * (bad or expired token, database down).  Set by the auth module.
+ */
+typedef int (*http_authenticator)(struct request *req);
+
+struct http_server;
+
+/*
+ * Starts serving ROUTES[0..N) as CFG says.  Returns the server, or NULL
+ * with a message in ERRBUF.  *PORT receives the bound port (useful when
+ * CFG asks for port 0).
+ */
+struct http_server *http_start(const struct config *cfg,
+    const struct route *routes, size_t n, http_authenticator auth,
+    int *port, char *errbuf, size_t errlen);
+
+/*
+ * Stops accepting, lets in-flight requests finish for up to TIMEOUT
+ * seconds, then stops and frees the server.
+ */
+void http_stop(struct http_server *srv, int timeout);
+
+/* Answers STATUS with BODY (reference stolen; NULL for no body). */
+int http_reply_json(struct request *req, int status, json_t *body);
+
+/* Answers STATUS with a text body of content type CTYPE (copied). */
+int http_reply_text(struct request *req, int status, const char *ctype,
+    const char *text, size_t len);
+
+/* Adds a response header to the reply about to be sent (copied). */
+int http_add_header(struct request *req, const char *name, const char *value);
+
+/* A request header's value, or NULL. */
+const char *http_header(const struct request *req, const char *name);
+
+/* A query-string argument's value, or NULL. */
+const char *http_query(const struct request *req, const char *name);
+
+/* Seconds on the monotonic clock. */
+double http_now(void);
+
+#endif

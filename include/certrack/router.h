@@ -1,0 +1,53 @@
+#ifndef CERTRACK_ROUTER_H
+#define CERTRACK_ROUTER_H
+/*
+ * The route table's matcher: METHOD + path pattern with {name} segments.
+ * Pure (no I/O), so it is unit-tested on its own.  404 (no pattern matches
+ * the path) and 405 (a pattern matches, but not for this method) are kept
+ * apart, and a 405 says which methods would do.
+ */
+#include <stddef.h>
+
+struct request;
+
+/* Roles, as bits; a route lists who may call it.  ROLE_PUBLIC: no login. */
+enum {
+	ROLE_PUBLIC = 0,
+	ROLE_ADMIN = 1 << 0,
+	ROLE_GRADER = 1 << 1,
+	ROLE_CLINICIAN = 1 << 2,
+	ROLE_ANY = ROLE_ADMIN | ROLE_GRADER | ROLE_CLINICIAN,
+};
+
+typedef int (*route_handler)(struct request *req);
+
+struct route {
+	const char *method;	/* "GET", "POST", ... */
+	const char *pattern;	/* "/v1/clinicians/{id}" */
+	unsigned roles;		/* ROLE_* bits, or ROLE_PUBLIC */
+	route_handler handler;
+};
+
+#define ROUTER_MAX_PARAMS 4
+#define ROUTER_PARAM_MAX 128
+
+struct route_params {
+	int n;
+	char name[ROUTER_MAX_PARAMS][32];
+	char value[ROUTER_MAX_PARAMS][ROUTER_PARAM_MAX];
+};
+
+/*
+ * Finds the route for METHOD and PATH among ROUTES[0..N).  On a match fills
+ * PARAMS and returns the route.  Otherwise returns NULL with *STATUS 404 or
+ * 405; on 405, ALLOW receives the allowed methods ("GET, POST").  A path
+ * segment longer than ROUTER_PARAM_MAX - 1 never matches a parameter.
+ */
+const struct route *router_match(const struct route *routes, size_t n,
+    const char *method, const char *path, struct route_params *params,
+    int *status, char *allow, size_t allowlen);
+
+/* The value of parameter NAME, or NULL. */
+const char *router_param(const struct route_params *params, const char *name);
+
+#endif

@@ -1,0 +1,259 @@
+#include "certrack/db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certrack/log.h"
+
+#define MAX_PREPARED 256
+#define TX_RETRIES 5
+
+static char *db_conninfo;
+static atomic_ulong db_errors;
+
+struct thread_conn {
+	PGconn *conn;
+	int nprepared;
+	const struct db_stmt *prepared[MAX_PREPARED];
+};
+
+static pthread_key_t conn_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void
+thread_conn_free(void *p)
+{
+	struct thread_conn *tc = p;
+
+	if (tc->conn != NULL)
+		PQfinish(tc->conn);
+	free(tc);
+}
+
+static void
+make_key(void)
+{
+	pthread_key_create(&conn_key, thread_conn_free);
+}
+
+int
+db_init(const char *conninfo)
+{
+	pthread_once(&key_once, make_key);
+	free(db_conninfo);
+	db_conninfo = strdup(conninfo);
+	return db_conninfo == NULL ? -1 : 0;
+}
+
+void
+db_shutdown(void)
+{
+	db_disconnect();
+	free(db_conninfo);
+	db_conninfo = NULL;
+}
+
+static struct thread_conn *
+thread_conn(void)
+{
+	struct thread_conn *tc;
+
+	pthread_once(&key_once, make_key);
+	tc = pthread_getspecific(conn_key);
+	if (tc == NULL) {
+		tc = calloc(1, sizeof(*tc));
+		if (tc != NULL)
+			pthread_setspecific(conn_key, tc);
+	}
+	return tc;
+}
+
+void
+db_disconnect(void)
+{
+	struct thread_conn *tc = thread_conn();
+
+	if (tc != NULL && tc->conn != NULL) {
+		PQfinish(tc->conn);
+		tc->conn = NULL;
+		tc->nprepared = 0;
+	}
+}
+
+PGconn *
+db_conn(struct cterr *err)
+{
+	struct thread_conn *tc = thread_conn();
+
+	if (tc == NULL) {
+		cterr_set(err, 500, "internal", NULL, "out of memory");
+		return NULL;
+	}
+	if (tc->conn != NULL && PQstatus(tc->conn) == CONNECTION_OK)
+		return tc->conn;
+	if (tc->conn != NULL) {
+		PQfinish(tc->conn);
+		tc->conn = NULL;
+		tc->nprepared = 0;
+	}
+	if (db_conninfo == NULL) {
+		cterr_set(err, 500, "internal", NULL, "database not configured");
+		return NULL;
+	}
+	tc->conn = PQconnectdb(db_conninfo);
+	if (PQstatus(tc->conn) != CONNECTION_OK) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(tc->conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		log_warn("cannot connect to the database: %s", msg);
+		atomic_fetch_add(&db_errors, 1);
+		PQfinish(tc->conn);
+		tc->conn = NULL;
+		cterr_set(err, 503, "database_unavailable", NULL,
+		    "the database is not reachable; try again shortly");
+		return NULL;
+	}
+	/* Dates and times in the one format the API speaks. */
+	PQclear(PQexec(tc->conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+	return tc->conn;
+}
+
+unsigned long
+db_error_count(void)
+{
+	return atomic_load(&db_errors);
+}
+
+int
+db_fail(PGconn *conn, PGresult *res, struct cterr *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	const char *constraint = res ?
+	    PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	char line[300];
+
+	snprintf(line, sizeof(line), "%s", msg ? msg : "");
+	line[strcspn(line, "\n")] = '\0';
+	if (state == NULL || PQstatus(conn) != CONNECTION_OK ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+		atomic_fetch_add(&db_errors, 1);
+		log_warn("database connection lost: %s", line);
+		cterr_set(err, 503, "database_unavailable", NULL,
+		    "the database is not reachable; try again shortly");
+	} else if (strcmp(state, "23505") == 0) {
+		cterr_set(err, 409, "duplicate", constraint,
+		    "a record with these values already exists");
+	} else if (strncmp(state, "23", 2) == 0) {
+		cterr_set(err, 422, "constraint_violation", constraint,
+		    "the record breaks a rule of the database (%s)",
+		    constraint ? constraint : line);
+	} else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+		cterr_set(err, 409, "conflict", NULL,
+		    "the request conflicted with another one; try again");
+	} else {
+		atomic_fetch_add(&db_errors, 1);
+		log_error("database error %s: %s", state, line);
+		cterr_set(err, 500, "database_error", NULL,
+		    "the database refused the request");
+	}
+	if (state != NULL && err != NULL)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	PQclear(res);
+	return -1;
+}
+
+static int
+ensure_prepared(PGconn *conn, const struct db_stmt *stmt, struct cterr *err)
+{
+	struct thread_conn *tc = thread_conn();
+	PGresult *res;
+
+	/* Only the thread's own connection keeps a prepared list; another
+	 * connection (a tool's) prepares nothing and runs the text. */
+	if (tc == NULL || tc->conn != conn)
+		return 1;
+	for (int i = 0; i < tc->nprepared; i++)
+		if (tc->prepared[i] == stmt)
+			return 0;
+	if (tc->nprepared == MAX_PREPARED)
+		return 1;
+	res = PQprepare(conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return db_fail(conn, res, err);
+	PQclear(res);
+	tc->prepared[tc->nprepared++] = stmt;
+	return 0;
+}
+
+PGresult *
+db_exec(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+    struct cterr *err)
+{
+	PGresult *res;
+	int prep = ensure_prepared(conn, stmt, err);
+
+	if (prep < 0)
+		return NULL;
+	if (prep == 0)
+		res = PQexecPrepared(conn, stmt->name, stmt->nparams, params,
+		    NULL, NULL, 0);
+	else
+		res = PQexecParams(conn, stmt->sql, stmt->nparams, NULL, params,
+		    NULL, NULL, 0);
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		return res;
+	default:
+		db_fail(conn, res, err);
+		return NULL;
+	}
+}
+
+static int
+simple(PGconn *conn, const char *sql, struct cterr *err)
+{
+	PGresult *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return db_fail(conn, res, err);
+	PQclear(res);
+	return 0;
+}
+
+static bool
+retryable(const struct cterr *err)
+{
+	return strcmp(err->sqlstate, "40001") == 0 ||
+	    strcmp(err->sqlstate, "40P01") == 0;
+}
+
+int
+db_tx_on(PGconn *conn, db_tx_fn fn, void *arg, struct cterr *err)
+{
+	for (int attempt = 1;; attempt++) {
+		cterr_clear(err);
+		if (simple(conn, "BEGIN", err) != 0)
+			return -1;
+		if (fn(conn, arg, err) == 0 && simple(conn, "COMMIT", err) == 0)
+			return 0;
+		if (PQstatus(conn) == CONNECTION_OK &&
+		    PQtransactionStatus(conn) != PQTRANS_IDLE)
+			PQclear(PQexec(conn, "ROLLBACK"));
+		if (!retryable(err) || attempt == TX_RETRIES)
+			return -1;
+		log_info("transaction conflict (%s), retrying", err->sqlstate);
+	}
+}
+
+int
+db_tx(db_tx_fn fn, void *arg, struct cterr *err)
+{
+	PGconn *conn = db_conn(err);
+
+	return conn == NULL ? -1 : db_tx_on(conn, fn, arg, err);
+}

@@ -1,0 +1,412 @@
+#include "certrack/http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "certrack/log.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct route *routes;
+	size_t nroutes;
+	http_authenticator auth;
+	long long max_body;
+	atomic_int inflight;
+};
+
+double
+http_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+int
+http_add_header(struct request *req, const char *name, const char *value)
+{
+	if (req->nheaders == 8)
+		return -1;
+	req->header_name[req->nheaders] = strdup(name);
+	req->header_value[req->nheaders] = strdup(value);
+	req->nheaders++;
+	return 0;
+}
+
+static int
+queue(struct request *req, int status, const char *ctype, char *data,
+    size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+
+	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(data);
+		return -1;
+	}
+	if (ctype != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, "X-Request-Id", req->id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (int i = 0; i < req->nheaders; i++)
+		if (req->header_name[i] && req->header_value[i])
+			MHD_add_response_header(resp, req->header_name[i],
+			    req->header_value[i]);
+	r = MHD_queue_response(req->mhd, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	req->status = status;
+	req->replied = true;
+	return r == MHD_YES ? 0 : -1;
+}
+
+int
+http_reply_text(struct request *req, int status, const char *ctype,
+    const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return queue(req, status, ctype, copy, len);
+}
+
+int
+http_reply_json(struct request *req, int status, json_t *body)
+{
+	char *text;
+
+	if (body == NULL)
+		return queue(req, status, NULL, calloc(1, 1), 0);
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return -1;
+	return queue(req, status, "application/json", text, strlen(text));
+}
+
+/* The one place an error becomes a response (RFC 7807). */
+static int
+reply_problem(struct request *req)
+{
+	struct cterr *e = &req->err;
+	json_t *p;
+	char *text;
+
+	if (!cterr_isset(e))
+		cterr_set(e, 500, "internal", NULL,
+		    "the server failed to answer; the request id is in the "
+		    "log");
+	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
+	    "type", "about:blank",
+	    "title", reason_phrase(e->status),
+	    "status", e->status,
+	    "code", e->code,
+	    "detail", e->detail,
+	    "request_id", req->id);
+	if (p != NULL && e->field[0] != '\0')
+		json_object_set_new(p, "field", json_string(e->field));
+	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (text == NULL)
+		return -1;
+	return queue(req, e->status, "application/problem+json", text,
+	    strlen(text));
+}
+
+const char *
+http_header(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->mhd, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->mhd, MHD_GET_ARGUMENT_KIND,
+	    name);
+}
+
+/* Parses the collected body as JSON, if there is one. */
+static int
+parse_body(struct request *req)
+{
+	const char *ctype;
+	json_error_t jerr;
+
+	if (req->body.len == 0)
+		return 0;
+	ctype = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0)
+		return cterr_set(&req->err, 415, "unsupported_media_type", NULL,
+		    "the request body must be JSON (Content-Type: "
+		    "application/json)");
+	req->json = json_loadb(req->body.buf, req->body.len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (req->json == NULL)
+		return cterr_set(&req->err, 400, "malformed_json", NULL,
+		    "the request body is not valid JSON: %s (line %d, column "
+		    "%d)", jerr.text, jerr.line, jerr.column);
+	if (!json_is_object(req->json))
+		return cterr_set(&req->err, 400, "malformed_json", NULL,
+		    "the request body must be a JSON object");
+	return 0;
+}
+
+static void
+dispatch(struct http_server *srv, struct request *req)
+{
+	char allow[64];
+	int status = 404;
+
+	req->route = router_match(srv->routes, srv->nroutes, req->method,
+	    req->path, &req->params, &status, allow, sizeof(allow));
+	if (req->route == NULL) {
+		if (status == 405) {
+			http_add_header(req, "Allow", allow);
+			cterr_set(&req->err, 405, "method_not_allowed", NULL,
+			    "%s is not allowed on '%s' (allowed: %s)",
+			    req->method, req->path, allow);
+		} else {
+			cterr_set(&req->err, 404, "not_found", NULL,
+			    "there is no '%s'", req->path);
+		}
+		reply_problem(req);
+		return;
+	}
+	if (req->body_too_large) {
+		cterr_set(&req->err, 413, "body_too_large", NULL,
+		    "the request body is larger than %lld bytes",
+		    srv->max_body);
+		reply_problem(req);
+		return;
+	}
+	if (req->route->roles != ROLE_PUBLIC) {
+		int a = srv->auth ? srv->auth(req) : 1;
+		if (a < 0) {
+			reply_problem(req);
+			return;
+		}
+		if (a > 0) {
+			http_add_header(req, "WWW-Authenticate",
+			    "Bearer realm=\"certrack\"");
+			cterr_set(&req->err, 401, "unauthenticated", NULL,
+			    "log in first: this needs a bearer token");
+			reply_problem(req);
+			return;
+		}
+		if ((req->route->roles & req->who.role) == 0) {
+			cterr_set(&req->err, 403, "forbidden", NULL,
+			    "your role may not do this");
+			reply_problem(req);
+			return;
+		}
+	}
+	if (parse_body(req) != 0 || req->route->handler(req) != 0 ||
+	    !req->replied)
+		reply_problem(req);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mhd, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct request *req = *con_cls;
+	unsigned char rnd[16];
+
+	(void)version;
+	if (req == NULL) {
+		req = calloc(1, sizeof(*req));
+		if (req == NULL)
+			return MHD_NO;
+		req->mhd = mhd;
+		req->method = method;
+		req->path = url;
+		req->start = http_now();
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(req->id, sizeof(req->id), rnd, sizeof(rnd));
+		strbuf_init(&req->body);
+		*con_cls = req;
+		atomic_fetch_add(&srv->inflight, 1);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!req->body_too_large &&
+		    req->body.len + *upload_data_size <= (size_t)srv->max_body) {
+			if (strbuf_add(&req->body, upload_data,
+			    *upload_data_size) != 0)
+				req->body_too_large = true;
+		} else {
+			/* Keep reading (and dropping) so the client hears the
+			 * 413 rather than a reset connection. */
+			req->body_too_large = true;
+			strbuf_release(&req->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->replied)
+		return MHD_YES;
+	log_set_request_id(req->id);
+	dispatch(srv, req);
+	log_set_request_id(NULL);
+	return req->replied ? MHD_YES : MHD_NO;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request *req = *con_cls;
+
+	(void)mhd;
+	if (req == NULL)
+		return;
+	double ms = (http_now() - req->start) * 1000.0;
+	log_set_request_id(req->id);
+	log_info("%s %s %d %.1fms%s", req->method, req->path,
+	    req->replied ? req->status : 0, ms,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+	    " (connection closed early)");
+	log_set_request_id(NULL);
+	json_decref(req->json);
+	strbuf_release(&req->body);
+	for (int i = 0; i < req->nheaders; i++) {
+		free(req->header_name[i]);
+		free(req->header_value[i]);
+	}
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warn("http: %s", msg);
+}
+
+struct http_server *
+http_start(const struct config *cfg, const struct route *routes, size_t n,
+    http_authenticator auth, int *port, char *errbuf, size_t errlen)
+{
+	struct http_server *srv;
+	struct addrinfo hints, *ai = NULL;
+	char portstr[8];
+	unsigned flags;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(portstr, sizeof(portstr), "%d", cfg->listen_port);
+	rc = getaddrinfo(cfg->listen_host, portstr, &hints, &ai);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "listen address '%s' is not an IP "
+		    "address: %s", cfg->listen_host, gai_strerror(rc));
+		return NULL;
+	}
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		freeaddrinfo(ai);
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	srv->routes = routes;
+	srv->nroutes = n;
+	srv->auth = auth;
+	srv->max_body = cfg->max_body_bytes;
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
+	    on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+	    MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (srv->daemon == NULL) {
+		snprintf(errbuf, errlen, "cannot listen on %s port %d (in use, "
+		    "or not an address of this machine)", cfg->listen_host,
+		    cfg->listen_port);
+		free(srv);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	*port = info ? info->port : cfg->listen_port;
+	return srv;
+}
+
+void
+http_stop(struct http_server *srv, int timeout)
+{
+	MHD_socket fd;
+
+	if (srv == NULL)
+		return;
+	/* Stop accepting first, so the listening socket closes while the
+	 * requests in flight run to their end. */
+	fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (int i = 0; i < timeout * 20 && atomic_load(&srv->inflight) > 0;
+	    i++)
+		usleep(50 * 1000);
+	if (atomic_load(&srv->inflight) > 0)
+		log_warn("stopping with %d request(s) unfinished after %d s",
+		    atomic_load(&srv->inflight), timeout);
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

@@ -1,0 +1,393 @@
+/* certrackd: the certrack daemon.  main() alone lives here. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "certrack/api.h"
+#include "certrack/auth.h"
+#include "certrack/config.h"
+#include "certrack/db.h"
+#include "certrack/http.h"
+#include "certrack/log.h"
+#include "certrack/migrate.h"
+#include "certrack/strnum.h"
+#include "certrack/users.h"
+
+static const char usage_text[] =
+"usage: certrackd [OPTIONS]                serve the API\n"
+"       certrackd [OPTIONS] migrate        apply pending migrations, exit\n"
+"       certrackd [OPTIONS] create-user NAME --role ROLE [--clinician ID]\n"
+"                                          create an account, print its password\n"
+"       certrackd [OPTIONS] --check-config validate the configuration, exit\n"
+"\n"
+"Options (each also a setting in the file and a CERTRACK_* variable):\n"
+"  -c, --config FILE        configuration file (also CERTRACK_CONFIG)\n"
+"      --database-url URL   libpq connection string or URI\n"
+"      --listen ADDR:PORT   address to serve on (default 127.0.0.1:8080)\n"
+"      --threads N          worker threads, one connection each (default 8)\n"
+"      --log-level LEVEL    debug, info, warn or error (default info)\n"
+"      --migrations DIR     read migrations from DIR, not the built-in ones\n"
+"      --migrate            apply pending migrations before serving\n"
+"      --check-config       validate the configuration and exit\n"
+"create-user options:\n"
+"      --role ROLE          admin, grader or clinician\n"
+"      --clinician ID       the clinician a clinician account belongs to\n"
+"      --if-no-admin        do nothing when an enabled admin exists\n"
+"  -h, --help               show this help\n"
+"  -V, --version            show the version\n"
+"\n"
+"Settings: database_url, listen, threads, log_level, max_body_bytes,\n"
+"token_ttl_hours, shutdown_timeout, migrations_dir (see docs/operations.md).\n";
+
+enum {
+	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
+	OPT_MIGRATIONS, OPT_MIGRATE, OPT_CHECK_CONFIG, OPT_ROLE, OPT_CLINICIAN,
+	OPT_IF_NO_ADMIN,
+};
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "database-url", required_argument, NULL, OPT_DATABASE_URL },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "migrations", required_argument, NULL, OPT_MIGRATIONS },
+	{ "migrate", no_argument, NULL, OPT_MIGRATE },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "clinician", required_argument, NULL, OPT_CLINICIAN },
+	{ "if-no-admin", no_argument, NULL, OPT_IF_NO_ADMIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A flag's setting, applied after the file and the environment. */
+struct flag_setting {
+	const char *key;
+	const char *value;
+};
+
+struct options {
+	const char *config_path;
+	struct flag_setting flags[8];
+	int nflags;
+	bool migrate, check_config, if_no_admin;
+	const char *role, *clinician;
+};
+
+static void
+report_stderr(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "certrackd: %s\n", msg);
+}
+
+static int
+usage_error(const char *fmt, const char *what)
+{
+	fprintf(stderr, "certrackd: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\ncertrackd: try 'certrackd --help'\n");
+	return 2;
+}
+
+/* Defaults, then the file, the environment, and the flags. */
+static int
+load_config(struct config *cfg, const struct options *o)
+{
+	const char *path = o->config_path ? o->config_path :
+	    getenv("CERTRACK_CONFIG");
+	char errbuf[400];
+	int mistakes = 0;
+
+	config_init(cfg);
+	if (path != NULL && *path != '\0')
+		mistakes += config_load_file(cfg, path, report_stderr, NULL);
+	mistakes += config_load_env(cfg, report_stderr, NULL);
+	for (int i = 0; i < o->nflags; i++) {
+		if (config_set(cfg, o->flags[i].key, o->flags[i].value, errbuf,
+		    sizeof(errbuf)) != 0) {
+			fprintf(stderr, "certrackd: --%s\n", errbuf);
+			mistakes++;
+		}
+	}
+	log_set_level(cfg->log_level);
+	return mistakes;
+}
+
+static int
+load_migrations(const struct config *cfg, struct migration_set *set)
+{
+	struct cterr err;
+
+	cterr_clear(&err);
+	if ((cfg->migrations_dir ?
+	    migrate_set_from_dir(set, cfg->migrations_dir, &err) :
+	    migrate_set_embedded(set, &err)) != 0) {
+		fprintf(stderr, "certrackd: %s\n", err.detail);
+		return -1;
+	}
+	return 0;
+}
+
+static PGconn *
+connect_or_say(const struct config *cfg)
+{
+	PGconn *conn = PQconnectdb(cfg->database_url);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		fprintf(stderr, "certrackd: cannot connect to the database: %s\n",
+		    msg);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	return conn;
+}
+
+static int
+do_migrate(PGconn *conn, const struct migration_set *set, bool quiet)
+{
+	struct cterr err;
+	int applied;
+
+	cterr_clear(&err);
+	if (migrate_apply(conn, set, &applied, &err) != 0) {
+		fprintf(stderr, "certrackd: %s\n", err.detail);
+		return -1;
+	}
+	if (applied > 0)
+		log_info("applied %d migration%s; the schema is at version %zu",
+		    applied, applied == 1 ? "" : "s", set->n);
+	else if (!quiet)
+		log_info("the schema is current (version %zu); nothing to do",
+		    set->n);
+	return 0;
+}
+
+static int
+cmd_migrate(const struct config *cfg)
+{
+	struct migration_set set;
+	PGconn *conn;
+	int rc = 1;
+
+	if (load_migrations(cfg, &set) != 0)
+		return 1;
+	conn = connect_or_say(cfg);
+	if (conn != NULL && do_migrate(conn, &set, false) == 0)
+		rc = 0;
+	PQfinish(conn);
+	migrate_set_release(&set);
+	return rc;
+}
+
+static int
+cmd_create_user(const struct config *cfg, const struct options *o,
+    const char *name)
+{
+	struct users_new u;
+	struct cterr err;
+	PGconn *conn;
+	char password[AUTH_PASSWORD_LEN + 1];
+	long long clinician = 0;
+	const char *errstr;
+	int created, rc = 1;
+
+	if (o->role == NULL)
+		return usage_error("%s", "create-user needs --role ROLE");
+	if (o->clinician != NULL && strnum_ll(o->clinician, 1, INT64_MAX,
+	    &clinician, &errstr) != 0)
+		return usage_error("--clinician: '%s' is not a clinician id",
+		    o->clinician);
+	conn = connect_or_say(cfg);
+	if (conn == NULL)
+		return 1;
+	memset(&u, 0, sizeof(u));
+	u.username = name;
+	u.role = o->role;
+	u.clinician_id = clinician;
+	auth_new_password(password);
+	u.password = password;
+	cterr_clear(&err);
+	if (users_create_local(conn, &u, o->if_no_admin, &created, &err) != 0) {
+		fprintf(stderr, "certrackd: cannot create user '%s': %s\n",
+		    name, err.detail);
+	} else if (!created) {
+		printf("an enabled admin account exists already; no account "
+		    "created\n");
+		rc = 0;
+	} else {
+		printf("created %s account '%s'\n", o->role, name);
+		printf("one-time password: %s\n", password);
+		printf("(shown once; log in with 'certrack login' and change "
+		    "it)\n");
+		rc = 0;
+	}
+	sodium_memzero(password, sizeof(password));
+	PQfinish(conn);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("certrackd: cannot write the output");
+		return 1;
+	}
+	return rc;
+}
+
+static int
+serve(const struct config *cfg, const struct options *o)
+{
+	struct migration_set set;
+	struct migrate_status st;
+	struct http_server *srv;
+	struct cterr err;
+	sigset_t sigs;
+	char errbuf[300];
+	PGconn *conn;
+	int sig, port, rc = 1;
+
+	if (load_migrations(cfg, &set) != 0)
+		return 1;
+	conn = connect_or_say(cfg);
+	if (conn == NULL)
+		goto out;
+	if (o->migrate && do_migrate(conn, &set, true) != 0)
+		goto out;
+	cterr_clear(&err);
+	if (migrate_check(conn, &set, &st, &err) != 0) {
+		fprintf(stderr, "certrackd: %s\n", err.detail);
+		goto out;
+	}
+	if (st.state != MIGRATE_CURRENT) {
+		fprintf(stderr, "certrackd: refusing to serve: %s\n", st.detail);
+		goto out;
+	}
+	PQfinish(conn);
+	conn = NULL;
+
+	/* Signals are taken by sigwait() below: block them before any thread
+	 * starts, so every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	db_init(cfg->database_url);
+	api_health_init(&set);
+	srv = http_start(cfg, api_routes, api_nroutes, NULL, &port, errbuf,
+	    sizeof(errbuf));
+	if (srv == NULL) {
+		fprintf(stderr, "certrackd: %s\n", errbuf);
+		goto out;
+	}
+	log_info("certrackd %s listening on %s%s%s:%d with %d threads, schema "
+	    "version %d", CERTRACK_VERSION,
+	    strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+	    strchr(cfg->listen_host, ':') ? "]" : "", port, cfg->threads,
+	    st.db_version);
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	log_info("%s: finishing requests in flight, then exiting",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_stop(srv, cfg->shutdown_timeout);
+	db_shutdown();
+	log_info("stopped");
+	rc = 0;
+out:
+	PQfinish(conn);
+	migrate_set_release(&set);
+	return rc;
+}
+
+static int
+add_flag(struct options *o, const char *key, const char *value)
+{
+	if (o->nflags == (int)(sizeof(o->flags) / sizeof(o->flags[0])))
+		return -1;
+	o->flags[o->nflags].key = key;
+	o->flags[o->nflags].value = value;
+	o->nflags++;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct config cfg;
+	const char *cmd;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_path = optarg; break;
+		case OPT_DATABASE_URL: add_flag(&o, "database_url", optarg); break;
+		case OPT_LISTEN: add_flag(&o, "listen", optarg); break;
+		case OPT_THREADS: add_flag(&o, "threads", optarg); break;
+		case OPT_LOG_LEVEL: add_flag(&o, "log_level", optarg); break;
+		case OPT_MIGRATIONS: add_flag(&o, "migrations_dir", optarg); break;
+		case OPT_MIGRATE: o.migrate = true; break;
+		case OPT_CHECK_CONFIG: o.check_config = true; break;
+		case OPT_ROLE: o.role = optarg; break;
+		case OPT_CLINICIAN: o.clinician = optarg; break;
+		case OPT_IF_NO_ADMIN: o.if_no_admin = true; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		case 'V':
+			printf("certrackd %s\n", CERTRACK_VERSION);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		default:
+			fprintf(stderr, "certrackd: try 'certrackd --help'\n");
+			return 2;
+		}
+	}
+	cmd = optind < argc ? argv[optind] : "serve";
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
+	    strcmp(cmd, "create-user") != 0)
+		return usage_error("unknown command '%s'", cmd);
+	if (strcmp(cmd, "create-user") == 0) {
+		if (optind + 2 != argc)
+			return usage_error("%s", "usage: certrackd create-user "
+			    "NAME --role ROLE [--clinician ID]");
+	} else if (optind + 1 < argc) {
+		return usage_error("unexpected argument '%s'", argv[optind + 1]);
+	}
+	if ((o.role || o.clinician || o.if_no_admin) &&
+	    strcmp(cmd, "create-user") != 0)
+		return usage_error("%s", "--role, --clinician and --if-no-admin "
+		    "go with create-user");
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "certrackd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (load_config(&cfg, &o) != 0) {
+		fprintf(stderr, "certrackd: the configuration has mistakes\n");
+		config_release(&cfg);
+		return o.check_config ? 1 : 2;
+	}
+	if (o.check_config) {
+		printf("configuration ok\n");
+		rc = fflush(stdout) == 0 ? 0 : 1;
+	} else if (strcmp(cmd, "migrate") == 0) {
+		rc = cmd_migrate(&cfg);
+	} else if (strcmp(cmd, "create-user") == 0) {
+		rc = cmd_create_user(&cfg, &o, argv[optind + 1]);
+	} else {
+		rc = serve(&cfg, &o);
+	}
+	config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,247 @@
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "certrack/migrate.h"
+
+const char *
+testlib_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		fail_msg("%s is not set: run the tests with 'make test'", name);
+	return v;
+}
+
+static char *
+conninfo_for(const char *db)
+{
+	const char *host = testlib_env("CERTRACK_TEST_PGHOST");
+	size_t n = strlen(host) + strlen(db) + 40;
+	char *s = malloc(n);
+
+	if (s == NULL)
+		fail_msg("out of memory");
+	snprintf(s, n, "host=%s user=postgres dbname=%s", host, db);
+	return s;
+}
+
+PGconn *
+testdb_connect(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		fail_msg("cannot connect to '%s': %s", conninfo,
+		    PQerrorMessage(conn));
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	return conn;
+}
+
+char *
+testdb_create(const char *name)
+{
+	char *admin = conninfo_for("postgres");
+	PGconn *conn = testdb_connect(admin);
+	char sql[300];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+	    name);
+	testdb_exec_ok(conn, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	testdb_exec_ok(conn, sql);
+	PQfinish(conn);
+	free(admin);
+	return conninfo_for(name);
+}
+
+PGconn *
+testdb_migrated(const char *name, char **conninfo)
+{
+	struct migration_set set;
+	struct cterr err;
+	char *ci = testdb_create(name);
+	PGconn *conn = testdb_connect(ci);
+	int applied;
+
+	cterr_clear(&err);
+	if (migrate_set_embedded(&set, &err) != 0)
+		fail_msg("migrations: %s", err.detail);
+	if (migrate_apply(conn, &set, &applied, &err) != 0)
+		fail_msg("migrate: %s", err.detail);
+	migrate_set_release(&set);
+	if (conninfo != NULL)
+		*conninfo = ci;
+	else
+		free(ci);
+	return conn;
+}
+
+void
+testdb_exec_ok(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("SQL failed: %s\n  %s", PQresultErrorMessage(res), sql);
+	PQclear(res);
+}
+
+void
+testdb_exec_fails(PGconn *conn, const char *sql, const char *sqlstate)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	const char *got;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		fail_msg("SQL succeeded but should fail with %s:\n  %s",
+		    sqlstate, sql);
+	}
+	got = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (got == NULL || strcmp(got, sqlstate) != 0)
+		fail_msg("SQL failed with %s, expected %s: %s\n  %s",
+		    got ? got : "(none)", sqlstate,
+		    PQresultErrorMessage(res), sql);
+	PQclear(res);
+}
+
+char *
+testdb_value(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+	char *v;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    PQnfields(res) != 1)
+		fail_msg("expected one value from: %s\n  %s", sql,
+		    PQresultErrorMessage(res));
+	v = PQgetisnull(res, 0, 0) ? NULL : strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Reads FD until EOF into a NUL-terminated buffer of at most 1 MiB. */
+struct capture {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static void
+capture_read(struct capture *c)
+{
+	char tmp[4096];
+	ssize_t n = read(c->fd, tmp, sizeof(tmp));
+
+	if (n <= 0) {
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	if (c->len + (size_t)n + 1 > c->cap && c->cap < (1u << 20)) {
+		c->cap = c->cap ? c->cap * 2 : 8192;
+		while (c->cap < c->len + (size_t)n + 1)
+			c->cap *= 2;
+		c->buf = realloc(c->buf, c->cap);
+	}
+	if (c->len + (size_t)n + 1 <= c->cap) {
+		memcpy(c->buf + c->len, tmp, (size_t)n);
+		c->len += (size_t)n;
+		c->buf[c->len] = '\0';
+	}
+}
+
+int
+testlib_run(char *const argv[], const char *stdin_text, char **out, char **err)
+{
+	int in[2], o[2], e[2], status;
+	pid_t pid;
+	struct capture co = { 0 }, ce = { 0 };
+
+	if (pipe(in) != 0 || pipe(o) != 0 || pipe(e) != 0)
+		fail_msg("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		close(in[0]); close(in[1]); close(o[0]); close(o[1]);
+		close(e[0]); close(e[1]);
+		execv(argv[0], argv);
+		fprintf(stderr, "cannot run '%s': %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(o[1]);
+	close(e[1]);
+	if (stdin_text != NULL) {
+		signal(SIGPIPE, SIG_IGN);
+		if (write(in[1], stdin_text, strlen(stdin_text)) < 0)
+			(void)0;	/* the child may not read it */
+	}
+	close(in[1]);
+	co.fd = o[0];
+	ce.fd = e[0];
+	co.buf = calloc(1, 1);
+	ce.buf = calloc(1, 1);
+	co.cap = ce.cap = 1;
+	while (co.fd >= 0 || ce.fd >= 0) {
+		struct pollfd p[2] = { { co.fd, POLLIN, 0 }, { ce.fd, POLLIN, 0 } };
+		if (poll(p, 2, 30000) <= 0)
+			break;
+		if (co.fd >= 0 && p[0].revents)
+			capture_read(&co);
+		if (ce.fd >= 0 && p[1].revents)
+			capture_read(&ce);
+	}
+	if (co.fd >= 0)
+		close(co.fd);
+	if (ce.fd >= 0)
+		close(ce.fd);
+	waitpid(pid, &status, 0);
+	if (out != NULL)
+		*out = co.buf;
+	else
+		free(co.buf);
+	if (err != NULL)
+		*err = ce.buf;
+	else
+		free(ce.buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+testlib_free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		fail_msg("cannot find a free port: %s", strerror(errno));
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}

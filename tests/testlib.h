@@ -1,0 +1,63 @@
+#ifndef CERTRACK_TESTLIB_H
+#define CERTRACK_TESTLIB_H
+/*
+ * Helpers shared by the integration and end-to-end tests.  scripts/test
+ * starts a throw-away PostgreSQL and exports where it is:
+ *   CERTRACK_TEST_PGHOST  socket folder (superuser "postgres", trust auth)
+ *   CERTRACK_TEST_BIN     folder with certrackd and certrack
+ *   CERTRACK_TEST_TMP     scratch folder, removed after the run
+ *   CERTRACK_TEST_SQL     the sql/ migrations folder
+ * Every helper fails the current cmocka test on error.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+/* Environment value NAME; skips nothing, fails the test when unset. */
+const char *testlib_env(const char *name);
+
+/*
+ * Drops database NAME if it exists and creates it empty.  Returns its libpq
+ * conninfo string; the caller frees it.
+ */
+char *testdb_create(const char *name);
+
+/* Opens a connection to CONNINFO; fails the test on error. */
+PGconn *testdb_connect(const char *conninfo);
+
+/*
+ * testdb_create() then applies every embedded migration with the real
+ * migrate module.  Returns an open connection (caller PQfinish()es it);
+ * when CONNINFO is not NULL the conninfo string is stored there (caller
+ * frees).
+ */
+PGconn *testdb_migrated(const char *name, char **conninfo);
+
+/* Runs SQL (no parameters) and fails the test unless it succeeds. */
+void testdb_exec_ok(PGconn *conn, const char *sql);
+
+/*
+ * Runs SQL and fails the test unless it fails with exactly SQLSTATE
+ * (e.g. "23505" unique, "23514" check, "23503" foreign key, "23502" not
+ * null).  Runs inside a savepoint-free autocommit statement, so the
+ * connection stays usable.
+ */
+void testdb_exec_fails(PGconn *conn, const char *sql, const char *sqlstate);
+
+/* Runs a query expected to return one row and one column; returns a copy
+ * of the value (caller frees), or NULL for SQL NULL. */
+char *testdb_value(PGconn *conn, const char *sql);
+
+/* Runs a command (argv[0] a path), captures stdout and stderr (each up to
+ * 1 MiB, NUL-terminated, caller frees) and returns its exit status, or -1
+ * when it was killed by a signal. STDIN_TEXT may be NULL. */
+int testlib_run(char *const argv[], const char *stdin_text,
+    char **out, char **err);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int testlib_free_port(void);
+
+#endif
