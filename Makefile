@@ -69,7 +69,7 @@ SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router
 INTEG_TESTS := integ_migrate integ_schema
-E2E_TESTS   := e2e_health
+E2E_TESTS   := e2e_readyz e2e_health
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -245,3 +245,138 @@ testlib_free_port(void)
 	close(fd);
 	return port;
 }
+
+int
+testlib_http(int port, const char *method, const char *path,
+    const char *headers, const char *body, char **response)
+{
+	struct sockaddr_in sa;
+	char req[8192], buf[4096];
+	size_t blen = body ? strlen(body) : 0;
+	char *all = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, status = 0;
+
+	if (response != NULL)
+		*response = NULL;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s%s%zu\r\n\r\n", method, path,
+	    headers ? headers : "", "Content-Length: ", blen);
+	if (write(fd, req, strlen(req)) < 0 ||
+	    (blen > 0 && write(fd, body, blen) < 0)) {
+		close(fd);
+		return 0;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		all = realloc(all, len + (size_t)n + 1);
+		memcpy(all + len, buf, (size_t)n);
+		len += (size_t)n;
+		all[len] = '\0';
+	}
+	close(fd);
+	if (all != NULL && sscanf(all, "HTTP/1.%*d %d", &status) != 1)
+		status = 0;
+	if (response != NULL && all != NULL) {
+		char *sep = strstr(all, "\r\n\r\n");
+		*response = strdup(sep ? sep + 4 : "");
+	}
+	free(all);
+	return status;
+}
+
+pid_t
+testlib_start_daemon(const char *name, int port, const char *conninfo,
+    const char *const *extra)
+{
+	const char *tmp = testlib_env("CERTRACK_TEST_TMP");
+	char bin[600], listen[32], log[600], pidfile[600];
+	const char *argv[32];
+	int argc = 0;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/certrackd",
+	    testlib_env("CERTRACK_TEST_BIN"));
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(log, sizeof(log), "%s/%s.log", tmp, name);
+	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", tmp, name);
+	argv[argc++] = bin;
+	argv[argc++] = "--listen";
+	argv[argc++] = listen;
+	argv[argc++] = "--database-url";
+	argv[argc++] = conninfo;
+	argv[argc++] = "--threads";
+	argv[argc++] = "4";
+	for (int i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	FILE *fp = fopen(pidfile, "w");
+	if (fp != NULL) {
+		fprintf(fp, "%d\n", (int)pid);
+		fclose(fp);
+	}
+	for (int i = 0; i < 200; i++) {
+		int st;
+		if (testlib_http(port, "GET", "/healthz", NULL, NULL, NULL) == 200)
+			return pid;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			fail_msg("certrackd exited early (status %d), see '%s'",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1, log);
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	fail_msg("certrackd did not answer on port %d within 10 s, see '%s'",
+	    port, log);
+	return -1;
+}
+
+int
+testlib_stop_daemon(pid_t pid)
+{
+	int st;
+
+	if (kill(pid, SIGTERM) != 0)
+		return -1;
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+int
+testlib_pg(const char *cmd, const char *dir)
+{
+	char script[600];
+	char *argv[] = { script, (char *)cmd, (char *)dir, NULL };
+
+	snprintf(script, sizeof(script), "%s/../scripts/pg",
+	    testlib_env("CERTRACK_TEST_BIN"));
+	return testlib_run(argv, NULL, NULL, NULL);
+}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <sys/types.h>
 
 /* Environment value NAME; skips nothing, fails the test when unset. */
 const char *testlib_env(const char *name);
@@ -59,5 +60,29 @@ int testlib_run(char *const argv[], const char *stdin_text,
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int testlib_free_port(void);
+
+/*
+ * One raw HTTP/1.1 request to 127.0.0.1:PORT (Connection: close).
+ * HEADERS is NULL or extra "Name: value\r\n" lines; BODY may be NULL.
+ * Returns the status code (0 when nothing answered); *RESPONSE (when not
+ * NULL) receives the body, NUL-terminated (caller frees).
+ */
+int testlib_http(int port, const char *method, const char *path,
+    const char *headers, const char *body, char **response);
+
+/*
+ * Starts `certrackd --listen 127.0.0.1:PORT --database-url CONNINFO` plus
+ * EXTRA arguments (NULL-terminated, may be NULL), its stderr to
+ * CERTRACK_TEST_TMP/NAME.log and its pid in NAME.pid, and waits up to 10 s
+ * for /healthz.  Returns the pid; fails the test when it does not answer.
+ */
+pid_t testlib_start_daemon(const char *name, int port, const char *conninfo,
+    const char *const *extra);
+
+/* SIGTERM, then waits; returns the exit status (-1 if killed). */
+int testlib_stop_daemon(pid_t pid);
+
+/* Runs scripts/pg with the given arguments; returns its exit status. */
+int testlib_pg(const char *cmd, const char *dir);
 
 #endif
