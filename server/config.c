@@ -245,7 +245,6 @@ config_load_file(struct config *cfg, const char *path,
 	}
 	while (getline(&line, &cap, fp) != -1) {
 		char *s, *eq, *key, *value;
-		size_t vlen;
 
 		lineno++;
 		s = trim(line);
@@ -261,11 +260,22 @@ config_load_file(struct config *cfg, const char *path,
 		*eq = '\0';
 		key = trim(s);
 		value = trim(eq + 1);
-		/* A value may be quoted to keep blanks or a '#'. */
-		vlen = strlen(value);
-		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
-			value[vlen - 1] = '\0';
+		/* A value may be quoted to keep blanks or a '#'; after it, or
+		 * after an unquoted value, a '#' starts a comment. */
+		if (value[0] == '"') {
+			char *close = strchr(value + 1, '"');
+			char *rest = close ? trim(close + 1) : NULL;
+			if (close == NULL || (*rest != '\0' && *rest != '#')) {
+				reportf(report, arg, "%s:%d: %s: unbalanced "
+				    "quotes in '%s'", path, lineno, key, value);
+				mistakes++;
+				continue;
+			}
+			*close = '\0';
 			value++;
+		} else {
+			value[strcspn(value, "#")] = '\0';
+			value = trim(value);
 		}
 		if (config_set(cfg, key, value, errbuf, sizeof(errbuf)) != 0) {
 			reportf(report, arg, "%s:%d: %s", path, lineno, errbuf);

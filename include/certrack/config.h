@@ -30,14 +30,15 @@ void config_release(struct config *cfg);
 
 /*
  * Sets setting KEY from its text VALUE.  Returns 0, or -1 with a message
- * ("threads: 'abc' is not a number between 1 and 256") in ERRBUF.
+ * ("threads: 'abc' is not a whole number between 1 and 256") in ERRBUF.
  */
 int config_set(struct config *cfg, const char *key, const char *value,
     char *errbuf, size_t errlen);
 
 /*
- * Reads PATH.  Every mistake (unreadable file, syntax, unknown setting, bad
- * value) is reported with "PATH:LINE: "; returns the number of mistakes.
+ * Reads PATH.  Every mistake in it (syntax, unknown setting, bad value) is
+ * reported with "PATH:LINE: ", an unreadable file as "cannot open 'PATH':
+ * why"; returns the number of mistakes.
  */
 int config_load_file(struct config *cfg, const char *path,
     config_report_fn report, void *arg);

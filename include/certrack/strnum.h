@@ -2,8 +2,8 @@
 #define CERTRACK_STRNUM_H
 /*
  * Strict number parsing (after OpenBSD's strtonum): the whole string must be
- * a decimal number inside [min, max]; no blanks, no sign where min >= 0, no
- * trailing junk, no empty string.  Nothing here is locale-dependent.
+ * a decimal number inside [min, max]; no blanks, no '+', no trailing junk,
+ * no empty string ("-5" with min 0 is "too small", "-0" always "invalid").  Nothing here is locale-dependent.
  */
 
 /*
