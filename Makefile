@@ -61,7 +61,10 @@ COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c
 # Every daemon module but main(), so tests can link the real code.
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/db.c server/migrate.c server/auth.c server/http.c \
-           server/api_health.c server/routes.c server/users.c
+           server/apiutil.c server/api_health.c server/routes.c \
+           server/users.c server/api_auth.c
+# resources, one line per group of files
+SRV_SRC += 
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 

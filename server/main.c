@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <libpq-fe.h>
@@ -284,8 +285,9 @@ serve(const struct config *cfg, const struct options *o)
 
 	db_init(cfg->database_url);
 	api_health_init(&set);
-	srv = http_start(cfg, api_routes, api_nroutes, NULL, &port, errbuf,
-	    sizeof(errbuf));
+	api_auth_init(cfg->token_ttl_hours);
+	srv = http_start(cfg, api_routes, api_nroutes, api_authenticate, &port,
+	    errbuf, sizeof(errbuf));
 	if (srv == NULL) {
 		fprintf(stderr, "certrackd: %s\n", errbuf);
 		goto out;

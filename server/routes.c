@@ -1,8 +1,24 @@
-/* The route table: every route of the API, its roles and its handler. */
+/*
+ * The route table: every route of the API, who may call it, its handler.
+ * Authentication and the role check happen in http.c before the handler
+ * runs; a clinician asking for another clinician's record is answered 404
+ * by the handler (api_may_see_clinician()).
+ */
 #include "certrack/api.h"
 
+#define STAFF (ROLE_ADMIN | ROLE_GRADER)
+
 const struct route api_routes[] = {
+	/* health and metrics: no login */
 	{ "GET", "/healthz", ROLE_PUBLIC, api_healthz },
 	{ "GET", "/readyz", ROLE_PUBLIC, api_readyz },
+
+	/* sessions and accounts */
+	{ "POST", "/v1/login", ROLE_PUBLIC, api_login },
+	{ "POST", "/v1/logout", ROLE_ANY, api_logout },
+	{ "GET", "/v1/me", ROLE_ANY, api_me },
+	{ "POST", "/v1/me/password", ROLE_ANY, api_change_password },
+
+	/* clinicians */
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -34,7 +34,8 @@ static const struct db_stmt q_create_local = {
 	"  RETURNING id, username, role, clinician_id, disabled, created_at"
 	"), a AS ("
 	"  INSERT INTO audit_log (actor_name, action, entity, entity_id, after)"
-	"  SELECT 'shell: certrackd create-user', 'create', 'user', u.id::text,"
+	"  SELECT 'shell: certrackd create-user', 'user.create', 'user',"
+	"         u.id::text,"
 	"         to_jsonb(u) FROM u"
 	") SELECT id FROM u",
 	5,

@@ -313,7 +313,7 @@ create_first_admin_once(void **state)
 	assert_int_equal(users_create_local(conn, &u, true, &created, &err), 0);
 	assert_int_equal(created, 1);
 	assert_int_equal(count(conn, "SELECT count(*) FROM audit_log WHERE "
-	    "entity = 'user' AND action = 'create'"), 1);
+	    "entity = 'user' AND action = 'user.create'"), 1);
 	/* The hash is argon2id, and the password is nowhere in the audit. */
 	assert_int_equal(count(conn, "SELECT count(*) FROM users WHERE "
 	    "password_hash LIKE '$argon2id$%'"), 1);

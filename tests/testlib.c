@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "certrack/migrate.h"
 
 const char *
@@ -379,4 +381,67 @@ testlib_pg(const char *cmd, const char *dir)
 	snprintf(script, sizeof(script), "%s/../scripts/pg",
 	    testlib_env("CERTRACK_TEST_BIN"));
 	return testlib_run(argv, NULL, NULL, NULL);
+}
+
+char *
+testlib_make_user(const char *conninfo, const char *name, const char *role,
+    long long clinician_id)
+{
+	char bin[600], cid[24], *out = NULL, *err = NULL, *pw, *end;
+	char *argv[] = { bin, "create-user", (char *)name, "--role",
+	    (char *)role, "--database-url", (char *)conninfo, NULL, NULL,
+	    NULL };
+
+	snprintf(bin, sizeof(bin), "%s/certrackd",
+	    testlib_env("CERTRACK_TEST_BIN"));
+	if (clinician_id > 0) {
+		snprintf(cid, sizeof(cid), "%lld", clinician_id);
+		argv[7] = "--clinician";
+		argv[8] = cid;
+	}
+	if (testlib_run(argv, NULL, &out, &err) != 0)
+		fail_msg("create-user %s failed: %s", name, err);
+	pw = strstr(out, "one-time password: ");
+	if (pw == NULL)
+		fail_msg("create-user printed no password: %s", out);
+	pw += strlen("one-time password: ");
+	end = strchr(pw, '\n');
+	if (end != NULL)
+		*end = '\0';
+	pw = strdup(pw);
+	free(out);
+	free(err);
+	return pw;
+}
+
+int
+testlib_api(int port, const char *method, const char *path,
+    const char *token, const char *json, char **response)
+{
+	char headers[300];
+
+	snprintf(headers, sizeof(headers), "%s%s%s%s",
+	    json ? "Content-Type: application/json\r\n" : "",
+	    token ? "Authorization: Bearer " : "", token ? token : "",
+	    token ? "\r\n" : "");
+	return testlib_http(port, method, path, headers, json, response);
+}
+
+char *
+testlib_login(int port, const char *name, const char *password)
+{
+	char body[400], *resp = NULL, *tok;
+	json_t *j;
+
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}",
+	    name, password);
+	if (testlib_api(port, "POST", "/v1/login", NULL, body, &resp) != 200)
+		fail_msg("login %s failed: %s", name, resp ? resp : "");
+	j = json_loads(resp, 0, NULL);
+	if (j == NULL || !json_is_string(json_object_get(j, "token")))
+		fail_msg("login answer has no token: %s", resp);
+	tok = strdup(json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	free(resp);
+	return tok;
 }

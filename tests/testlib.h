@@ -82,6 +82,24 @@ pid_t testlib_start_daemon(const char *name, int port, const char *conninfo,
 /* SIGTERM, then waits; returns the exit status (-1 if killed). */
 int testlib_stop_daemon(pid_t pid);
 
+/*
+ * Creates an account with `certrackd create-user` on the database CONNINFO
+ * (clinician accounts name CLINICIAN_ID, else 0).  Returns its password
+ * (caller frees).
+ */
+char *testlib_make_user(const char *conninfo, const char *name,
+    const char *role, long long clinician_id);
+
+/* Logs NAME in over HTTP; returns the bearer token (caller frees). */
+char *testlib_login(int port, const char *name, const char *password);
+
+/*
+ * testlib_http() with a JSON body (Content-Type set) and, when TOKEN is not
+ * NULL, an Authorization: Bearer header.
+ */
+int testlib_api(int port, const char *method, const char *path,
+    const char *token, const char *json, char **response);
+
 /* Runs scripts/pg with the given arguments; returns its exit status. */
 int testlib_pg(const char *cmd, const char *dir);
 

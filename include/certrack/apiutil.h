@@ -1,0 +1,87 @@
+#ifndef CERTRACK_APIUTIL_H
+#define CERTRACK_APIUTIL_H
+/*
+ * Helpers every resource handler uses: checking a JSON body against a field
+ * list (unknown, missing, null and mistyped fields each refused with the
+ * field named), turning fields and path and query parameters into text for
+ * SQL parameters, and the audit row every write leaves.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "certrack/cterr.h"
+#include "certrack/http.h"
+
+enum field_type {
+	FT_STRING,	/* non-empty after trimming */
+	FT_ID,		/* integer >= 1 */
+	FT_INT,		/* any integer */
+	FT_NUMBER,	/* integer or decimal number, >= 0 */
+	FT_DATE,	/* "YYYY-MM-DD", a real calendar date */
+	FT_BOOL,
+};
+
+struct field {
+	const char *name;
+	enum field_type type;
+	bool required;
+	bool nullable;		/* JSON null allowed (clears the value) */
+};
+
+/*
+ * Checks BODY (may be NULL) against FIELDS[0..N).  Returns 0, or -1 with
+ * ERR: 400 missing_body, 400 unknown_field, 422 missing_field, 422
+ * null_field, 422 wrong_type, 422 invalid_date; FIELD names the field.
+ */
+int api_fields(const json_t *body, const struct field *fields, size_t n,
+    struct cterr *err);
+
+/*
+ * The text of field NAME for a SQL parameter (numbers printed exactly,
+ * booleans as true/false), in BUF when it needs converting; NULL when the
+ * field is absent or null.
+ */
+const char *api_text(const json_t *body, const char *name, char *buf,
+    size_t len);
+
+/* True when field NAME is present in BODY (null included). */
+bool api_has(const json_t *body, const char *name);
+
+/* True when S is a real calendar date written YYYY-MM-DD. */
+bool api_date_valid(const char *s);
+
+/*
+ * The path parameter NAME as a positive id, its text in BUF (at least 24
+ * bytes).  Returns 0, or -1 with ERR 404 naming WHAT ("clinician").
+ */
+int api_path_id(struct request *req, const char *name, const char *what,
+    long long *id, char *buf);
+
+/*
+ * Query parameter NAME as an integer in [MIN, MAX], DEF when absent.
+ * Returns 0, or -1 with ERR 400 invalid_parameter.
+ */
+int api_query_int(struct request *req, const char *name, long long min,
+    long long max, long long def, long long *out, struct cterr *err);
+
+/*
+ * 404 for a clinician account asking about any clinician but its own (no
+ * enumeration).  Returns 0 when REQ may see clinician ID.
+ */
+int api_may_see_clinician(struct request *req, long long id);
+
+/* Answers STATUS with JSON text that the database built. */
+int api_reply_db_json(struct request *req, int status, const char *json);
+
+/*
+ * Writes the audit row of a write, on CONN inside the write's transaction:
+ * who (from REQ), ACTION ("clinician.update"), ENTITY and its ID, and the
+ * record BEFORE and AFTER as JSON text (either may be NULL).
+ */
+int api_audit(PGconn *conn, const struct request *req, const char *action,
+    const char *entity, const char *entity_id, const char *before,
+    const char *after, struct cterr *err);
+
+#endif

@@ -1,0 +1,242 @@
+#include "certrack/apiutil.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "certrack/db.h"
+#include "certrack/strnum.h"
+
+static const char *
+type_name(enum field_type t)
+{
+	switch (t) {
+	case FT_STRING: return "a non-empty string";
+	case FT_ID: return "a positive whole number";
+	case FT_INT: return "a whole number";
+	case FT_NUMBER: return "a number of at least 0";
+	case FT_DATE: return "a date written YYYY-MM-DD";
+	case FT_BOOL: return "true or false";
+	}
+	return "?";
+}
+
+bool
+api_date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1900 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+static bool
+blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool
+type_ok(const json_t *v, enum field_type t)
+{
+	switch (t) {
+	case FT_STRING:
+		return json_is_string(v) && !blank(json_string_value(v));
+	case FT_ID:
+		return json_is_integer(v) && json_integer_value(v) >= 1;
+	case FT_INT:
+		return json_is_integer(v);
+	case FT_NUMBER:
+		return (json_is_integer(v) && json_integer_value(v) >= 0) ||
+		    (json_is_real(v) && isfinite(json_real_value(v)) &&
+		    json_real_value(v) >= 0);
+	case FT_DATE:
+		return json_is_string(v) &&
+		    api_date_valid(json_string_value(v));
+	case FT_BOOL:
+		return json_is_boolean(v);
+	}
+	return false;
+}
+
+int
+api_fields(const json_t *body, const struct field *fields, size_t n,
+    struct cterr *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (body == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (fields[i].required)
+				return cterr_set(err, 400, "missing_body", NULL,
+				    "the request needs a JSON object body");
+		return 0;
+	}
+	json_object_foreach((json_t *)body, key, v) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (strcmp(fields[i].name, key) == 0)
+				break;
+		if (i == n)
+			return cterr_set(err, 400, "unknown_field", key,
+			    "unknown field '%s'", key);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct field *f = &fields[i];
+		v = json_object_get(body, f->name);
+		if (v == NULL) {
+			if (f->required)
+				return cterr_set(err, 422, "missing_field",
+				    f->name, "the field '%s' is required",
+				    f->name);
+			continue;
+		}
+		if (json_is_null(v)) {
+			if (!f->nullable || f->required)
+				return cterr_set(err, 422, "null_field",
+				    f->name, "the field '%s' may not be null",
+				    f->name);
+			continue;
+		}
+		if (!type_ok(v, f->type))
+			return cterr_set(err, 422, f->type == FT_DATE &&
+			    json_is_string(v) ? "invalid_date" : "wrong_type",
+			    f->name, "the field '%s' must be %s", f->name,
+			    type_name(f->type));
+	}
+	return 0;
+}
+
+bool
+api_has(const json_t *body, const char *name)
+{
+	return body != NULL && json_object_get(body, name) != NULL;
+}
+
+const char *
+api_text(const json_t *body, const char *name, char *buf, size_t len)
+{
+	json_t *v = body ? json_object_get(body, name) : NULL;
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		/* The shortest text that reads back as the same double, so
+		 * 87.5 stays "87.5" rather than 87.500000000000000. */
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(buf, len, "%.*g", prec, json_real_value(v));
+			char *end;
+			if (strtod(buf, &end) == json_real_value(v))
+				break;
+		}
+		return buf;
+	}
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	return NULL;
+}
+
+int
+api_path_id(struct request *req, const char *name, const char *what,
+    long long *id, char *buf)
+{
+	const char *s = router_param(&req->params, name);
+
+	if (s == NULL || strnum_ll(s, 1, INT64_MAX, id, NULL) != 0)
+		return cterr_set(&req->err, 404, "not_found", name,
+		    "there is no %s '%s'", what, s ? s : "");
+	snprintf(buf, 24, "%lld", *id);
+	return 0;
+}
+
+int
+api_query_int(struct request *req, const char *name, long long min,
+    long long max, long long def, long long *out, struct cterr *err)
+{
+	const char *s = http_query(req, name);
+
+	if (s == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (strnum_ll(s, min, max, out, NULL) != 0)
+		return cterr_set(err, 400, "invalid_parameter", name,
+		    "the parameter '%s' must be a whole number between %lld and "
+		    "%lld, not '%s'", name, min, max, s);
+	return 0;
+}
+
+int
+api_may_see_clinician(struct request *req, long long id)
+{
+	if (req->who.role == ROLE_CLINICIAN && req->who.clinician_id != id)
+		return cterr_set(&req->err, 404, "not_found", NULL,
+		    "there is no clinician %lld", id);
+	return 0;
+}
+
+int
+api_reply_db_json(struct request *req, int status, const char *json)
+{
+	return http_reply_text(req, status, "application/json", json,
+	    strlen(json));
+}
+
+static const struct db_stmt q_audit = {
+	"audit_insert",
+	"INSERT INTO audit_log (actor_id, actor_name, action, entity, "
+	"entity_id, before, after, request_id) "
+	"VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)",
+	8,
+};
+
+int
+api_audit(PGconn *conn, const struct request *req, const char *action,
+    const char *entity, const char *entity_id, const char *before,
+    const char *after, struct cterr *err)
+{
+	char actor[24];
+	const char *params[8];
+	PGresult *res;
+
+	snprintf(actor, sizeof(actor), "%lld", req->who.user_id);
+	params[0] = req->who.user_id > 0 ? actor : NULL;
+	params[1] = req->who.user_id > 0 ? req->who.username : "anonymous";
+	params[2] = action;
+	params[3] = entity;
+	params[4] = entity_id;
+	params[5] = before;
+	params[6] = after;
+	params[7] = req->id;
+	res = db_exec(conn, &q_audit, params, err);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
