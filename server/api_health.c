@@ -26,12 +26,25 @@ api_readyz(struct request *req)
 
 	if (conn == NULL)
 		return -1;
-	if (migrate_check(conn, schema, &st, &req->err) != 0) {
+	if (migrate_check(conn, schema, &st, &req->err) != 0 &&
+	    PQstatus(conn) == CONNECTION_BAD) {
+		/* The database restarted since this thread last asked: one
+		 * fresh connection, one more try. */
+		db_disconnect();
+		cterr_clear(&req->err);
+		conn = db_conn(&req->err);
+		if (conn == NULL)
+			return -1;
+		if (migrate_check(conn, schema, &st, &req->err) == 0)
+			goto checked;
+	}
+	if (cterr_isset(&req->err)) {
 		/* The connection may have died under us; say 503 either way,
 		 * and the next request reconnects. */
 		return cterr_set(&req->err, 503, "database_unavailable", NULL,
 		    "the database is not reachable; try again shortly");
 	}
+checked:
 	if (st.state != MIGRATE_CURRENT)
 		return cterr_set(&req->err, 503, "schema_not_current", NULL,
 		    "%s", st.detail);

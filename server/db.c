@@ -189,21 +189,61 @@ ensure_prepared(PGconn *conn, const struct db_stmt *stmt, struct cterr *err)
 	return 0;
 }
 
-PGresult *
-db_exec(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+/* Forgets what was prepared on the thread's connection. */
+static void
+forget_prepared(PGconn *conn)
+{
+	struct thread_conn *tc = thread_conn();
+
+	if (tc != NULL && tc->conn == conn)
+		tc->nprepared = 0;
+}
+
+static PGresult *
+exec_once(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
     struct cterr *err)
 {
-	PGresult *res;
 	int prep = ensure_prepared(conn, stmt, err);
 
 	if (prep < 0)
 		return NULL;
 	if (prep == 0)
-		res = PQexecPrepared(conn, stmt->name, stmt->nparams, params,
+		return PQexecPrepared(conn, stmt->name, stmt->nparams, params,
 		    NULL, NULL, 0);
-	else
-		res = PQexecParams(conn, stmt->sql, stmt->nparams, NULL, params,
-		    NULL, NULL, 0);
+	return PQexecParams(conn, stmt->sql, stmt->nparams, NULL, params, NULL,
+	    NULL, 0);
+}
+
+PGresult *
+db_exec(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+    struct cterr *err)
+{
+	bool idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+	PGresult *res = exec_once(conn, stmt, params, err);
+
+	/*
+	 * A connection that died while idle (the database restarted) is only
+	 * found out by using it.  Outside a transaction nothing is lost by
+	 * reconnecting in place and running the statement once more, so one
+	 * restart costs no request an error.
+	 */
+	if ((res == NULL || PQresultStatus(res) == PGRES_FATAL_ERROR) && idle &&
+	    PQstatus(conn) == CONNECTION_BAD) {
+		PQclear(res);
+		forget_prepared(conn);
+		PQreset(conn);
+		if (PQstatus(conn) == CONNECTION_OK) {
+			PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; "
+			    "SET DateStyle = 'ISO'"));
+			res = exec_once(conn, stmt, params, err);
+		} else {
+			res = NULL;
+		}
+	}
+	if (res == NULL && !cterr_isset(err))
+		return db_fail(conn, NULL, err), NULL;
+	if (res == NULL)
+		return NULL;
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -237,8 +277,18 @@ db_tx_on(PGconn *conn, db_tx_fn fn, void *arg, struct cterr *err)
 {
 	for (int attempt = 1;; attempt++) {
 		cterr_clear(err);
-		if (simple(conn, "BEGIN", err) != 0)
-			return -1;
+		if (simple(conn, "BEGIN", err) != 0) {
+			/* Died while idle: reconnect in place and begin again. */
+			if (PQstatus(conn) != CONNECTION_BAD)
+				return -1;
+			forget_prepared(conn);
+			PQreset(conn);
+			cterr_clear(err);
+			if (PQstatus(conn) != CONNECTION_OK ||
+			    simple(conn, "SET TIME ZONE 'UTC'; SET DateStyle = "
+			    "'ISO'", err) != 0 || simple(conn, "BEGIN", err) != 0)
+				return db_fail(conn, NULL, err);
+		}
 		if (fn(conn, arg, err) == 0 && simple(conn, "COMMIT", err) == 0)
 			return 0;
 		if (PQstatus(conn) == CONNECTION_OK &&

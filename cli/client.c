@@ -1,0 +1,368 @@
+/*
+ * One HTTP request to certrackd with libcurl; JSON with jansson.  The curl
+ * handle is kept in the context, so a command making several requests
+ * reuses the connection.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
+#include "certrack/cli.h"
+#include "certrack/strbuf.h"
+
+/* A response larger than this is refused rather than held in memory. */
+#define BODY_MAX ((size_t)256 << 20)
+
+/* Seconds to wait for the TCP (and TLS) connection itself. */
+#define CONNECT_TIMEOUT 10L
+
+static bool curl_ready;
+
+/* What the write and header callbacks collect. */
+struct sink {
+	struct strbuf body;
+	char *content_type;
+	bool too_big;
+	bool no_memory;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (s->body.len + n > BODY_MAX) {
+		s->too_big = true;
+		return 0;	/* curl stops with CURLE_WRITE_ERROR */
+	}
+	if (strbuf_add(&s->body, data, n) != 0) {
+		s->no_memory = true;
+		return 0;
+	}
+	return n;
+}
+
+/* Keeps the media type of the last Content-Type header, lower-cased and
+ * without parameters; curl calls this for every header line. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "content-type:";
+	struct sink *s = arg;
+	size_t n = size * nmemb, i, start, end;
+
+	if (n < sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1))
+		return n;
+	start = sizeof(name) - 1;
+	while (start < n && (data[start] == ' ' || data[start] == '\t'))
+		start++;
+	end = start;
+	while (end < n && data[end] != ';' && data[end] != '\r' &&
+	    data[end] != '\n' && data[end] != ' ')
+		end++;
+	free(s->content_type);
+	s->content_type = malloc(end - start + 1);
+	if (s->content_type == NULL) {
+		s->no_memory = true;
+		return 0;
+	}
+	for (i = start; i < end; i++)
+		s->content_type[i - start] =
+		    (char)tolower((unsigned char)data[i]);
+	s->content_type[end - start] = '\0';
+	return n;
+}
+
+static bool
+is_json_type(const char *type)
+{
+	size_t len;
+
+	if (type == NULL)
+		return false;
+	if (strcmp(type, "application/json") == 0)
+		return true;
+	/* application/problem+json and any other +json type */
+	len = strlen(type);
+	return len > 5 && strcmp(type + len - 5, "+json") == 0;
+}
+
+void
+cli_response_release(struct cli_response *resp)
+{
+	free(resp->content_type);
+	free(resp->raw);
+	json_decref(resp->json);
+	memset(resp, 0, sizeof(*resp));
+}
+
+void
+cli_client_cleanup(struct cli_ctx *ctx)
+{
+	if (ctx->curl != NULL) {
+		curl_easy_cleanup(ctx->curl);
+		ctx->curl = NULL;
+	}
+	if (curl_ready) {
+		curl_global_cleanup();
+		curl_ready = false;
+	}
+}
+
+/* The kept curl handle, reset for a new request; NULL when curl fails. */
+static CURL *
+handle(struct cli_ctx *ctx, struct cli_error *err)
+{
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			cli_error_set(err, CLI_EXIT_FAILURE,
+			    "libcurl failed to initialise");
+			return NULL;
+		}
+		curl_ready = true;
+	}
+	if (ctx->curl == NULL) {
+		ctx->curl = curl_easy_init();
+		if (ctx->curl == NULL) {
+			cli_error_set(err, CLI_EXIT_FAILURE,
+			    "libcurl failed to initialise");
+			return NULL;
+		}
+	} else {
+		/* Options go; the connection cache stays. */
+		curl_easy_reset(ctx->curl);
+	}
+	return ctx->curl;
+}
+
+int
+cli_request(struct cli_ctx *ctx, const char *method, const char *path,
+    const json_t *body, struct cli_response *resp, struct cli_error *err)
+{
+	struct curl_slist *headers = NULL, *h;
+	struct strbuf url, auth;
+	struct sink sink;
+	char *payload = NULL;
+	CURLcode code;
+	CURL *curl;
+	int rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&sink, 0, sizeof(sink));
+	strbuf_init(&sink.body);
+	strbuf_init(&url);
+	strbuf_init(&auth);
+
+	if (cli_opts_resolve(ctx, err) != 0)
+		goto out;
+	if (path == NULL || path[0] != '/') {
+		cli_error_set(err, CLI_EXIT_FAILURE,
+		    "internal error: request path '%s' does not start with '/'",
+		    path ? path : "(null)");
+		goto out;
+	}
+	curl = handle(ctx, err);
+	if (curl == NULL)
+		goto out;
+	if (strbuf_addf(&url, "%s%s", ctx->url, path) != 0)
+		goto no_memory;
+
+	/* Headers; each append may fail only for want of memory. */
+#define ADD_HEADER(text) do { \
+	h = curl_slist_append(headers, (text)); \
+	if (h == NULL) \
+		goto no_memory; \
+	headers = h; \
+} while (0)
+	ADD_HEADER("Accept: application/json, application/problem+json");
+	/* No "Expect: 100-continue" round trip for a small JSON body. */
+	ADD_HEADER("Expect:");
+	if (ctx->token != NULL) {
+		if (strbuf_addf(&auth, "Authorization: Bearer %s",
+		    ctx->token) != 0)
+			goto no_memory;
+		ADD_HEADER(auth.buf);
+	}
+	if (body != NULL) {
+		payload = json_dumps(body, JSON_COMPACT);
+		if (payload == NULL)
+			goto no_memory;
+		ADD_HEADER("Content-Type: application/json");
+	}
+#undef ADD_HEADER
+
+	curl_easy_setopt(curl, CURLOPT_URL, url.buf);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (payload != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(payload));
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certrack/" CERTRACK_VERSION);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, ctx->timeout);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	/* Never follow a redirect: it could carry the token elsewhere. */
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+
+	code = curl_easy_perform(curl);
+	/* The handle is kept: it must not point at this frame's memory. */
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	if (sink.no_memory)
+		goto no_memory;
+	if (sink.too_big) {
+		cli_error_set(err, CLI_EXIT_FAILURE,
+		    "the answer from '%s' is larger than %zu MiB", ctx->url,
+		    BODY_MAX >> 20);
+		goto out;
+	}
+	if (code != CURLE_OK) {
+		/* curl_easy_strerror() is the cause in a few words, as in
+		 * "Couldn't connect to server". */
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot reach '%s': %s",
+		    ctx->url, curl_easy_strerror(code));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->content_type = sink.content_type;
+	sink.content_type = NULL;
+	resp->raw_len = sink.body.len;
+	resp->raw = strbuf_detach(&sink.body, NULL);
+	if (resp->raw == NULL)
+		goto no_memory;
+	if (is_json_type(resp->content_type) && resp->raw_len > 0) {
+		json_error_t jerr;
+
+		resp->json = json_loadb(resp->raw, resp->raw_len,
+		    JSON_DECODE_ANY, &jerr);
+		if (resp->json == NULL) {
+			cli_error_set(err, CLI_EXIT_FAILURE,
+			    "'%s' answered %s %s with invalid JSON: %s",
+			    ctx->url, method, path, jerr.text);
+			cli_response_release(resp);
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+
+no_memory:
+	cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	cli_response_release(resp);
+out:
+	curl_slist_free_all(headers);
+	free(payload);
+	free(sink.content_type);
+	strbuf_release(&sink.body);
+	strbuf_release(&url);
+	/* The header held the token: do not leave it lying in the heap. */
+	if (auth.alloc > 0)
+		memset(auth.buf, 0, auth.alloc);
+	strbuf_release(&auth);
+	return rc;
+}
+
+int
+cli_exit_for_status(long status)
+{
+	if (status >= 200 && status < 300)
+		return CLI_EXIT_OK;
+	if (status == 401 || status == 403)
+		return CLI_EXIT_AUTH;
+	if (status == 404 || status == 410)
+		return CLI_EXIT_NOT_FOUND;
+	if (status >= 400 && status < 500)
+		return CLI_EXIT_REFUSED;
+	return CLI_EXIT_FAILURE;
+}
+
+const char *
+cli_problem_detail(const struct cli_response *resp)
+{
+	const char *s;
+
+	if (resp->json == NULL || !json_is_object(resp->json))
+		return NULL;
+	s = json_string_value(json_object_get(resp->json, "detail"));
+	if (s != NULL && *s != '\0')
+		return s;
+	s = json_string_value(json_object_get(resp->json, "title"));
+	if (s != NULL && *s != '\0')
+		return s;
+	return NULL;
+}
+
+int
+cli_response_error(const struct cli_response *resp, struct cli_error *err)
+{
+	const char *detail = cli_problem_detail(resp);
+	int code = cli_exit_for_status(resp->status);
+
+	if (code == CLI_EXIT_OK)	/* a 2xx the caller did not expect */
+		code = CLI_EXIT_FAILURE;
+	if (detail != NULL)
+		return cli_error_set(err, code, "%s", detail);
+	return cli_error_set(err, code, "the server answered HTTP %ld",
+	    resp->status);
+}
+
+int
+cli_print_raw(const struct cli_response *resp)
+{
+	if (resp->raw_len > 0 &&
+	    fwrite(resp->raw, 1, resp->raw_len, stdout) != resp->raw_len)
+		return -1;
+	if (resp->raw_len == 0 || resp->raw[resp->raw_len - 1] != '\n')
+		if (putchar('\n') == EOF)
+			return -1;
+	return 0;
+}
+
+char *
+cli_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char enc[3];
+
+		/* ASCII by hand: isalnum() would follow the locale. */
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			if (strbuf_add(&sb, s, 1) != 0)
+				goto fail;
+			continue;
+		}
+		enc[0] = '%';
+		enc[1] = hex[c >> 4];
+		enc[2] = hex[c & 15];
+		if (strbuf_add(&sb, enc, 3) != 0)
+			goto fail;
+	}
+	return strbuf_detach(&sb, NULL);
+fail:
+	strbuf_release(&sb);
+	return NULL;
+}
