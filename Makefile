@@ -62,7 +62,8 @@ COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/db.c server/migrate.c server/auth.c server/http.c \
            server/apiutil.c server/api_health.c server/routes.c \
-           server/users.c server/api_auth.c
+           server/users.c server/api_auth.c server/api_clinicians.c \
+           server/api_users.c server/api_audit.c server/metrics.c
 # resources, one line per group of files
 SRV_SRC += 
 
@@ -72,7 +73,7 @@ SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router
 INTEG_TESTS := integ_migrate integ_schema
-E2E_TESTS   := e2e_readyz e2e_health
+E2E_TESTS   := e2e_readyz e2e_health e2e_api
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "certrack/log.h"
+#include "certrack/metrics.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -143,6 +144,9 @@ reply_problem(struct request *req)
 	    "request_id", req->id);
 	if (p != NULL && e->field[0] != '\0')
 		json_object_set_new(p, "field", json_string(e->field));
+	if (p != NULL && e->extra_key[0] != '\0')
+		json_object_set_new(p, e->extra_key,
+		    json_string(e->extra_value));
 	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	if (text == NULL)
@@ -309,6 +313,7 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " (connection closed early)");
 	log_set_request_id(NULL);
+	metrics_observe(req->route, req->replied ? req->status : 0, ms / 1000.0);
 	json_decref(req->json);
 	strbuf_release(&req->body);
 	for (int i = 0; i < req->nheaders; i++) {

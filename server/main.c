@@ -16,6 +16,7 @@
 #include "certrack/db.h"
 #include "certrack/http.h"
 #include "certrack/log.h"
+#include "certrack/metrics.h"
 #include "certrack/migrate.h"
 #include "certrack/strnum.h"
 #include "certrack/users.h"
@@ -286,6 +287,10 @@ serve(const struct config *cfg, const struct options *o)
 	db_init(cfg->database_url);
 	api_health_init(&set);
 	api_auth_init(cfg->token_ttl_hours);
+	if (metrics_init(api_routes, api_nroutes) != 0) {
+		fprintf(stderr, "certrackd: out of memory\n");
+		goto out;
+	}
 	srv = http_start(cfg, api_routes, api_nroutes, api_authenticate, &port,
 	    errbuf, sizeof(errbuf));
 	if (srv == NULL) {

@@ -14,6 +14,11 @@ struct cterr {
 	char field[64];		/* offending field, or "" */
 	char sqlstate[6];	/* five-character SQLSTATE, or "" */
 	char detail[512];	/* lower-case sentence for people */
+	/* One optional extension member of the problem body (RFC 7807
+	 * section 3.2), e.g. "next_allowed_on": "2026-03-15"; "" for none.
+	 * The value is sent as a JSON string. */
+	char extra_key[32];
+	char extra_value[64];
 };
 
 /* Clears ERR (status 0, empty strings). */

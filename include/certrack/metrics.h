@@ -1,0 +1,22 @@
+#ifndef CERTRACK_METRICS_H
+#define CERTRACK_METRICS_H
+/*
+ * Prometheus counters kept in memory with atomics: requests by route and
+ * status, a latency histogram by route, database errors.  Rendered in the
+ * text exposition format by metrics_render().
+ */
+#include <stddef.h>
+
+#include "certrack/router.h"
+#include "certrack/strbuf.h"
+
+/* Sizes the counters for ROUTES[0..N) (kept, not copied).  Returns 0/-1. */
+int metrics_init(const struct route *routes, size_t n);
+
+/* Counts one answered request: ROUTE may be NULL (no route matched). */
+void metrics_observe(const struct route *route, int status, double seconds);
+
+/* Appends the exposition text to SB.  Returns 0, or -1 out of memory. */
+int metrics_render(struct strbuf *sb);
+
+#endif
