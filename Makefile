@@ -163,5 +163,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.SECONDARY:
+.PRECIOUS: $(BUILD)/%.o $(BUILD)/tests/%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
