@@ -63,7 +63,8 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/db.c server/migrate.c server/auth.c server/http.c \
            server/apiutil.c server/api_health.c server/routes.c \
            server/users.c server/api_auth.c server/api_clinicians.c \
-           server/api_users.c server/api_audit.c server/metrics.c
+           server/api_users.c server/api_audit.c server/metrics.c \
+           server/csvread.c
 # resources, one line per group of files
 SRV_SRC += 
 
@@ -71,7 +72,7 @@ CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
-UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router
+UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router unit_csvread
 INTEG_TESTS := integ_migrate integ_schema
 E2E_TESTS   := e2e_readyz e2e_health e2e_api
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
@@ -86,7 +87,7 @@ all: $(BIN)/certrackd $(BIN)/certrack
 
 $(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lcsv
 
 $(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) | $(BIN)
 	$(call say,LINK,$@)
