@@ -56,7 +56,7 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # ---- sources (explicit lists) -------------------------------------------
 
 # Pure modules shared by the daemon and the CLI.
-COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c
+COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c server/certnum.c
 
 # Every daemon module but main(), so tests can link the real code.
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
@@ -64,17 +64,21 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/apiutil.c server/api_health.c server/routes.c \
            server/users.c server/api_auth.c server/api_clinicians.c \
            server/api_users.c server/api_audit.c server/metrics.c \
-           server/csvread.c
+           server/csvread.c server/importmap.c server/import.c
 # resources, one line per group of files
-SRV_SRC += 
+SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
+CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
+           cli/cmd_audit.c cli/cmd_enroll.c cli/cmd_results.c \
+           cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
-UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router unit_csvread
+UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router unit_certnum unit_csvread
 INTEG_TESTS := integ_migrate integ_schema
-E2E_TESTS   := e2e_readyz e2e_health e2e_api
+E2E_TESTS   := e2e_readyz e2e_health e2e_status e2e_api e2e_rules e2e_import
+E2E_TESTS   += e2e_cli
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -156,10 +160,15 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/certrack/sql
 	install -m 0755 $(BIN)/certrackd $(BIN)/certrack $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/certrack/sql/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 docs/certrack.1 $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
+	install -m 0644 scripts/certrack-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/certrackd $(DESTDIR)$(PREFIX)/bin/certrack
 	rm -rf $(DESTDIR)$(PREFIX)/share/certrack
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
 
 clean:
 	rm -rf build bin

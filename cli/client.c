@@ -143,6 +143,14 @@ int
 cli_request(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, struct cli_response *resp, struct cli_error *err)
 {
+	return cli_request_hdr(ctx, method, path, body, NULL, resp, err);
+}
+
+int
+cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
+    const json_t *body, const char *const *extra, struct cli_response *resp,
+    struct cli_error *err)
+{
 	struct curl_slist *headers = NULL, *h;
 	struct strbuf url, auth;
 	struct sink sink;
@@ -187,6 +195,8 @@ cli_request(struct cli_ctx *ctx, const char *method, const char *path,
 			goto no_memory;
 		ADD_HEADER(auth.buf);
 	}
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+		ADD_HEADER(extra[i]);
 	if (body != NULL) {
 		payload = json_dumps(body, JSON_COMPACT);
 		if (payload == NULL)
@@ -269,6 +279,9 @@ no_memory:
 	cli_response_release(resp);
 out:
 	curl_slist_free_all(headers);
+	/* A login's or a password change's body held a password. */
+	if (payload != NULL)
+		explicit_bzero(payload, strlen(payload));
 	free(payload);
 	free(sink.content_type);
 	strbuf_release(&sink.body);

@@ -15,6 +15,272 @@
  */
 const struct cli_command cli_commands[] = {
 	{
+		"login", cli_cmd_login,
+		"log in and keep the token in the config file",
+		"login [--password-stdin] [USERNAME]\n"
+		"\n"
+		"Asks for the password on the terminal without echo (or reads\n"
+		"one line from stdin with --password-stdin; a password is never\n"
+		"taken from the command line) and stores the server's URL and\n"
+		"the token in $XDG_CONFIG_HOME/certrack/config, else\n"
+		"~/.config/certrack/config, mode 0600 (its folder 0700).\n"
+		"Without USERNAME asks for it on the terminal.\n"
+		"\n"
+		"Example:\n"
+		"  certrack --url https://certrack.example.org login jdoe\n"
+		"  printf '%s\\n' \"$PW\" | certrack login --password-stdin jdoe\n",
+	},
+	{
+		"logout", cli_cmd_logout,
+		"revoke the token on the server and forget it",
+		"logout\n"
+		"\n"
+		"Revokes the token on the server and removes it from the config\n"
+		"file (the URL stays).\n"
+		"\n"
+		"Example:\n"
+		"  certrack logout\n",
+	},
+	{
+		"whoami", cli_cmd_whoami,
+		"show the account the token belongs to",
+		"whoami\n"
+		"\n"
+		"Example:\n"
+		"  certrack whoami\n",
+	},
+	{
+		"passwd", cli_cmd_passwd,
+		"change your own password",
+		"passwd [--password-stdin]\n"
+		"\n"
+		"Asks for the current password and the new one (twice) on the\n"
+		"terminal; with --password-stdin reads two lines from stdin, the\n"
+		"current password and the new one.  At least 10 characters.\n"
+		"\n"
+		"Example:\n"
+		"  certrack passwd\n",
+	},
+	{
+		"clinicians", cli_cmd_clinicians,
+		"add, show, list, search and update clinicians",
+		"clinicians add|show|list|search|update ...\n"
+		"\n"
+		"  clinicians add --given NAME --family NAME --email EMAIL\n"
+		"      --profession CODE [--npi NPI] [--license-state ST]\n"
+		"      [--license-number N]                        (admin)\n"
+		"  clinicians show CLINICIAN\n"
+		"  clinicians list [--search TEXT] [--email EMAIL] [--npi NPI]\n"
+		"      [--profession CODE] [--limit N] [--offset N]   (staff)\n"
+		"  clinicians search TEXT [--limit N] [--offset N]\n"
+		"  clinicians update CLINICIAN [--given NAME] [--family NAME]\n"
+		"      [--email EMAIL] [--profession CODE] [--npi NPI]\n"
+		"      [--license-state ST] [--license-number N] [--version N]\n"
+		"\n"
+		"CLINICIAN is an id.  The search matches the start of a name,\n"
+		"an email or an NPI.  update reads the clinician first and sends\n"
+		"its version (or the one --version names) as If-Match: a change\n"
+		"someone else made in between is refused, not overwritten.  An\n"
+		"empty --npi, --license-state or --license-number clears it.\n"
+		"--quiet makes list print only the ids.\n"
+		"\n"
+		"Example:\n"
+		"  certrack clinicians add --given Jane --family Roe \\\n"
+		"      --email jane@example.org --profession PT --npi 1234567893\n"
+		"  certrack clinicians search roe\n"
+		"  certrack clinicians update 12 --email jane.roe@example.org\n",
+	},
+	{
+		"sessions", cli_cmd_sessions,
+		"list and add course sessions",
+		"sessions list|add ...\n"
+		"\n"
+		"  sessions list [--level CODE] [--limit N] [--offset N]  (staff)\n"
+		"  sessions add LEVEL --starts DATE [--ends DATE]\n"
+		"      [--location TEXT] [--instructor NAME]              (admin)\n"
+		"\n"
+		"Example:\n"
+		"  certrack sessions add DN1 --starts 2025-03-01 --ends 2025-03-03 \\\n"
+		"      --location Austin --instructor 'Sam Lee'\n",
+	},
+	{
+		"enroll", cli_cmd_enroll,
+		"enroll a clinician in a level",
+		"enroll CLINICIAN LEVEL [--session ID]\n"
+		"\n"
+		"Enrolls clinician CLINICIAN (an id) in LEVEL (a code such as\n"
+		"DN1), optionally in course session ID.  Refused (exit 1) when\n"
+		"the clinician's profession is not eligible or a prerequisite\n"
+		"level is not certified yet; the server's reason is printed.\n"
+		"\n"
+		"Example:\n"
+		"  certrack enroll 12 DN1 --session 3\n"
+		"  enrolled 'Jane Roe' in DN1 (enrollment 7)\n",
+	},
+	{
+		"complete", cli_cmd_complete,
+		"mark a course completed (may issue the certificate)",
+		"complete ENROLLMENT [--on DATE]\n"
+		"       complete CLINICIAN LEVEL [--on DATE]\n"
+		"\n"
+		"Marks the course of an enrollment completed on DATE (default\n"
+		"today).  When the written and practical exams are passed\n"
+		"already, the level's certificate is issued and shown.\n"
+		"\n"
+		"Example:\n"
+		"  certrack complete 12 DN1 --on 2025-03-03\n",
+	},
+	{
+		"withdraw", cli_cmd_withdraw,
+		"withdraw an enrollment",
+		"withdraw ENROLLMENT\n"
+		"       withdraw CLINICIAN LEVEL\n"
+		"\n"
+		"Example:\n"
+		"  certrack withdraw 7\n",
+	},
+	{
+		"results", cli_cmd_results,
+		"record, amend and list exam results",
+		"results record|amend|history ...\n"
+		"\n"
+		"  results record CLINICIAN LEVEL written|practical SCORE\n"
+		"      [--max MAX] [--on DATE] [--attempt N]          (staff)\n"
+		"  results amend RESULT SCORE --reason TEXT [--max MAX]\n"
+		"      [--on DATE]                                    (staff)\n"
+		"  results history [CLINICIAN]\n"
+		"\n"
+		"record: the score out of MAX (default 100) taken on DATE\n"
+		"(default today); the server numbers the attempt (--attempt N\n"
+		"makes sure it is attempt N), applies the pass mark, and refuses\n"
+		"when the clinician is not enrolled, has used every attempt or\n"
+		"retakes too soon.  amend: a new result superseding RESULT (an\n"
+		"id from history), with the reason.  history: every result,\n"
+		"amended ones too; a clinician's own without CLINICIAN.\n"
+		"\n"
+		"Example:\n"
+		"  certrack results record 12 DN1 written 82 --on 2025-03-04\n"
+		"  certrack results amend 31 78 --reason 'regraded question 7'\n",
+	},
+	{
+		"status", cli_cmd_status,
+		"a clinician's whole picture, like a transcript",
+		"status [CLINICIAN]\n"
+		"\n"
+		"Eligibility, each level's coursework, every exam attempt with\n"
+		"its score, attempts left and the next allowed retake, the\n"
+		"certificates and whether the credential is held.  With a\n"
+		"clinician's account, CLINICIAN is optional: your own.\n"
+		"\n"
+		"Example:\n"
+		"  certrack status 12\n",
+	},
+	{
+		"certificates", cli_cmd_certificates,
+		"verify a certificate number (no login), or revoke one",
+		"certificates verify|revoke ...\n"
+		"\n"
+		"  certificates verify NUMBER                      (anyone)\n"
+		"  certificates revoke NUMBER --reason TEXT        (admin)\n"
+		"\n"
+		"verify needs no login and prints the holder, level, dates and\n"
+		"validity; it exits 0 only for a valid certificate (1 when\n"
+		"expired or revoked, 3 when unknown).  A number with a wrong\n"
+		"check character is refused before anything is sent (exit 2).\n"
+		"\n"
+		"Example:\n"
+		"  certrack certificates verify 7KQ2-M9XW-4H1C\n",
+	},
+	{
+		"verify", cli_cmd_verify,
+		"the same as 'certificates verify NUMBER'",
+		"verify NUMBER\n"
+		"\n"
+		"Example:\n"
+		"  certrack --url https://certrack.example.org verify "
+		"7KQ2-M9XW-4H1C\n",
+	},
+	{
+		"users", cli_cmd_users,
+		"manage accounts and their tokens (admin)",
+		"users list|add|disable|enable|reset-password|tokens|"
+		"revoke-token ...\n"
+		"\n"
+		"  users list\n"
+		"  users add USERNAME --role admin|grader|clinician\n"
+		"      [--clinician ID] [--password-stdin]\n"
+		"  users disable USER | users enable USER\n"
+		"  users reset-password USER\n"
+		"  users tokens USER\n"
+		"  users revoke-token TOKEN\n"
+		"\n"
+		"USER is an id or a username.  add without --password-stdin and\n"
+		"reset-password print a generated one-time password (even with\n"
+		"--quiet, which prints only it).  Disabling an account revokes\n"
+		"its tokens.\n"
+		"\n"
+		"Example:\n"
+		"  certrack users add jroe --role clinician --clinician 12\n"
+		"  certrack users disable jroe\n",
+	},
+	{
+		"audit", cli_cmd_audit,
+		"read the audit log (admin)",
+		"audit [--clinician ID] [--actor USERNAME] [--action ACTION]\n"
+		"      [--entity ENTITY [--id ID]] [--since DATE] [--until DATE]\n"
+		"      [--limit N] [--offset N]\n"
+		"\n"
+		"Newest first.  Dates are YYYY-MM-DD, both ends included.\n"
+		"ACTION is such as clinician.update or enrollment.create.\n"
+		"\n"
+		"Example:\n"
+		"  certrack audit --clinician 12 --since 2025-01-01\n",
+	},
+	{
+		"programs", cli_cmd_programs,
+		"list programs, or show one with its levels and rules",
+		"programs [list]\n"
+		"       programs show PROGRAM\n"
+		"\n"
+		"Example:\n"
+		"  certrack programs show DN\n",
+	},
+	{
+		"levels", cli_cmd_levels,
+		"show a level's rules; admins change them",
+		"levels show|set ...\n"
+		"\n"
+		"  levels show LEVEL\n"
+		"  levels set LEVEL [--written-pass-mark PCT]\n"
+		"      [--practical-pass-mark PCT] [--max-attempts N]\n"
+		"      [--retake-wait-days N] [--contact-hours N] [--title TEXT]\n"
+		"\n"
+		"LEVEL is a code such as DN1 (PROGRAM/CODE when two programs\n"
+		"share it) or an id.\n"
+		"\n"
+		"Example:\n"
+		"  certrack levels set DN2 --written-pass-mark 80\n",
+	},
+	{
+		"professions", cli_cmd_professions,
+		"list the known professions and their spellings",
+		"professions\n"
+		"\n"
+		"Example:\n"
+		"  certrack professions\n",
+	},
+	{
+		"eligibility", cli_cmd_eligibility,
+		"may a profession enroll in a program?",
+		"eligibility PROFESSION [--program CODE]\n"
+		"\n"
+		"PROFESSION is a code or a spelling such as 'Physical\n"
+		"Therapist' or DPT.  Exits 0 when eligible, 1 when not.\n"
+		"\n"
+		"Example:\n"
+		"  certrack eligibility 'Physical Therapist Assistant'\n",
+	},
+	{
 		"health", cli_cmd_health,
 		"check that the server is up and its database is ready",
 		"health\n"
@@ -55,7 +321,9 @@ cli_command_find(const char *name)
 
 static const char global_options[] =
 "  -u, --url URL        the server (else $CERTRACK_URL, else 'url' in\n"
-"                       ~/.config/certrack/config, else " CLI_DEFAULT_URL ")\n"
+"                       the config file, $XDG_CONFIG_HOME/certrack/config\n"
+"                       or ~/.config/certrack/config, else\n"
+"                       " CLI_DEFAULT_URL ")\n"
 "  -t, --token TOKEN    the bearer token (else $CERTRACK_TOKEN, else\n"
 "                       'token' in the config file; 'certrack login' writes\n"
 "                       it there, which keeps it out of the process list)\n"

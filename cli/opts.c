@@ -212,14 +212,23 @@ int
 cli_config_path(char **path, struct cli_error *err)
 {
 	const char *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
 	struct strbuf sb;
+	int rc;
 
 	*path = NULL;
-	if (home == NULL || *home == '\0')
+	strbuf_init(&sb);
+	/* The XDG base directory rules: an absolute XDG_CONFIG_HOME, else
+	 * ~/.config (a relative one is to be ignored). */
+	if (xdg != NULL && xdg[0] == '/') {
+		rc = strbuf_addf(&sb, "%s/certrack/config", xdg);
+	} else if (home != NULL && *home != '\0') {
+		rc = strbuf_addf(&sb, "%s/.config/certrack/config", home);
+	} else {
 		return cli_error_set(err, CLI_EXIT_USAGE,
 		    "HOME is not set: cannot find the config file");
-	strbuf_init(&sb);
-	if (strbuf_addf(&sb, "%s/.config/certrack/config", home) != 0) {
+	}
+	if (rc != 0) {
 		strbuf_release(&sb);
 		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
 	}

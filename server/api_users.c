@@ -360,7 +360,7 @@ static const struct db_stmt q_tokens = {
 	"SELECT coalesce(json_agg(json_build_object('id', t.id,"
 	" 'created_at', t.created_at, 'expires_at', t.expires_at,"
 	" 'last_used_at', t.last_used_at, 'revoked_at', t.revoked_at)"
-	" ORDER BY t.id), '[]')::text"
+	" ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL), '[]')::text"
 	" FROM users u LEFT JOIN api_tokens t ON t.user_id = u.id"
 	" WHERE u.id = $1 GROUP BY u.id",
 	1,

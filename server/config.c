@@ -26,6 +26,8 @@ static const struct setting settings[] = {
 	{ "log_level", K_LEVEL, OFF(log_level), 0, 0 },
 	{ "max_body_bytes", K_BYTES, OFF(max_body_bytes), 1024,
 	  1024LL * 1024 * 1024 },
+	{ "import_max_bytes", K_BYTES, OFF(import_max_bytes), 1024,
+	  64LL * 1024 * 1024 * 1024 },
 	{ "token_ttl_hours", K_INT, OFF(token_ttl_hours), 1, 24 * 366 },
 	{ "shutdown_timeout", K_INT, OFF(shutdown_timeout), 0, 3600 },
 	{ "migrations_dir", K_OPTSTRING, OFF(migrations_dir), 0, 0 },
@@ -48,6 +50,7 @@ config_init(struct config *cfg)
 	cfg->threads = 8;
 	cfg->log_level = LOG_INFO;
 	cfg->max_body_bytes = 1024 * 1024;
+	cfg->import_max_bytes = 1024LL * 1024 * 1024;
 	cfg->token_ttl_hours = 12;
 	cfg->shutdown_timeout = 30;
 	cfg->migrations_dir = NULL;
@@ -169,8 +172,8 @@ config_set(struct config *cfg, const char *key, const char *value,
 		if (parse_bytes(value, st->min, st->max,
 		    (long long *)(base + st->off)) != 0) {
 			snprintf(errbuf, errlen, "%s: '%s' is not a size between "
-			    "1K and 1G (a number of bytes, or with K, M or G)",
-			    key, value);
+			    "1K and %lldG (a number of bytes, or with K, M or "
+			    "G)", key, value, st->max >> 30);
 			return -1;
 		}
 		return 0;

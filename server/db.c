@@ -121,6 +121,31 @@ db_conn(struct cterr *err)
 	return tc->conn;
 }
 
+PGconn *
+db_open(struct cterr *err)
+{
+	PGconn *conn;
+
+	if (db_conninfo == NULL) {
+		cterr_set(err, 500, "internal", NULL, "database not configured");
+		return NULL;
+	}
+	conn = PQconnectdb(db_conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		log_warn("cannot connect to the database: %s", msg);
+		atomic_fetch_add(&db_errors, 1);
+		PQfinish(conn);
+		cterr_set(err, 503, "database_unavailable", NULL,
+		    "the database is not reachable; try again shortly");
+		return NULL;
+	}
+	PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+	return conn;
+}
+
 unsigned long
 db_error_count(void)
 {

@@ -194,56 +194,95 @@ parse_body(struct request *req)
 	return 0;
 }
 
-static void
-dispatch(struct http_server *srv, struct request *req)
+/* Finds the route; 404 and 405 are told apart.  0, or -1 with req->err. */
+static int
+route(struct http_server *srv, struct request *req)
 {
 	char allow[64];
 	int status = 404;
 
 	req->route = router_match(srv->routes, srv->nroutes, req->method,
 	    req->path, &req->params, &status, allow, sizeof(allow));
-	if (req->route == NULL) {
-		if (status == 405) {
-			http_add_header(req, "Allow", allow);
-			cterr_set(&req->err, 405, "method_not_allowed", NULL,
-			    "%s is not allowed on '%s' (allowed: %s)",
-			    req->method, req->path, allow);
-		} else {
-			cterr_set(&req->err, 404, "not_found", NULL,
-			    "there is no '%s'", req->path);
-		}
-		reply_problem(req);
-		return;
+	if (req->route != NULL)
+		return 0;
+	if (status == 405) {
+		http_add_header(req, "Allow", allow);
+		return cterr_set(&req->err, 405, "method_not_allowed", NULL,
+		    "%s is not allowed on '%s' (allowed: %s)", req->method,
+		    req->path, allow);
 	}
+	return cterr_set(&req->err, 404, "not_found", NULL, "there is no '%s'",
+	    req->path);
+}
+
+/* Who is calling, and may they call this route.  0, or -1 with req->err. */
+static int
+authorize(struct http_server *srv, struct request *req)
+{
+	int a;
+
+	if (req->route->roles == ROLE_PUBLIC)
+		return 0;
+	a = srv->auth ? srv->auth(req) : 1;
+	if (a < 0)
+		return -1;
+	if (a > 0) {
+		http_add_header(req, "WWW-Authenticate",
+		    "Bearer realm=\"certrack\"");
+		return cterr_set(&req->err, 401, "unauthenticated", NULL,
+		    "log in first: this needs a bearer token");
+	}
+	if ((req->route->roles & req->who.role) == 0)
+		return cterr_set(&req->err, 403, "forbidden", NULL,
+		    "your role may not do this");
+	return 0;
+}
+
+static void
+dispatch(struct http_server *srv, struct request *req)
+{
+	if (req->route == NULL)		/* route() filled req->err */
+		goto problem;
 	if (req->body_too_large) {
 		cterr_set(&req->err, 413, "body_too_large", NULL,
 		    "the request body is larger than %lld bytes",
 		    srv->max_body);
-		reply_problem(req);
-		return;
+		goto problem;
 	}
-	if (req->route->roles != ROLE_PUBLIC) {
-		int a = srv->auth ? srv->auth(req) : 1;
-		if (a < 0) {
-			reply_problem(req);
-			return;
-		}
-		if (a > 0) {
-			http_add_header(req, "WWW-Authenticate",
-			    "Bearer realm=\"certrack\"");
-			cterr_set(&req->err, 401, "unauthenticated", NULL,
-			    "log in first: this needs a bearer token");
-			reply_problem(req);
-			return;
-		}
-		if ((req->route->roles & req->who.role) == 0) {
-			cterr_set(&req->err, 403, "forbidden", NULL,
-			    "your role may not do this");
-			reply_problem(req);
-			return;
-		}
-	}
-	if (parse_body(req) != 0 || req->route->handler(req) != 0 ||
+	if (authorize(srv, req) != 0 || parse_body(req) != 0 ||
+	    req->route->handler(req) != 0 || !req->replied)
+		goto problem;
+	return;
+problem:
+	reply_problem(req);
+}
+
+/*
+ * A streaming route learns of its request as soon as the headers are in,
+ * so it can refuse before a byte of the body is read, and then sees the
+ * body piece by piece; nothing is collected here.
+ */
+static void
+stream_start(struct http_server *srv, struct request *req)
+{
+	req->streaming = true;
+	if (authorize(srv, req) != 0 ||
+	    req->route->stream->begin(req) != 0)
+		req->stream_failed = true;
+}
+
+static void
+stream_chunk(struct request *req, const char *data, size_t len)
+{
+	if (!req->stream_failed &&
+	    req->route->stream->chunk(req, data, len) != 0)
+		req->stream_failed = true;
+}
+
+static void
+stream_end(struct request *req)
+{
+	if (req->stream_failed || req->route->stream->finish(req) != 0 ||
 	    !req->replied)
 		reply_problem(req);
 }
@@ -271,7 +310,29 @@ on_request(void *cls, struct MHD_Connection *mhd, const char *url,
 		strbuf_init(&req->body);
 		*con_cls = req;
 		atomic_fetch_add(&srv->inflight, 1);
+		/* Routed once, here; streaming routes start now, the others
+		 * (and a failed match) are answered once the body is in. */
+		if (route(srv, req) == 0 && req->route->stream != NULL) {
+			log_set_request_id(req->id);
+			stream_start(srv, req);
+			log_set_request_id(NULL);
+		}
 		return MHD_YES;
+	}
+	if (req->streaming) {
+		if (*upload_data_size > 0) {
+			log_set_request_id(req->id);
+			stream_chunk(req, upload_data, *upload_data_size);
+			log_set_request_id(NULL);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (req->replied)
+			return MHD_YES;
+		log_set_request_id(req->id);
+		stream_end(req);
+		log_set_request_id(NULL);
+		return req->replied ? MHD_YES : MHD_NO;
 	}
 	if (*upload_data_size > 0) {
 		if (!req->body_too_large &&
@@ -312,6 +373,8 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	    req->replied ? req->status : 0, ms,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " (connection closed early)");
+	if (req->streaming && req->route->stream->abort != NULL)
+		req->route->stream->abort(req);
 	log_set_request_id(NULL);
 	metrics_observe(req->route, req->replied ? req->status : 0, ms / 1000.0);
 	json_decref(req->json);

@@ -287,6 +287,7 @@ serve(const struct config *cfg, const struct options *o)
 	db_init(cfg->database_url);
 	api_health_init(&set);
 	api_auth_init(cfg->token_ttl_hours);
+	api_import_init(cfg->import_max_bytes);
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;

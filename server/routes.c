@@ -10,29 +10,60 @@
 
 const struct route api_routes[] = {
 	/* health and metrics: no login */
-	{ "GET", "/healthz", ROLE_PUBLIC, api_healthz },
-	{ "GET", "/readyz", ROLE_PUBLIC, api_readyz },
-	{ "GET", "/metrics", ROLE_PUBLIC, api_metrics },
+	{ "GET", "/healthz", ROLE_PUBLIC, api_healthz, NULL },
+	{ "GET", "/readyz", ROLE_PUBLIC, api_readyz, NULL },
+	{ "GET", "/metrics", ROLE_PUBLIC, api_metrics, NULL },
 
 	/* sessions and accounts */
-	{ "POST", "/v1/login", ROLE_PUBLIC, api_login },
-	{ "POST", "/v1/logout", ROLE_ANY, api_logout },
-	{ "GET", "/v1/me", ROLE_ANY, api_me },
-	{ "POST", "/v1/me/password", ROLE_ANY, api_change_password },
-	{ "GET", "/v1/users", ROLE_ADMIN, api_users_list },
-	{ "POST", "/v1/users", ROLE_ADMIN, api_users_create },
-	{ "GET", "/v1/users/{id}", ROLE_ADMIN, api_users_get },
-	{ "PATCH", "/v1/users/{id}", ROLE_ADMIN, api_users_update },
-	{ "GET", "/v1/users/{id}/tokens", ROLE_ADMIN, api_users_tokens },
-	{ "DELETE", "/v1/tokens/{id}", ROLE_ADMIN, api_tokens_revoke },
+	{ "POST", "/v1/login", ROLE_PUBLIC, api_login, NULL },
+	{ "POST", "/v1/logout", ROLE_ANY, api_logout, NULL },
+	{ "GET", "/v1/me", ROLE_ANY, api_me, NULL },
+	{ "POST", "/v1/me/password", ROLE_ANY, api_change_password, NULL },
+	{ "GET", "/v1/users", ROLE_ADMIN, api_users_list, NULL },
+	{ "POST", "/v1/users", ROLE_ADMIN, api_users_create, NULL },
+	{ "GET", "/v1/users/{id}", ROLE_ADMIN, api_users_get, NULL },
+	{ "PATCH", "/v1/users/{id}", ROLE_ADMIN, api_users_update, NULL },
+	{ "GET", "/v1/users/{id}/tokens", ROLE_ADMIN, api_users_tokens, NULL },
+	{ "DELETE", "/v1/tokens/{id}", ROLE_ADMIN, api_tokens_revoke, NULL },
+
+	/* CSV imports: the body streams into the import as it arrives */
+	{ "POST", "/v1/imports", STAFF, NULL, &api_import_stream },
+	{ "GET", "/v1/imports", STAFF, api_imports_list, NULL },
+	{ "GET", "/v1/imports/{id}", STAFF, api_imports_get, NULL },
 
 	/* the audit log */
-	{ "GET", "/v1/audit", ROLE_ADMIN, api_audit_list },
+	{ "GET", "/v1/audit", ROLE_ADMIN, api_audit_list, NULL },
 
 	/* clinicians */
-	{ "GET", "/v1/clinicians", STAFF, api_clinicians_list },
-	{ "POST", "/v1/clinicians", ROLE_ADMIN, api_clinicians_create },
-	{ "GET", "/v1/clinicians/{id}", ROLE_ANY, api_clinicians_get },
-	{ "PATCH", "/v1/clinicians/{id}", ROLE_ADMIN, api_clinicians_update },
+	{ "GET", "/v1/clinicians", STAFF, api_clinicians_list, NULL },
+	{ "POST", "/v1/clinicians", ROLE_ADMIN, api_clinicians_create, NULL },
+	{ "GET", "/v1/clinicians/{id}", ROLE_ANY, api_clinicians_get, NULL },
+	{ "PATCH", "/v1/clinicians/{id}", ROLE_ADMIN, api_clinicians_update, NULL },
+
+	/* enrollments and exam results */
+	{ "GET", "/v1/sessions", STAFF, api_sessions_list, NULL },
+	{ "POST", "/v1/sessions", ROLE_ADMIN, api_sessions_create, NULL },
+	{ "POST", "/v1/enrollments", ROLE_ADMIN, api_enrollments_create, NULL },
+	{ "POST", "/v1/enrollments/{id}/complete", STAFF,
+	    api_enrollments_complete, NULL },
+	{ "POST", "/v1/enrollments/{id}/withdraw", ROLE_ADMIN,
+	    api_enrollments_withdraw, NULL },
+	{ "POST", "/v1/exam-results", STAFF, api_results_record, NULL },
+	{ "POST", "/v1/exam-results/{id}/amend", STAFF, api_results_amend, NULL },
+	{ "GET", "/v1/clinicians/{id}/exam-results", ROLE_ANY,
+	    api_results_history, NULL },
+
+	/* programs, status and certificates */
+	{ "GET", "/v1/professions", ROLE_ANY, api_professions_list, NULL },
+	{ "GET", "/v1/programs", ROLE_ANY, api_programs_list, NULL },
+	{ "GET", "/v1/programs/{code}", ROLE_ANY, api_programs_get, NULL },
+	{ "GET", "/v1/levels/{id}", ROLE_ANY, api_levels_get, NULL },
+	{ "PATCH", "/v1/levels/{id}", ROLE_ADMIN, api_levels_update, NULL },
+	{ "GET", "/v1/eligibility", ROLE_ANY, api_eligibility, NULL },
+	{ "GET", "/v1/clinicians/{id}/status", ROLE_ANY, api_status, NULL },
+	{ "GET", "/v1/certificates/{number}", ROLE_PUBLIC,
+	    api_certificates_verify, NULL },
+	{ "POST", "/v1/certificates/{number}/revoke", ROLE_ADMIN,
+	    api_certificates_revoke, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -130,7 +130,8 @@ test_key_at(void **state)
 {
 	static const char *const want[] = {
 		"database_url", "listen", "threads", "log_level",
-		"max_body_bytes", "token_ttl_hours", "shutdown_timeout",
+		"max_body_bytes", "import_max_bytes", "token_ttl_hours",
+		"shutdown_timeout",
 		"migrations_dir",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);

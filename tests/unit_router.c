@@ -64,14 +64,14 @@ h_health(struct request *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/v1/clinicians", ROLE_ANY, h_list },
-	{ "POST", "/v1/clinicians", ROLE_ADMIN, h_create },
-	{ "GET", "/v1/clinicians/{id}", ROLE_ANY, h_get },
-	{ "PATCH", "/v1/clinicians/{id}", ROLE_ADMIN, h_patch },
-	{ "GET", "/v1/clinicians/{id}/enrollments", ROLE_ANY, h_enrollments },
+	{ "GET", "/v1/clinicians", ROLE_ANY, h_list, NULL },
+	{ "POST", "/v1/clinicians", ROLE_ADMIN, h_create, NULL },
+	{ "GET", "/v1/clinicians/{id}", ROLE_ANY, h_get, NULL },
+	{ "PATCH", "/v1/clinicians/{id}", ROLE_ADMIN, h_patch, NULL },
+	{ "GET", "/v1/clinicians/{id}/enrollments", ROLE_ANY, h_enrollments, NULL },
 	{ "GET", "/v1/clinicians/{id}/enrollments/{eid}", ROLE_ANY,
-	  h_enrollment },
-	{ "GET", "/healthz", ROLE_PUBLIC, h_health },
+	  h_enrollment, NULL },
+	{ "GET", "/healthz", ROLE_PUBLIC, h_health, NULL },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -341,8 +341,8 @@ static void
 test_param_limits(void **state)
 {
 	static const struct route four[] = {
-		{ "GET", "/{a}/{b}/{c}/{d}", ROLE_PUBLIC, h_get },
-		{ "GET", "/x/{a}/{b}/{c}/{d}/{e}", ROLE_PUBLIC, h_get },
+		{ "GET", "/{a}/{b}/{c}/{d}", ROLE_PUBLIC, h_get, NULL },
+		{ "GET", "/x/{a}/{b}/{c}/{d}/{e}", ROLE_PUBLIC, h_get, NULL },
 	};
 	struct route_params params;
 	char allow[32];
@@ -368,9 +368,9 @@ static void
 test_first_route_wins(void **state)
 {
 	static const struct route t[] = {
-		{ "GET", "/v1/clinicians/me", ROLE_ANY, h_list },
-		{ "GET", "/v1/clinicians/{id}", ROLE_ANY, h_get },
-		{ "DELETE", "/v1/clinicians/{id}", ROLE_ADMIN, h_patch },
+		{ "GET", "/v1/clinicians/me", ROLE_ANY, h_list, NULL },
+		{ "GET", "/v1/clinicians/{id}", ROLE_ANY, h_get, NULL },
+		{ "DELETE", "/v1/clinicians/{id}", ROLE_ADMIN, h_patch, NULL },
 	};
 	struct route_params params;
 	char allow[32];

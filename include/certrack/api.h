@@ -75,4 +75,10 @@ int api_status(struct request *req);
 int api_certificates_verify(struct request *req);
 int api_certificates_revoke(struct request *req);
 
+/* import.c: CSV imports (a streaming route) and their reports */
+void api_import_init(long long max_bytes);
+extern const struct route_stream api_import_stream;
+int api_imports_list(struct request *req);
+int api_imports_get(struct request *req);
+
 #endif

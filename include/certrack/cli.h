@@ -107,6 +107,44 @@ int cli_cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 /* `certrack health`: is the server up and its schema current? */
 int cli_cmd_health(struct cli_ctx *ctx, int argc, char **argv);
 
+/* cli/cmd_login.c: `login`, `logout`, `whoami`, `passwd` */
+int cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_passwd(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_clinicians.c: `clinicians add|show|list|search|update` */
+int cli_cmd_clinicians(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_enroll.c: `enroll`, `complete`, `withdraw`, `sessions` */
+int cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_complete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_withdraw(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_results.c: `results record|amend|history` */
+int cli_cmd_results(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_users.c: `users list|add|disable|enable|reset-password|tokens|
+ * revoke-token` (admin) */
+int cli_cmd_users(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_audit.c: `audit` (admin) */
+int cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_status.c: `status [CLINICIAN]` */
+int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_certificates.c: `certificates verify|revoke`, and `verify` */
+int cli_cmd_certificates(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_programs.c: `programs`, `levels`, `professions`, `eligibility` */
+int cli_cmd_programs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_levels(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_professions(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cli/opts.c -------------------------------------------------------- */
 
 void cli_ctx_init(struct cli_ctx *ctx);
@@ -166,8 +204,9 @@ int cli_opts_global(struct cli_ctx *ctx, int opt, const char *arg,
 int cli_opts_resolve(struct cli_ctx *ctx, struct cli_error *err);
 
 /*
- * The config file's path, $HOME/.config/certrack/config, in *PATH (caller
- * frees).  Returns 0, or -1 with ERR filled when HOME is not set.
+ * The config file's path, $XDG_CONFIG_HOME/certrack/config when that is
+ * set to an absolute path, else $HOME/.config/certrack/config, in *PATH
+ * (caller frees).  Returns 0, or -1 with ERR filled when neither is set.
  */
 int cli_config_path(char **path, struct cli_error *err);
 
@@ -218,6 +257,14 @@ void cli_response_release(struct cli_response *resp);
 int cli_request(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, struct cli_response *resp, struct cli_error *err);
 
+/*
+ * cli_request() with HEADERS, a NULL-terminated list of extra
+ * "Name: value" lines (NULL for none), such as If-Match.
+ */
+int cli_request_hdr(struct cli_ctx *ctx, const char *method,
+    const char *path, const json_t *body, const char *const *headers,
+    struct cli_response *resp, struct cli_error *err);
+
 /* Releases the kept curl handle and libcurl (main() calls it once). */
 void cli_client_cleanup(struct cli_ctx *ctx);
 
@@ -242,5 +289,128 @@ int cli_print_raw(const struct cli_response *resp);
 /* S percent-encoded for a URL path segment or query value (RFC 3986
  * unreserved characters kept).  Caller frees; NULL when memory ran out. */
 char *cli_escape(const char *s);
+
+/* ---- cli/util.c: helpers the commands share ---------------------------- */
+
+/*
+ * cli_request_hdr(), and a non-2xx answer made an error: returns 0 with
+ * RESP filled (caller releases) for a 2xx; -1 with ERR filled (the
+ * server's detail and the exit code for its status) and RESP released.
+ */
+int cli_call(struct cli_ctx *ctx, const char *method, const char *path,
+    const json_t *body, const char *const *headers, struct cli_response *resp,
+    struct cli_error *err);
+
+/* A printf-built string (caller frees); NULL when memory ran out. */
+char *cli_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct strbuf;
+/* Appends "?NAME=VALUE" or "&NAME=VALUE" (VALUE escaped) to SB, nothing
+ * when VALUE is NULL.  Returns 0, or -1 when memory ran out. */
+int cli_query_add(struct strbuf *sb, const char *name, const char *value);
+
+/* --json: RESP's body unchanged on stdout; returns an exit code. */
+int cli_print_json(const struct cli_ctx *ctx, const struct cli_response *resp);
+
+/* A subcommand of a command group ("clinicians add"). */
+struct cli_sub {
+	const char *name;
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+};
+
+/*
+ * Runs the subcommand named by ARGV[1] with ARGV[0] its name; --help (or
+ * "help") prints the group's help; a missing or unknown subcommand is a
+ * usage error.  Returns an exit code.
+ */
+int cli_dispatch(struct cli_ctx *ctx, int argc, char **argv,
+    const struct cli_sub *subs, size_t nsubs);
+
+/*
+ * Option parsing for a command with no options of its own.  Returns 0
+ * (operands start at optind), or -1 with *EXIT_CODE set (after --help, or
+ * a usage error already reported).
+ */
+int cli_no_options(struct cli_ctx *ctx, int argc, char **argv,
+    int *exit_code);
+
+/* Checks that MIN to MAX (-1: any) operands follow optind; reports a usage
+ * error naming NAMES ("CLINICIAN and LEVEL") and returns -1 otherwise. */
+int cli_operands(struct cli_ctx *ctx, int argc, char **argv, int min, int max,
+    const char *names);
+
+/*
+ * Operand checks made before anything is sent; each returns 0, or -1
+ * after reporting a usage error (the caller returns CLI_EXIT_USAGE).
+ * WHAT names the operand in the message ("clinician").
+ */
+int cli_arg_id(const struct cli_ctx *ctx, const char *what, const char *arg,
+    long long *id);
+int cli_arg_int(const struct cli_ctx *ctx, const char *what, const char *arg,
+    long long min, long long max, long long *out);
+int cli_arg_date(const struct cli_ctx *ctx, const char *what,
+    const char *arg);
+/* A score such as 42 or 87.5 (two decimals at most) as a new JSON number. */
+int cli_arg_score(const struct cli_ctx *ctx, const char *what,
+    const char *arg, json_t **out);
+
+/* True when S is a real calendar date written YYYY-MM-DD. */
+bool cli_date_valid(const char *s);
+
+/* Today's local date, YYYY-MM-DD, in BUF. */
+void cli_today(char buf[16]);
+
+/*
+ * JSON values as text for tables: strings as they are, numbers printed,
+ * booleans "yes"/"no", null or missing "-".  The result is V's own string
+ * or BUF.
+ */
+const char *cli_jtext(const json_t *v, char *buf, size_t len);
+const char *cli_jstr(const json_t *obj, const char *key, char *buf,
+    size_t len);
+/* A timestamp member without its fractions of a second (still ISO 8601). */
+const char *cli_jtime(const json_t *obj, const char *key, char *buf,
+    size_t len);
+json_int_t cli_jint(const json_t *obj, const char *key);
+
+/* The clinician of the caller's own account (GET /v1/me), for commands
+ * whose CLINICIAN operand is optional.  0, or -1 with ERR (exit 2 when the
+ * account is not a clinician's). */
+int cli_own_clinician(struct cli_ctx *ctx, long long *id,
+    struct cli_error *err);
+
+/* "Given Family" of a clinician object, in BUF. */
+void cli_full_name(const json_t *obj, char *buf, size_t len);
+
+/* GETs clinician ID's name into BUF.  Returns 0, or -1 with ERR (3 when
+ * there is no such clinician). */
+int cli_clinician_name(struct cli_ctx *ctx, long long id, char *buf,
+    size_t len, struct cli_error *err);
+
+/* An aligned table: columns two blanks apart, empty cells as "-". */
+struct cli_table {
+	size_t ncols;
+	char **cells;		/* row-major copies */
+	size_t ncells, cap;
+};
+void cli_table_init(struct cli_table *t, size_t ncols);
+void cli_table_release(struct cli_table *t);
+/* Adds a row of NCOLS strings (NULL or "" shown as "-"); 0 or -1. */
+int cli_table_add(struct cli_table *t, ...);
+int cli_table_print(const struct cli_table *t, FILE *fp);
+
+/* "label:            value" on stdout, for summaries. */
+void cli_kv(const char *label, const char *value);
+
+/*
+ * Reads a password: one line from stdin when FROM_STDIN, else from the
+ * terminal with echo off after PROMPT.  Returns 0, or -1 with ERR.
+ */
+int cli_read_secret(const char *prompt, bool from_stdin, char *buf,
+    size_t len, struct cli_error *err);
+
+/* Reads one line from the terminal after PROMPT.  0 or -1 with ERR. */
+int cli_read_line_tty(const char *prompt, char *buf, size_t len,
+    struct cli_error *err);
 
 #endif

@@ -16,6 +16,7 @@ struct config {
 	int threads;		/* worker threads, each with a connection */
 	enum log_level log_level;
 	long long max_body_bytes;	/* largest JSON request body */
+	long long import_max_bytes;	/* largest CSV import */
 	int token_ttl_hours;	/* login token lifetime */
 	int shutdown_timeout;	/* seconds to let requests finish */
 	char *migrations_dir;	/* NULL: the compiled-in migrations */

@@ -29,6 +29,13 @@ void db_shutdown(void);
  */
 PGconn *db_conn(struct cterr *err);
 
+/*
+ * A new connection of its own (for work that outlives one callback, such
+ * as an import streaming in while its thread serves other requests).  The
+ * caller PQfinish()es it.  NULL with ERR 503 when the database is down.
+ */
+PGconn *db_open(struct cterr *err);
+
 /* Closes the calling thread's connection (e.g. after a fatal error). */
 void db_disconnect(void);
 

@@ -48,6 +48,11 @@ struct request {
 	int status;			/* the status answered */
 	bool replied;
 
+	/* streaming routes: begin()'s state, and whether it has failed */
+	void *stream_state;
+	bool streaming;
+	bool stream_failed;
+
 	int nheaders;			/* extra response headers */
 	char *header_name[8];
 	char *header_value[8];

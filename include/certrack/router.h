@@ -21,11 +21,26 @@ enum {
 
 typedef int (*route_handler)(struct request *req);
 
+/*
+ * A route whose body is streamed to it as it arrives rather than collected
+ * (CSV imports).  begin() runs once the caller is authorized, chunk() for
+ * each piece, finish() answers; abort() releases whatever begin() set up
+ * when the request ends any other way (the client went away, an error).
+ * Each returns 0, or -1 with req->err filled.
+ */
+struct route_stream {
+	int (*begin)(struct request *req);
+	int (*chunk)(struct request *req, const char *data, size_t len);
+	int (*finish)(struct request *req);
+	void (*abort)(struct request *req);
+};
+
 struct route {
 	const char *method;	/* "GET", "POST", ... */
 	const char *pattern;	/* "/v1/clinicians/{id}" */
 	unsigned roles;		/* ROLE_* bits, or ROLE_PUBLIC */
-	route_handler handler;
+	route_handler handler;	/* NULL for a streaming route */
+	const struct route_stream *stream;	/* or NULL */
 };
 
 #define ROUTER_MAX_PARAMS 4

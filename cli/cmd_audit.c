@@ -1,0 +1,132 @@
+/*
+ * `certrack audit`: the audit log, newest first, filtered by clinician,
+ * actor, action, entity and dates (admins only).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certrack/cli.h"
+#include "certrack/strbuf.h"
+
+enum {
+	OPT_CLINICIAN = CLI_OPT_CMD, OPT_ACTOR, OPT_SINCE, OPT_UNTIL,
+	OPT_ACTION, OPT_ENTITY, OPT_ID, OPT_LIMIT, OPT_OFFSET,
+};
+
+int
+cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "clinician", required_argument, NULL, OPT_CLINICIAN },
+		{ "actor", required_argument, NULL, OPT_ACTOR },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "entity", required_argument, NULL, OPT_ENTITY },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "offset", required_argument, NULL, OPT_OFFSET },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *q[9] = { NULL };
+	static const char *const names[9] = { "clinician", "actor", "since",
+	    "until", "action", "entity", "entity_id", "limit", "offset" };
+	struct cli_response resp;
+	struct cli_error err;
+	struct cli_table t;
+	struct strbuf path;
+	json_t *items, *it;
+	long long n;
+	size_t i;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		switch (c) {
+		case OPT_CLINICIAN:
+			if (cli_arg_id(ctx, "--clinician", optarg, &n) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_SINCE:
+			if (cli_arg_date(ctx, "--since", optarg) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_UNTIL:
+			if (cli_arg_date(ctx, "--until", optarg) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_LIMIT:
+			if (cli_arg_int(ctx, "--limit", optarg, 1, 1000,
+			    &n) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_OFFSET:
+			if (cli_arg_int(ctx, "--offset", optarg, 0, 1LL << 40,
+			    &n) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		}
+		if (c >= OPT_CLINICIAN && c <= OPT_OFFSET)
+			q[c - OPT_CLINICIAN] = optarg;
+	}
+	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
+		return CLI_EXIT_USAGE;
+	if (q[2] != NULL && q[3] != NULL && strcmp(q[3], q[2]) < 0)
+		return cli_usage_error(ctx, "--until %s is before --since %s",
+		    q[3], q[2]);
+
+	strbuf_init(&path);
+	rc = strbuf_addstr(&path, "/v1/audit");
+	for (i = 0; i < 9 && rc == 0; i++)
+		rc = cli_query_add(&path, names[i], q[i]);
+	if (rc != 0) {
+		strbuf_release(&path);
+		return CLI_EXIT_FAILURE;
+	}
+	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
+	strbuf_release(&path);
+	if (rc != 0)
+		return cli_error_report(&err);
+	if (ctx->json) {
+		rc = cli_print_json(ctx, &resp);
+		cli_response_release(&resp);
+		return rc;
+	}
+	items = json_object_get(resp.json, "items");
+	if (ctx->quiet) {
+		cli_response_release(&resp);
+		return CLI_EXIT_OK;
+	}
+	cli_table_init(&t, 5);
+	cli_table_add(&t, "ID", "AT", "ACTOR", "ACTION", "ENTITY");
+	json_array_foreach(items, i, it) {
+		char id[24], at[64], actor[160], action[64], ent[64], eid[64];
+		char entity[160];
+
+		snprintf(entity, sizeof(entity), "%s %s",
+		    cli_jstr(it, "entity", ent, sizeof(ent)),
+		    cli_jstr(it, "entity_id", eid, sizeof(eid)));
+		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)),
+		    cli_jtime(it, "at", at, sizeof(at)),
+		    cli_jstr(it, "actor", actor, sizeof(actor)),
+		    cli_jstr(it, "action", action, sizeof(action)), entity);
+	}
+	if (json_array_size(items) == 0) {
+		printf("no audit entries match\n");
+	} else {
+		long long total = cli_jint(resp.json, "total");
+		long long off = cli_jint(resp.json, "offset");
+		long long got = (long long)json_array_size(items);
+
+		cli_table_print(&t, stdout);
+		if (got < total)
+			printf("(%lld-%lld of %lld; --offset %lld for more)\n",
+			    off + 1, off + got, total, off + got);
+	}
+	cli_table_release(&t);
+	cli_response_release(&resp);
+	return CLI_EXIT_OK;
+}

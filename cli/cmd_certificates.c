@@ -1,0 +1,156 @@
+/*
+ * `certrack certificates verify NUMBER` (no login needed: employers and
+ * state boards use it) and `certificates revoke NUMBER --reason TEXT`
+ * (admins).  A mistyped number is caught here by its check symbol before
+ * anything is sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certrack/certnum.h"
+#include "certrack/cli.h"
+
+enum { OPT_REASON = CLI_OPT_CMD };
+
+/* The canonical form of operand ARG in OUT, or -1 after a usage error. */
+static int
+number_arg(const struct cli_ctx *ctx, const char *arg, char *out)
+{
+	switch (certnum_normalize(arg, out)) {
+	case CERTNUM_OK:
+		return 0;
+	case CERTNUM_BAD_CHECK:
+		cli_usage_error(ctx, "'%s' is not a valid certificate number "
+		    "(check the digits)", arg);
+		return -1;
+	case CERTNUM_MALFORMED:
+		break;
+	}
+	cli_usage_error(ctx, "'%s' is not a valid certificate number (twelve "
+	    "letters and digits, written XXXX-XXXX-XXXX)", arg);
+	return -1;
+}
+
+static void
+print_certificate(const json_t *c)
+{
+	char b[64];
+	const char *status = json_string_value(json_object_get(c, "status"));
+
+	printf("certificate %s: %s\n", cli_jstr(c, "number", b, sizeof(b)),
+	    status != NULL ? status : "?");
+	cli_kv("holder:", cli_jstr(c, "holder", b, sizeof(b)));
+	cli_kv("program:", cli_jstr(c, "program", b, sizeof(b)));
+	cli_kv("level:", cli_jstr(c, "level", b, sizeof(b)));
+	cli_kv("issued:", cli_jstr(c, "issued_on", b, sizeof(b)));
+	cli_kv(status && strcmp(status, "expired") == 0 ? "expired:" :
+	    "expires:", json_is_null(json_object_get(c, "expires_on")) ?
+	    "never" : cli_jstr(c, "expires_on", b, sizeof(b)));
+	if (json_object_get(c, "revoked_on") != NULL) {
+		cli_kv("revoked:", cli_jstr(c, "revoked_on", b, sizeof(b)));
+		cli_kv("reason:", cli_jstr(c, "revocation_reason", b,
+		    sizeof(b)));
+	}
+}
+
+static int
+cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_response resp;
+	struct cli_error err;
+	char number[CERTNUM_LEN + 1], path[64];
+	const char *status;
+	int rc;
+
+	if (cli_no_options(ctx, argc, argv, &rc) != 0)
+		return rc;
+	if (cli_operands(ctx, argc, argv, 1, 1, "NUMBER") != 0 ||
+	    number_arg(ctx, argv[optind], number) != 0)
+		return CLI_EXIT_USAGE;
+	if (cli_opts_resolve(ctx, &err) != 0)
+		return cli_error_report(&err);
+	/* Verification is public: no token, so a stale one cannot get in
+	 * the way, and the server learns nothing about who asked. */
+	free(ctx->token);
+	ctx->token = NULL;
+	snprintf(path, sizeof(path), "/v1/certificates/%s", number);
+	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
+		return cli_error_report(&err);
+	status = json_string_value(json_object_get(resp.json, "status"));
+	/* Exit 0 only for a valid certificate, so a script can ask. */
+	rc = status != NULL && strcmp(status, "valid") == 0 ? CLI_EXIT_OK :
+	    CLI_EXIT_REFUSED;
+	if (ctx->json) {
+		if (cli_print_json(ctx, &resp) != CLI_EXIT_OK)
+			rc = CLI_EXIT_FAILURE;
+	} else if (!ctx->quiet) {
+		print_certificate(resp.json);
+	}
+	cli_response_release(&resp);
+	return rc;
+}
+
+static int
+cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_response resp;
+	struct cli_error err;
+	char number[CERTNUM_LEN + 1], path[64];
+	const char *reason = NULL;
+	json_t *body;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		if (c == OPT_REASON)
+			reason = optarg;
+	}
+	if (cli_operands(ctx, argc, argv, 1, 1, "NUMBER") != 0 ||
+	    number_arg(ctx, argv[optind], number) != 0)
+		return CLI_EXIT_USAGE;
+	if (reason == NULL || reason[0] == '\0')
+		return cli_usage_error(ctx, "missing --reason (a revocation "
+		    "says why)");
+	body = json_pack("{s:s}", "reason", reason);
+	if (body == NULL)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", number);
+	rc = cli_call(ctx, "POST", path, body, NULL, &resp, &err);
+	json_decref(body);
+	if (rc != 0) {
+		cli_errorf("cannot revoke certificate %s: %s", number, err.msg);
+		return err.exit_code;
+	}
+	rc = CLI_EXIT_OK;
+	if (ctx->json)
+		rc = cli_print_json(ctx, &resp);
+	else if (!ctx->quiet)
+		print_certificate(resp.json);
+	cli_response_release(&resp);
+	return rc;
+}
+
+int
+cli_cmd_certificates(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "verify", cmd_verify },
+		{ "revoke", cmd_revoke },
+	};
+
+	return cli_dispatch(ctx, argc, argv, subs,
+	    sizeof(subs) / sizeof(subs[0]));
+}
+
+int
+cli_cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cmd_verify(ctx, argc, argv);
+}

@@ -1,0 +1,469 @@
+/*
+ * Sessions: `certrack login` (a password for a bearer token, kept in the
+ * config file, mode 0600), `logout` (revoked on the server, forgotten
+ * here), `whoami` and `passwd`.  Passwords are read from the terminal
+ * without echo, or from stdin with --password-stdin; never from argv.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certrack/cli.h"
+#include "certrack/strbuf.h"
+
+#define SECRET_MAX 1024
+
+enum { OPT_PASSWORD_STDIN = CLI_OPT_CMD };
+
+/* Overwrites S in place before it is freed: it held a secret. */
+static void
+wipe(char *s, size_t len)
+{
+	volatile char *p = s;
+
+	while (len-- > 0)
+		*p++ = '\0';
+}
+
+/* Creates every missing folder of DIR (a path), each mode 0700. */
+static int
+make_dirs(const char *dir, struct cli_error *err)
+{
+	char *copy = strdup(dir), *p;
+	int rc = -1;
+
+	if (copy == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	for (p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+			cli_error_set(err, CLI_EXIT_FAILURE,
+			    "cannot create the folder '%s': %s", copy,
+			    strerror(errno));
+			goto out;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+/* The key of config line LINE ("url" in "url = x"), its length in *LEN. */
+static bool
+line_key_is(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncasecmp(line, key, n) != 0)
+		return false;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '=';
+}
+
+/* The value of config line LINE, trimmed, in BUF. */
+static void
+line_value(const char *line, char *buf, size_t len)
+{
+	const char *v = strchr(line, '=');
+	size_t n;
+
+	v = v ? v + 1 : "";
+	while (*v == ' ' || *v == '\t')
+		v++;
+	snprintf(buf, len, "%s", v);
+	n = strlen(buf);
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
+		buf[--n] = '\0';
+}
+
+/*
+ * Rewrites the config file PATH: every line but "url" and "token" kept,
+ * then "url = URL" (when URL is not NULL, else the old url line kept) and
+ * "token = TOKEN" (when TOKEN is not NULL; when it is NULL the token line
+ * is dropped if its value is FORGET, or FORGET is NULL).  The file is
+ * written anew with mode 0600 and renamed into place; its folder is
+ * created mode 0700.  *CHANGED says whether a token line was dropped.
+ */
+static int
+config_store(const char *path, const char *url, const char *token,
+    const char *forget, bool *changed, struct cli_error *err)
+{
+	struct strbuf text, tmp;
+	char line[4096], value[4096], *dir = NULL, *slash;
+	FILE *in, *out = NULL;
+	int fd = -1, rc = -1;
+
+	strbuf_init(&text);
+	strbuf_init(&tmp);
+	if (changed != NULL)
+		*changed = false;
+	in = fopen(path, "re");
+	if (in == NULL && errno != ENOENT) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot read '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+		size_t n = strlen(line);
+		bool drop = false;
+
+		if (url != NULL && line_key_is(line, "url"))
+			drop = true;
+		if (line_key_is(line, "token")) {
+			line_value(line, value, sizeof(value));
+			if (token != NULL || forget == NULL ||
+			    strcmp(value, forget) == 0) {
+				drop = true;
+				if (changed != NULL && token == NULL)
+					*changed = true;
+			}
+			wipe(value, sizeof(value));
+		}
+		if (!drop && (strbuf_add(&text, line, n) != 0 ||
+		    (n > 0 && line[n - 1] != '\n' &&
+		    strbuf_addstr(&text, "\n") != 0)))
+			goto no_memory;
+		wipe(line, sizeof(line));
+	}
+	if (in != NULL)
+		fclose(in);
+	if (text.len == 0 && strbuf_addstr(&text, "# written by "
+	    "'certrack login'; holds a bearer token: keep it private\n") != 0)
+		goto no_memory;
+	if (url != NULL && strbuf_addf(&text, "url = %s\n", url) != 0)
+		goto no_memory;
+	if (token != NULL && strbuf_addf(&text, "token = %s\n", token) != 0)
+		goto no_memory;
+
+	dir = strdup(path);
+	if (dir == NULL)
+		goto no_memory;
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (make_dirs(dir, err) != 0)
+			goto out;
+	}
+	if (strbuf_addf(&tmp, "%s.XXXXXX", path) != 0)
+		goto no_memory;
+	/* mkstemp() creates the file mode 0600, so the token is never
+	 * readable by others, not even for a moment. */
+	fd = mkstemp(tmp.buf);
+	if (fd < 0) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) != 0 || (out = fdopen(fd, "w")) == NULL) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
+		    tmp.buf, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (fwrite(text.buf, 1, text.len, out) != text.len ||
+	    fflush(out) != 0 || fsync(fileno(out)) != 0) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
+		    tmp.buf, strerror(errno));
+		goto out;
+	}
+	if (fclose(out) != 0) {
+		out = NULL;
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
+		    tmp.buf, strerror(errno));
+		goto out;
+	}
+	out = NULL;
+	if (rename(tmp.buf, path) != 0) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot replace '%s': %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+no_memory:
+	cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+out:
+	if (out != NULL)
+		fclose(out);
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0 && tmp.len > 0)
+		unlink(tmp.buf);
+	if (text.alloc > 0)
+		wipe(text.buf, text.alloc);
+	strbuf_release(&text);
+	strbuf_release(&tmp);
+	free(dir);
+	return rc;
+}
+
+int
+cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ NULL, 0, NULL, 0 },
+	};
+	char username[256], password[SECRET_MAX];
+	struct cli_response resp;
+	struct cli_error err;
+	bool from_stdin = false;
+	json_t *body = NULL, *user;
+	const char *token;
+	char buf[64], when[64];
+	int c, rc;
+
+	memset(&resp, 0, sizeof(resp));
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		if (c == OPT_PASSWORD_STDIN)
+			from_stdin = true;
+	}
+	if (cli_operands(ctx, argc, argv, 0, 1, "USERNAME") != 0)
+		return CLI_EXIT_USAGE;
+	/* Where to log in, before asking anything. */
+	if (cli_opts_resolve(ctx, &err) != 0)
+		return cli_error_report(&err);
+	if (optind < argc) {
+		snprintf(username, sizeof(username), "%s", argv[optind]);
+	} else if (from_stdin) {
+		return cli_usage_error(ctx, "give the USERNAME as an argument "
+		    "with --password-stdin");
+	} else if (cli_read_line_tty("username: ", username,
+	    sizeof(username), &err) != 0) {
+		return cli_error_report(&err);
+	}
+	if (cli_read_secret("password: ", from_stdin, password,
+	    sizeof(password), &err) != 0)
+		return cli_error_report(&err);
+
+	/* A new session: the old token, if any, is not sent along. */
+	if (ctx->token != NULL) {
+		wipe(ctx->token, strlen(ctx->token));
+		free(ctx->token);
+		ctx->token = NULL;
+	}
+	body = json_pack("{s:s, s:s}", "username", username, "password",
+	    password);
+	wipe(password, sizeof(password));
+	if (body == NULL)
+		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
+		    "out of memory" });
+	rc = cli_request(ctx, "POST", "/v1/login", body, &resp, &err);
+	/* The JSON held the password: overwrite it before freeing. */
+	{
+		json_t *pw = json_object_get(body, "password");
+		char *s = (char *)json_string_value(pw);
+		if (s != NULL)
+			wipe(s, strlen(s));
+	}
+	json_decref(body);
+	if (rc != 0)
+		return cli_error_report(&err);
+	if (resp.status != 200) {
+		cli_response_error(&resp, &err);
+		cli_response_release(&resp);
+		cli_errorf("cannot log in to '%s' as '%s': %s", ctx->url,
+		    username, err.msg);
+		return err.exit_code;
+	}
+	token = json_string_value(json_object_get(resp.json, "token"));
+	if (token == NULL) {
+		cli_response_release(&resp);
+		cli_errorf("'%s' answered the login without a token",
+		    ctx->url);
+		return CLI_EXIT_FAILURE;
+	}
+	if (ctx->config_path == NULL &&
+	    cli_config_path(&ctx->config_path, &err) != 0) {
+		cli_response_release(&resp);
+		return cli_error_report(&err);
+	}
+	if (config_store(ctx->config_path, ctx->url, token, NULL, NULL,
+	    &err) != 0) {
+		cli_response_release(&resp);
+		return cli_error_report(&err);
+	}
+	user = json_object_get(resp.json, "user");
+	rc = CLI_EXIT_OK;
+	if (ctx->json) {
+		/* The answer as it came, but for the token: it is in the
+		 * config file, and stdout is no place for a secret. */
+		json_object_del(resp.json, "token");
+		if (json_dumpf(resp.json, stdout, JSON_COMPACT) != 0 ||
+		    putchar('\n') == EOF)
+			rc = CLI_EXIT_FAILURE;
+	} else if (!ctx->quiet) {
+		printf("logged in to %s as %s (%s); the token expires at %s\n",
+		    ctx->url, cli_jstr(user, "username", buf, sizeof(buf)),
+		    cli_jstr(user, "role", buf + 32, 32),
+		    cli_jtime(resp.json, "expires_at", when, sizeof(when)));
+	}
+	{
+		char *s = (char *)token;
+		wipe(s, strlen(s));
+	}
+	cli_response_release(&resp);
+	return rc;
+}
+
+int
+cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_response resp;
+	struct cli_error err;
+	bool forgot = false;
+	int rc;
+
+	if (cli_no_options(ctx, argc, argv, &rc) != 0)
+		return rc;
+	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
+		return CLI_EXIT_USAGE;
+	if (cli_opts_resolve(ctx, &err) != 0)
+		return cli_error_report(&err);
+	if (ctx->token == NULL) {
+		cli_errorf("not logged in to '%s'", ctx->url);
+		return CLI_EXIT_AUTH;
+	}
+	if (cli_request(ctx, "POST", "/v1/logout", NULL, &resp, &err) != 0)
+		return cli_error_report(&err);
+	if (resp.status != 204 && resp.status != 200 && resp.status != 401) {
+		cli_response_error(&resp, &err);
+		cli_response_release(&resp);
+		cli_errorf("cannot log out of '%s': %s", ctx->url, err.msg);
+		return err.exit_code;
+	}
+	/* 401: the token had expired or was revoked already; forgetting it
+	 * is all that is left to do. */
+	if (resp.status == 401)
+		cli_warnf(ctx, "the token was no longer valid on '%s'",
+		    ctx->url);
+	cli_response_release(&resp);
+	if (ctx->config_path == NULL &&
+	    cli_config_path(&ctx->config_path, &err) != 0)
+		return cli_error_report(&err);
+	if (access(ctx->config_path, F_OK) == 0 &&
+	    config_store(ctx->config_path, NULL, NULL, ctx->token, &forgot,
+	    &err) != 0)
+		return cli_error_report(&err);
+	if (!ctx->quiet && !ctx->json)
+		printf("logged out of %s%s\n", ctx->url, forgot ?
+		    "" : " (the token was not in the config file)");
+	return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_response resp;
+	struct cli_error err;
+	char b1[64], b2[64];
+	int rc;
+
+	if (cli_no_options(ctx, argc, argv, &rc) != 0)
+		return rc;
+	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
+		return CLI_EXIT_USAGE;
+	if (cli_call(ctx, "GET", "/v1/me", NULL, NULL, &resp, &err) != 0)
+		return cli_error_report(&err);
+	if (ctx->json) {
+		rc = cli_print_json(ctx, &resp);
+	} else {
+		rc = CLI_EXIT_OK;
+		if (!ctx->quiet) {
+			cli_kv("server:", ctx->url);
+			cli_kv("username:", cli_jstr(resp.json, "username", b1,
+			    sizeof(b1)));
+			cli_kv("role:", cli_jstr(resp.json, "role", b1,
+			    sizeof(b1)));
+			if (!json_is_null(json_object_get(resp.json,
+			    "clinician_id")))
+				cli_kv("clinician:", cli_jstr(resp.json,
+				    "clinician_id", b1, sizeof(b1)));
+			cli_kv("token expires:", cli_jtime(resp.json,
+			    "token_expires_at", b2, sizeof(b2)));
+		}
+	}
+	cli_response_release(&resp);
+	return rc;
+}
+
+int
+cli_cmd_passwd(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ NULL, 0, NULL, 0 },
+	};
+	char current[SECRET_MAX], next[SECRET_MAX], again[SECRET_MAX];
+	struct cli_response resp;
+	struct cli_error err;
+	bool from_stdin = false;
+	json_t *body;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		if (c == OPT_PASSWORD_STDIN)
+			from_stdin = true;
+	}
+	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
+		return CLI_EXIT_USAGE;
+	if (cli_read_secret("current password: ", from_stdin, current,
+	    sizeof(current), &err) != 0 ||
+	    cli_read_secret("new password: ", from_stdin, next, sizeof(next),
+	    &err) != 0)
+		goto fail;
+	if (!from_stdin) {
+		if (cli_read_secret("new password again: ", false, again,
+		    sizeof(again), &err) != 0)
+			goto fail;
+		if (strcmp(again, next) != 0) {
+			cli_error_set(&err, CLI_EXIT_USAGE,
+			    "the new passwords differ");
+			goto fail;
+		}
+	}
+	body = json_pack("{s:s, s:s}", "current_password", current,
+	    "new_password", next);
+	wipe(current, sizeof(current));
+	wipe(next, sizeof(next));
+	wipe(again, sizeof(again));
+	if (body == NULL)
+		return CLI_EXIT_FAILURE;
+	rc = cli_call(ctx, "POST", "/v1/me/password", body, NULL, &resp, &err);
+	json_decref(body);
+	if (rc != 0) {
+		cli_errorf("cannot change the password: %s", err.msg);
+		return err.exit_code;
+	}
+	cli_response_release(&resp);
+	if (!ctx->quiet && !ctx->json)
+		printf("password changed\n");
+	return CLI_EXIT_OK;
+fail:
+	wipe(current, sizeof(current));
+	wipe(next, sizeof(next));
+	wipe(again, sizeof(again));
+	return cli_error_report(&err);
+}

@@ -1,0 +1,1016 @@
+/*
+ * CSV imports: POST /v1/imports?kind=roster|results with the CSV as the
+ * body.  The body is parsed as it arrives (csvread), each row checked in C
+ * (importmap) and streamed over COPY into a temporary staging table with
+ * its line number; the checks that need the database and the merge are
+ * set-based SQL over that table, using the same rule functions as the API
+ * (sql/0003_rules.sql).  Everything happens in one transaction on a
+ * connection of the import's own: a client that goes away, a daemon that
+ * dies or a database that fails leaves nothing of the import behind.
+ *
+ * Modes: all-or-nothing (default: one bad row and nothing is written),
+ * partial (good rows written, bad ones reported), dry_run (the same path,
+ * rolled back at the end: the same report).  The report (imports and
+ * import_errors rows) is kept in every mode.
+ */
+#include "certrack/api.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certrack/apiutil.h"
+#include "certrack/csvread.h"
+#include "certrack/db.h"
+#include "certrack/importmap.h"
+#include "certrack/log.h"
+#include "certrack/strbuf.h"
+#include "certrack/strnum.h"
+
+#define COPY_FLUSH (64 * 1024)
+
+static long long max_import_bytes = 1024LL * 1024 * 1024;
+
+void
+api_import_init(long long max_bytes)
+{
+	max_import_bytes = max_bytes;
+}
+
+struct import {
+	struct request *req;
+	enum import_kind kind;
+	bool dry_run, partial;
+	char delim;
+	char filename[256];
+
+	PGconn *conn;
+	bool in_copy;
+	struct csvread *csv;
+	struct importmap map;
+	bool have_header;
+	char *ignored_json;		/* ["Notes", ...] or NULL */
+
+	long long bytes;
+	long rows;
+	struct strbuf copy;
+	char id[24];
+
+	/* A problem with the file as a whole: nothing more is read. */
+	bool fatal;
+	long fatal_line;
+	char fatal_column[64];
+	char fatal_message[300];
+};
+
+static int
+pg_ok(struct import *im, PGresult *res, struct cterr *err)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	return db_fail(im->conn, res, err);
+}
+
+static int
+exec(struct import *im, const char *sql, struct cterr *err)
+{
+	return pg_ok(im, PQexec(im->conn, sql), err);
+}
+
+static int
+exec1(struct import *im, const char *sql, struct cterr *err)
+{
+	const char *params[1] = { im->id };
+
+	return pg_ok(im, PQexecParams(im->conn, sql, 1, NULL, params, NULL,
+	    NULL, 0), err);
+}
+
+static void
+set_fatal(struct import *im, long line, const char *column, const char *msg)
+{
+	if (im->fatal)
+		return;
+	im->fatal = true;
+	im->fatal_line = line > 0 ? line : 1;
+	snprintf(im->fatal_column, sizeof(im->fatal_column), "%s",
+	    column ? column : "");
+	snprintf(im->fatal_message, sizeof(im->fatal_message), "%s", msg);
+}
+
+/* COPY text format: backslash, tab, newline and CR escaped; \N is NULL. */
+static void
+copy_value(struct strbuf *sb, const char *v)
+{
+	if (v == NULL) {
+		strbuf_addstr(sb, "\\N");
+		return;
+	}
+	for (; *v != '\0'; v++) {
+		switch (*v) {
+		case '\\': strbuf_add(sb, "\\\\", 2); break;
+		case '\t': strbuf_add(sb, "\\t", 2); break;
+		case '\n': strbuf_add(sb, "\\n", 2); break;
+		case '\r': strbuf_add(sb, "\\r", 2); break;
+		default: strbuf_add(sb, v, 1); break;
+		}
+	}
+}
+
+static int
+flush_copy(struct import *im, bool force)
+{
+	if (im->copy.len == 0 || (!force && im->copy.len < COPY_FLUSH))
+		return 0;
+	if (PQputCopyData(im->conn, im->copy.buf, (int)im->copy.len) != 1) {
+		set_fatal(im, 0, NULL, "the database went away during the "
+		    "import");
+		return -1;
+	}
+	strbuf_reset(&im->copy);
+	return 0;
+}
+
+static int
+on_row(void *arg, long line, int n, char *const *fields, int bad_utf8)
+{
+	struct import *im = arg;
+	struct import_row row;
+	char msg[300], linebuf[24];
+	int ncols;
+
+	if (!im->have_header) {
+		if (bad_utf8 > 0) {
+			set_fatal(im, line, NULL, "the header line is not valid "
+			    "UTF-8 (save the file as UTF-8)");
+			return -1;
+		}
+		if (importmap_header(&im->map, im->kind, n, fields, msg,
+		    sizeof(msg)) != 0) {
+			set_fatal(im, line, NULL, msg);
+			return -1;
+		}
+		im->have_header = true;
+		json_t *ign = json_array();
+		for (int f = 0; f < n; f++)
+			if (im->map.col_of_field[f] < 0)
+				json_array_append_new(ign, json_string(fields[f]));
+		if (json_array_size(ign) > 0)
+			im->ignored_json = json_dumps(ign, JSON_COMPACT);
+		json_decref(ign);
+		return 0;
+	}
+	im->rows++;
+	importmap_columns(im->kind, &ncols);
+	importmap_row(&im->map, n, fields, bad_utf8, &row);
+	snprintf(linebuf, sizeof(linebuf), "%ld", line);
+	strbuf_addstr(&im->copy, linebuf);
+	/* A row that is not UTF-8 is kept out of the database whole: only
+	 * its line and the problem go in. */
+	for (int c = 0; c < ncols; c++) {
+		strbuf_add(&im->copy, "\t", 1);
+		copy_value(&im->copy, bad_utf8 > 0 || (row.message[0] &&
+		    row.bad_col == c) ? NULL : row.value[c]);
+	}
+	/* the problem found in C, if any: column, value, message */
+	strbuf_add(&im->copy, "\t", 1);
+	copy_value(&im->copy, row.message[0] && row.bad_field[0] ?
+	    row.bad_field : NULL);
+	strbuf_add(&im->copy, "\t", 1);
+	copy_value(&im->copy, row.message[0] && bad_utf8 == 0 &&
+	    row.bad_col >= 0 && im->map.field_of[row.bad_col] >= 0 &&
+	    im->map.field_of[row.bad_col] < n ?
+	    fields[im->map.field_of[row.bad_col]] : NULL);
+	strbuf_add(&im->copy, "\t", 1);
+	copy_value(&im->copy, row.message[0] ? row.message : NULL);
+	strbuf_add(&im->copy, "\n", 1);
+	return flush_copy(im, false);
+}
+
+static const char *const staging_roster =
+	"CREATE TEMP TABLE import_rows ("
+	" line int NOT NULL, given_name text, family_name text, email text,"
+	" npi text, profession text, license_state text, license_number text,"
+	" level text, course_start date, course_end date, location text,"
+	" instructor text, completed boolean,"
+	" err_column text, err_value text, err_message text,"
+	" profession_code text, level_id bigint, clinician_id bigint,"
+	" session_id bigint, enrollment_id bigint, outcome text"
+	") ON COMMIT DROP";
+static const char *const copy_roster =
+	"COPY import_rows (line, given_name, family_name, email, npi,"
+	" profession, license_state, license_number, level, course_start,"
+	" course_end, location, instructor, completed, err_column, err_value,"
+	" err_message) FROM STDIN";
+
+static const char *const staging_results =
+	"CREATE TEMP TABLE import_rows ("
+	" line int NOT NULL, npi text, email text, level text, kind text,"
+	" score numeric, max_score numeric, taken_on date,"
+	" err_column text, err_value text, err_message text,"
+	" level_id bigint, clinician_id bigint, generation int, outcome text"
+	") ON COMMIT DROP";
+static const char *const copy_results =
+	"COPY import_rows (line, npi, email, level, kind, score, max_score,"
+	" taken_on, err_column, err_value, err_message) FROM STDIN";
+
+static void
+import_free(struct import *im)
+{
+	if (im == NULL)
+		return;
+	if (im->conn != NULL) {
+		if (im->in_copy)
+			PQputCopyEnd(im->conn, "import abandoned");
+		/* Closing without COMMIT rolls everything back. */
+		PQfinish(im->conn);
+	}
+	csvread_free(im->csv);
+	strbuf_release(&im->copy);
+	free(im->ignored_json);
+	free(im);
+}
+
+static int
+query_bool(struct request *req, const char *name, bool *out)
+{
+	const char *v = http_query(req, name);
+
+	*out = false;
+	if (v == NULL || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || *v == '\0') {
+		*out = true;
+		return 0;
+	}
+	return cterr_set(&req->err, 400, "invalid_parameter", name,
+	    "the parameter '%s' must be true or false, not '%s'", name, v);
+}
+
+static int
+import_begin(struct request *req)
+{
+	struct import *im;
+	const char *kind = http_query(req, "kind"), *d, *fn;
+	char uid[24];
+	const char *params[5];
+	PGresult *res;
+
+	if (kind == NULL || (strcmp(kind, "roster") != 0 &&
+	    strcmp(kind, "results") != 0))
+		return cterr_set(&req->err, 400, "invalid_parameter", "kind",
+		    "say what the file holds: kind=roster or kind=results");
+	if (strcmp(kind, "roster") == 0 && req->who.role != ROLE_ADMIN)
+		return cterr_set(&req->err, 403, "forbidden", NULL,
+		    "only admins import rosters");
+	im = calloc(1, sizeof(*im));
+	if (im == NULL)
+		return cterr_set(&req->err, 500, "internal", NULL,
+		    "out of memory");
+	req->stream_state = im;
+	im->req = req;
+	im->kind = strcmp(kind, "roster") == 0 ? IMPORT_ROSTER : IMPORT_RESULTS;
+	strbuf_init(&im->copy);
+	if (query_bool(req, "dry_run", &im->dry_run) != 0 ||
+	    query_bool(req, "partial", &im->partial) != 0)
+		return -1;
+	d = http_query(req, "delimiter");
+	if (d == NULL || strcmp(d, "auto") == 0)
+		im->delim = 0;
+	else if (strcmp(d, ",") == 0 || strcmp(d, "comma") == 0)
+		im->delim = ',';
+	else if (strcmp(d, ";") == 0 || strcmp(d, "semicolon") == 0)
+		im->delim = ';';
+	else if (strcmp(d, "\t") == 0 || strcmp(d, "tab") == 0)
+		im->delim = '\t';
+	else
+		return cterr_set(&req->err, 400, "invalid_parameter",
+		    "delimiter", "the delimiter must be comma, semicolon, tab "
+		    "or auto, not '%s'", d);
+	fn = http_query(req, "filename");
+	snprintf(im->filename, sizeof(im->filename), "%s", fn ? fn : "");
+
+	im->csv = csvread_new(im->delim, on_row, im);
+	if (im->csv == NULL)
+		return cterr_set(&req->err, 500, "internal", NULL,
+		    "out of memory");
+	im->conn = db_open(&req->err);
+	if (im->conn == NULL)
+		return -1;
+	if (exec(im, "BEGIN", &req->err) != 0)
+		return -1;
+	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
+	params[0] = kind;
+	params[1] = uid;
+	params[2] = im->filename[0] ? im->filename : NULL;
+	params[3] = im->dry_run ? "true" : "false";
+	params[4] = im->partial ? "true" : "false";
+	res = PQexecParams(im->conn, "INSERT INTO imports (kind, user_id, "
+	    "filename, dry_run, partial) VALUES ($1, $2, $3, $4, $5) "
+	    "RETURNING id", 5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return db_fail(im->conn, res, &req->err);
+	snprintf(im->id, sizeof(im->id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (exec(im, im->kind == IMPORT_ROSTER ? staging_roster :
+	    staging_results, &req->err) != 0)
+		return -1;
+	res = PQexec(im->conn, im->kind == IMPORT_ROSTER ? copy_roster :
+	    copy_results);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return db_fail(im->conn, res, &req->err);
+	PQclear(res);
+	im->in_copy = true;
+	log_info("import %s: %s%s%s started", im->id, kind,
+	    im->dry_run ? " (dry run)" : "", im->partial ? " (partial)" : "");
+	return 0;
+}
+
+static int
+import_chunk(struct request *req, const char *data, size_t len)
+{
+	struct import *im = req->stream_state;
+
+	if (im->fatal)
+		return 0;	/* the rest of the body is read and dropped */
+	im->bytes += (long long)len;
+	if (im->bytes > max_import_bytes) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "the file is larger than the limit "
+		    "of %lld bytes (import_max_bytes)", max_import_bytes);
+		set_fatal(im, 0, NULL, msg);
+		return 0;
+	}
+	if (csvread_feed(im->csv, data, len) != 0 && !im->fatal)
+		set_fatal(im, csvread_error_line(im->csv), NULL,
+		    csvread_error(im->csv));
+	return 0;
+}
+
+/*
+ * Roster: the checks that need the database, then the merge.  Every
+ * statement works on the whole staging table; $1 is the import id.
+ */
+static const char *const roster_checks[] = {
+	"ANALYZE import_rows",
+	/* professions: a code or an alias, any case */
+	"UPDATE import_rows SET profession_code = profession_lookup(profession)"
+	" WHERE err_message IS NULL",
+	"UPDATE import_rows SET err_column = 'profession', err_value = profession,"
+	" err_message = format('unknown profession ''%s'' (known: %s)',"
+	"  profession, (SELECT string_agg(code, ', ' ORDER BY code)"
+	"               FROM professions))"
+	" WHERE err_message IS NULL AND profession_code IS NULL",
+	/* levels: by code or title */
+	"UPDATE import_rows r SET level_id = l.id FROM levels l"
+	" WHERE r.err_message IS NULL AND (upper(btrim(r.level)) = l.code"
+	"  OR lower(btrim(r.level)) = lower(l.title))",
+	"UPDATE import_rows SET err_column = 'level', err_value = level,"
+	" err_message = format('there is no level ''%s'' (levels: %s)', level,"
+	"  (SELECT string_agg(code || ' ' || title, ', ' ORDER BY ordinal)"
+	"   FROM levels))"
+	" WHERE err_message IS NULL AND level_id IS NULL",
+	/* the same person twice for one level */
+	"UPDATE import_rows r SET err_column = 'email', err_value = r.email,"
+	" err_message = format('the same person and level as line %s', d.first)"
+	" FROM (SELECT line, min(line) OVER (PARTITION BY lower(email), level_id)"
+	"        AS first FROM import_rows WHERE err_message IS NULL) d"
+	" WHERE r.line = d.line AND d.first < d.line",
+	"UPDATE import_rows r SET err_column = 'npi', err_value = r.npi,"
+	" err_message = format('the same NPI and level as line %s', d.first)"
+	" FROM (SELECT line, min(line) OVER (PARTITION BY npi, level_id)"
+	"        AS first FROM import_rows"
+	"        WHERE err_message IS NULL AND npi IS NOT NULL) d"
+	" WHERE r.line = d.line AND d.first < d.line",
+	/* one person in the file: the same NPI must come with one email */
+	"UPDATE import_rows r SET err_column = 'email', err_value = r.email,"
+	" err_message = format('NPI %s has another email on line %s', r.npi,"
+	"  o.line)"
+	" FROM import_rows o WHERE r.err_message IS NULL AND r.npi = o.npi"
+	"  AND lower(r.email) <> lower(o.email) AND o.line < r.line",
+	/* match clinicians: by NPI, else by email; the two must agree */
+	"UPDATE import_rows r SET clinician_id = coalesce("
+	"  (SELECT c.id FROM clinicians c WHERE c.npi = r.npi),"
+	"  (SELECT c.id FROM clinicians c WHERE lower(c.email) = lower(r.email)))"
+	" WHERE r.err_message IS NULL",
+	"UPDATE import_rows r SET err_column = 'email', err_value = r.email,"
+	" err_message = format('the email belongs to clinician %s, the NPI to "
+	"clinician %s', e.id, r.clinician_id)"
+	" FROM clinicians e WHERE r.err_message IS NULL"
+	"  AND lower(e.email) = lower(r.email) AND e.id <> r.clinician_id",
+	"UPDATE import_rows r SET err_column = 'npi', err_value = r.npi,"
+	" err_message = format('clinician %s (%s) has NPI %s already', c.id,"
+	"  c.email, c.npi)"
+	" FROM clinicians c WHERE r.err_message IS NULL AND c.id = r.clinician_id"
+	"  AND r.npi IS NOT NULL AND c.npi IS NOT NULL AND c.npi <> r.npi",
+	/* eligibility and prerequisites: the rule, with the profession the
+	 * file gives (a new clinician has no certificates yet) */
+	"UPDATE import_rows r SET err_column = CASE WHEN f.code ="
+	"  'profession_not_eligible' THEN 'profession' ELSE 'level' END,"
+	" err_value = CASE WHEN f.code = 'profession_not_eligible'"
+	"  THEN r.profession ELSE r.level END, err_message = f.detail"
+	" FROM import_rows x CROSS JOIN LATERAL"
+	"  enrollment_refusal_for(x.clinician_id, x.profession_code, x.level_id) f"
+	" WHERE r.line = x.line AND r.err_message IS NULL"
+	"  AND NOT EXISTS (SELECT 1 FROM enrollments e"
+	"   WHERE e.clinician_id = r.clinician_id AND e.level_id = r.level_id"
+	"     AND e.status <> 'withdrawn')",
+	NULL,
+};
+
+static const char *const roster_merge[] = {
+	/* course sessions, created or reused */
+	"INSERT INTO course_sessions (level_id, starts_on, ends_on, location,"
+	" instructor)"
+	" SELECT DISTINCT ON (level_id, coalesce(course_start, course_end),"
+	"   coalesce(course_end, course_start), location)"
+	"  level_id, coalesce(course_start, course_end),"
+	"  coalesce(course_end, course_start), location, instructor"
+	" FROM import_rows"
+	" WHERE err_message IS NULL AND coalesce(course_start, course_end)"
+	"  IS NOT NULL"
+	/* (a session that exists is not offered: it would use up an id) */
+	"  AND NOT EXISTS (SELECT 1 FROM course_sessions s"
+	"   WHERE s.level_id = import_rows.level_id"
+	"     AND s.starts_on = coalesce(course_start, course_end)"
+	"     AND s.ends_on = coalesce(course_end, course_start)"
+	"     AND s.location IS NOT DISTINCT FROM import_rows.location)"
+	" ORDER BY level_id, coalesce(course_start, course_end),"
+	"  coalesce(course_end, course_start), location, line"
+	" ON CONFLICT ON CONSTRAINT course_sessions_natural_key DO NOTHING",
+	"UPDATE import_rows r SET session_id = s.id FROM course_sessions s"
+	" WHERE r.err_message IS NULL AND s.level_id = r.level_id"
+	"  AND s.starts_on = coalesce(r.course_start, r.course_end)"
+	"  AND s.ends_on = coalesce(r.course_end, r.course_start)"
+	"  AND s.location IS NOT DISTINCT FROM r.location",
+	/* new clinicians (a person on two lines is created once) */
+	"WITH n AS ("
+	"  SELECT DISTINCT ON (lower(email)) * FROM import_rows"
+	"   WHERE err_message IS NULL AND clinician_id IS NULL"
+	"   ORDER BY lower(email), line"
+	"), c AS ("
+	"  INSERT INTO clinicians (npi, email, given_name, family_name,"
+	"   profession_code, license_state, license_number)"
+	"  SELECT npi, email, given_name, family_name, profession_code,"
+	"   license_state, license_number FROM n"
+	"  RETURNING id, email"
+	") UPDATE import_rows r SET clinician_id = c.id, outcome = 'created'"
+	" FROM c WHERE r.err_message IS NULL AND r.clinician_id IS NULL"
+	"  AND lower(r.email) = lower(c.email)",
+	/* existing clinicians whose details changed */
+	"WITH u AS ("
+	"  UPDATE clinicians c SET npi = coalesce(r.npi, c.npi),"
+	"   email = r.email, given_name = r.given_name,"
+	"   family_name = r.family_name, profession_code = r.profession_code,"
+	"   license_state = coalesce(r.license_state, c.license_state),"
+	"   license_number = coalesce(r.license_number, c.license_number),"
+	"   version = c.version + 1, updated_at = now()"
+	"  FROM (SELECT DISTINCT ON (clinician_id) * FROM import_rows"
+	"        WHERE err_message IS NULL AND outcome IS NULL"
+	"        ORDER BY clinician_id, line) r"
+	"  WHERE c.id = r.clinician_id AND ("
+	"   c.npi IS DISTINCT FROM coalesce(r.npi, c.npi)"
+	"   OR c.email <> r.email OR c.given_name <> r.given_name"
+	"   OR c.family_name <> r.family_name"
+	"   OR c.profession_code <> r.profession_code"
+	"   OR c.license_state IS DISTINCT FROM"
+	"      coalesce(r.license_state, c.license_state)"
+	"   OR c.license_number IS DISTINCT FROM"
+	"      coalesce(r.license_number, c.license_number))"
+	"  RETURNING c.id"
+	") UPDATE import_rows r SET outcome = 'updated' FROM u"
+	" WHERE r.clinician_id = u.id AND r.err_message IS NULL"
+	"  AND r.outcome IS NULL",
+	/* live enrollments that exist already */
+	"UPDATE import_rows r SET enrollment_id = e.id FROM enrollments e"
+	" WHERE r.err_message IS NULL AND e.clinician_id = r.clinician_id"
+	"  AND e.level_id = r.level_id AND e.status <> 'withdrawn'",
+	/* ... completed now, or given their session */
+	"WITH u AS ("
+	"  UPDATE enrollments e SET"
+	"   status = CASE WHEN r.completed THEN 'completed' ELSE e.status END,"
+	"   completed_on = CASE WHEN r.completed AND e.status = 'enrolled'"
+	"    THEN coalesce(r.course_end, r.course_start) ELSE e.completed_on END,"
+	"   session_id = coalesce(e.session_id, r.session_id),"
+	"   updated_at = now()"
+	"  FROM import_rows r"
+	"  WHERE r.err_message IS NULL AND e.id = r.enrollment_id AND ("
+	"   (r.completed AND e.status = 'enrolled')"
+	"   OR (e.session_id IS NULL AND r.session_id IS NOT NULL))"
+	"  RETURNING e.id"
+	") UPDATE import_rows r SET outcome = coalesce(r.outcome, 'updated')"
+	" FROM u WHERE r.enrollment_id = u.id",
+	/* ... and new ones */
+	"WITH e AS ("
+	"  INSERT INTO enrollments (clinician_id, level_id, session_id, status,"
+	"   completed_on)"
+	"  SELECT clinician_id, level_id, session_id,"
+	"   CASE WHEN completed THEN 'completed' ELSE 'enrolled' END,"
+	"   CASE WHEN completed THEN coalesce(course_end, course_start) END"
+	"  FROM import_rows WHERE err_message IS NULL AND enrollment_id IS NULL"
+	"  RETURNING id, clinician_id, level_id"
+	") UPDATE import_rows r SET enrollment_id = e.id,"
+	"  outcome = coalesce(r.outcome, 'created')"
+	" FROM e WHERE r.err_message IS NULL AND r.clinician_id = e.clinician_id"
+	"  AND r.level_id = e.level_id AND r.enrollment_id IS NULL",
+	/* certificates now due, exactly as the API issues them */
+	"SELECT certificate_issue_due(d.clinician_id, d.level_id)"
+	" FROM certificates_due d"
+	" WHERE (d.clinician_id, d.level_id) IN (SELECT clinician_id, level_id"
+	"  FROM import_rows WHERE err_message IS NULL)",
+	"UPDATE import_rows SET outcome = 'unchanged'"
+	" WHERE err_message IS NULL AND outcome IS NULL",
+	NULL,
+};
+
+static const char *const results_checks[] = {
+	"ANALYZE import_rows",
+	"UPDATE import_rows r SET level_id = l.id FROM levels l"
+	" WHERE r.err_message IS NULL AND (upper(btrim(r.level)) = l.code"
+	"  OR lower(btrim(r.level)) = lower(l.title))",
+	"UPDATE import_rows SET err_column = 'level', err_value = level,"
+	" err_message = format('there is no level ''%s'' (levels: %s)', level,"
+	"  (SELECT string_agg(code || ' ' || title, ', ' ORDER BY ordinal)"
+	"   FROM levels))"
+	" WHERE err_message IS NULL AND level_id IS NULL",
+	"UPDATE import_rows r SET clinician_id = CASE WHEN r.npi IS NOT NULL"
+	"  THEN (SELECT c.id FROM clinicians c WHERE c.npi = r.npi)"
+	"  ELSE (SELECT c.id FROM clinicians c"
+	"        WHERE lower(c.email) = lower(r.email)) END"
+	" WHERE r.err_message IS NULL",
+	"UPDATE import_rows SET"
+	" err_column = CASE WHEN npi IS NOT NULL THEN 'npi' ELSE 'email' END,"
+	" err_value = coalesce(npi, email),"
+	" err_message = CASE WHEN npi IS NOT NULL"
+	"  THEN format('there is no clinician with NPI %s', npi)"
+	"  ELSE format('there is no clinician with email ''%s''', email) END"
+	" WHERE err_message IS NULL AND clinician_id IS NULL",
+	/* one exam on one day, once per file */
+	"UPDATE import_rows r SET err_column = 'taken_on',"
+	" err_value = r.taken_on::text,"
+	" err_message = format('the same exam and date as line %s', d.first)"
+	" FROM (SELECT line, min(line) OVER (PARTITION BY clinician_id, level_id,"
+	"        kind, taken_on) AS first FROM import_rows"
+	"        WHERE err_message IS NULL) d"
+	" WHERE r.line = d.line AND d.first < d.line",
+	/* already recorded: the same result is nothing new, another score
+	 * for the same sitting is a conflict to settle by amending */
+	"UPDATE import_rows r SET outcome = 'unchanged'"
+	" FROM exam_results_current x"
+	" WHERE r.err_message IS NULL AND x.clinician_id = r.clinician_id"
+	"  AND x.level_id = r.level_id AND x.kind = r.kind"
+	"  AND x.taken_on = r.taken_on AND x.score = r.score"
+	"  AND x.max_score = r.max_score",
+	"UPDATE import_rows r SET err_column = 'score', err_value = r.score::text,"
+	" err_message = format('attempt %s on %s is recorded with %s of %s; "
+	"amend it rather than import another score', x.attempt, x.taken_on,"
+	"  x.score, x.max_score)"
+	" FROM exam_results_current x"
+	" WHERE r.err_message IS NULL AND r.outcome IS NULL"
+	"  AND x.clinician_id = r.clinician_id AND x.level_id = r.level_id"
+	"  AND x.kind = r.kind AND x.taken_on = r.taken_on",
+	/* the order in which new attempts are recorded */
+	"UPDATE import_rows r SET generation = g.n"
+	" FROM (SELECT line, row_number() OVER (PARTITION BY clinician_id,"
+	"        level_id, kind ORDER BY taken_on, line) AS n FROM import_rows"
+	"        WHERE err_message IS NULL AND outcome IS NULL) g"
+	" WHERE r.line = g.line",
+	NULL,
+};
+
+/* One generation of new attempts: the rule, then the insert. */
+static const char *const results_generation[] = {
+	"UPDATE import_rows r SET err_column = CASE f.code"
+	"  WHEN 'retake_too_soon' THEN 'taken_on' WHEN 'not_enrolled' THEN"
+	"  'level' ELSE 'kind' END,"
+	" err_value = CASE f.code WHEN 'retake_too_soon' THEN r.taken_on::text"
+	"  WHEN 'not_enrolled' THEN r.level ELSE r.kind END,"
+	" err_message = f.detail"
+	" FROM import_rows x CROSS JOIN LATERAL"
+	"  exam_refusal(x.clinician_id, x.level_id, x.kind, x.taken_on) f"
+	" WHERE r.line = x.line AND x.generation = $1::int"
+	"  AND r.err_message IS NULL",
+	"WITH i AS ("
+	"  INSERT INTO exam_results (clinician_id, level_id, kind, attempt,"
+	"   score, max_score, pass_mark, passed, taken_on, graded_by)"
+	"  SELECT r.clinician_id, r.level_id, r.kind,"
+	"   next_attempt(r.clinician_id, r.level_id, r.kind), r.score,"
+	"   r.max_score, m.mark, exam_passed(r.score, r.max_score, m.mark),"
+	"   r.taken_on, $2::bigint"
+	"  FROM import_rows r JOIN levels l ON l.id = r.level_id"
+	"  CROSS JOIN LATERAL (SELECT CASE r.kind WHEN 'written'"
+	"   THEN l.written_pass_mark ELSE l.practical_pass_mark END AS mark) m"
+	"  WHERE r.generation = $1::int AND r.err_message IS NULL"
+	"  RETURNING clinician_id, level_id, kind, taken_on"
+	") UPDATE import_rows r SET outcome = 'created' FROM i"
+	" WHERE r.generation = $1::int AND r.err_message IS NULL"
+	"  AND (r.clinician_id, r.level_id, r.kind, r.taken_on)"
+	"    = (i.clinician_id, i.level_id, i.kind, i.taken_on)",
+	NULL,
+};
+
+static int
+run_all(struct import *im, const char *const *sql, struct cterr *err)
+{
+	for (; *sql != NULL; sql++) {
+		PGresult *res = PQexecParams(im->conn, *sql, 0, NULL, NULL,
+		    NULL, NULL, 0);
+		if (pg_ok(im, res, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static long
+count_of(struct import *im, const char *sql, struct cterr *err)
+{
+	PGresult *res = PQexec(im->conn, sql);
+	long long n = -1;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_fail(im->conn, res, err);
+		return -1;
+	}
+	strnum_ll(PQgetvalue(res, 0, 0), 0, INT64_MAX, &n, NULL);
+	PQclear(res);
+	return (long)n;
+}
+
+static int
+merge_results(struct import *im, struct cterr *err)
+{
+	char uid[24], gen[24];
+	long maxgen;
+
+	maxgen = count_of(im, "SELECT coalesce(max(generation), 0) "
+	    "FROM import_rows WHERE err_message IS NULL", err);
+	if (maxgen < 0)
+		return -1;
+	snprintf(uid, sizeof(uid), "%lld", im->req->who.user_id);
+	for (long g = 1; g <= maxgen; g++) {
+		const char *params[2] = { gen, uid };
+		snprintf(gen, sizeof(gen), "%ld", g);
+		for (int i = 0; results_generation[i] != NULL; i++) {
+			/* the rule takes $1 only, the insert $1 and $2 */
+			PGresult *res = PQexecParams(im->conn,
+			    results_generation[i], i == 0 ? 1 : 2, NULL, params,
+			    NULL, NULL, 0);
+			if (pg_ok(im, res, err) != 0)
+				return -1;
+		}
+	}
+	return exec(im, "SELECT certificate_issue_due(d.clinician_id, "
+	    "d.level_id) FROM certificates_due d WHERE (d.clinician_id, "
+	    "d.level_id) IN (SELECT clinician_id, level_id FROM import_rows "
+	    "WHERE outcome = 'created')", err);
+}
+
+/*
+ * The rows' problems, as import_errors rows.  Normally straight from the
+ * staging table; when the merge is about to be rolled back (a dry run, or
+ * a refusal in all-or-nothing mode) the problems it found would be rolled
+ * back with it, so they are spooled to an anonymous temporary file first
+ * and copied back after: memory stays flat whatever their number.
+ */
+static const char *const errors_out =
+	"COPY (SELECT line, err_column, err_value, err_message FROM import_rows"
+	" WHERE err_message IS NOT NULL ORDER BY line) TO STDOUT";
+
+static FILE *
+spool_errors(struct import *im, struct cterr *err)
+{
+	FILE *fp = tmpfile();
+	PGresult *res;
+	char *row;
+	int n;
+
+	if (fp == NULL) {
+		cterr_set(err, 500, "internal", NULL, "cannot make a temporary "
+		    "file for the import's report");
+		return NULL;
+	}
+	res = PQexec(im->conn, errors_out);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		db_fail(im->conn, res, err);
+		fclose(fp);
+		return NULL;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(im->conn, &row, 0)) > 0) {
+		fprintf(fp, "%s\t", im->id);
+		fwrite(row, 1, (size_t)n, fp);
+		PQfreemem(row);
+	}
+	while ((res = PQgetResult(im->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			db_fail(im->conn, res, err);
+			fclose(fp);
+			return NULL;
+		}
+		PQclear(res);
+	}
+	if (ferror(fp) || fflush(fp) != 0) {
+		fclose(fp);
+		cterr_set(err, 500, "internal", NULL, "cannot write the "
+		    "import's report (disk full?)");
+		return NULL;
+	}
+	rewind(fp);
+	return fp;
+}
+
+static int
+unspool_errors(struct import *im, FILE *fp, struct cterr *err)
+{
+	PGresult *res;
+	char buf[COPY_FLUSH];
+	size_t n;
+
+	res = PQexec(im->conn, "COPY import_errors (import_id, line, "
+	    "column_name, value, message) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return db_fail(im->conn, res, err);
+	PQclear(res);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		if (PQputCopyData(im->conn, buf, (int)n) != 1)
+			break;
+	if (PQputCopyEnd(im->conn, ferror(fp) ? "cannot read the spool" :
+	    NULL) != 1)
+		return db_fail(im->conn, NULL, err);
+	while ((res = PQgetResult(im->conn)) != NULL)
+		if (pg_ok(im, res, err) != 0)
+			return -1;
+	return 0;
+}
+
+/* Checks, merge (unless refused), report rows; all in the transaction. */
+static int
+run_import(struct import *im, struct cterr *err)
+{
+	long failed, created = 0, updated = 0, unchanged = 0;
+	bool merge, refused;
+	FILE *spool = NULL;
+	int rc = -1;
+
+	if (!im->fatal && run_all(im, im->kind == IMPORT_ROSTER ?
+	    roster_checks : results_checks, err) != 0)
+		return -1;
+	failed = count_of(im, "SELECT count(*) FROM import_rows "
+	    "WHERE err_message IS NOT NULL", err);
+	if (failed < 0)
+		return -1;
+	/* All-or-nothing: one bad row (or a bad file) and nothing is
+	 * merged.  A dry run merges and then rolls back, so its report is
+	 * the real one. */
+	merge = !im->fatal && (failed == 0 || im->partial);
+	if (merge) {
+		if (exec(im, "SAVEPOINT merge", err) != 0)
+			return -1;
+		if (im->kind == IMPORT_ROSTER ?
+		    run_all(im, roster_merge, err) != 0 :
+		    merge_results(im, err) != 0)
+			return -1;
+		/* Rows refused by a rule during the merge fail too. */
+		failed = count_of(im, "SELECT count(*) FROM import_rows "
+		    "WHERE err_message IS NOT NULL", err);
+		created = count_of(im, "SELECT count(*) FROM import_rows WHERE "
+		    "outcome = 'created' AND err_message IS NULL", err);
+		updated = count_of(im, "SELECT count(*) FROM import_rows WHERE "
+		    "outcome = 'updated' AND err_message IS NULL", err);
+		unchanged = count_of(im, "SELECT count(*) FROM import_rows WHERE "
+		    "outcome = 'unchanged' AND err_message IS NULL", err);
+		if (failed < 0 || created < 0 || updated < 0 || unchanged < 0)
+			return -1;
+	}
+	refused = im->fatal || (failed > 0 && !im->partial);
+	if (merge && (im->dry_run || refused)) {
+		if ((spool = spool_errors(im, err)) == NULL ||
+		    exec(im, "ROLLBACK TO SAVEPOINT merge", err) != 0 ||
+		    unspool_errors(im, spool, err) != 0)
+			goto out;
+	} else if (exec1(im, "INSERT INTO import_errors (import_id, line, "
+	    "column_name, value, message) SELECT $1, line, err_column, "
+	    "err_value, err_message FROM import_rows WHERE err_message IS NOT "
+	    "NULL ORDER BY line", err) != 0) {
+		goto out;
+	}
+	if (im->fatal) {
+		const char *params[4];
+		char line[24];
+		snprintf(line, sizeof(line), "%ld", im->fatal_line);
+		params[0] = im->id;
+		params[1] = line;
+		params[2] = im->fatal_column[0] ? im->fatal_column : NULL;
+		params[3] = im->fatal_message;
+		if (pg_ok(im, PQexecParams(im->conn, "INSERT INTO import_errors "
+		    "(import_id, line, column_name, message) VALUES ($1, $2, "
+		    "$3, $4)", 4, NULL, params, NULL, NULL, 0), err) != 0)
+			goto out;
+	}
+	/* A refused import wrote nothing, and says so. */
+	if (refused)
+		created = updated = unchanged = 0;
+	{
+		char v[6][24];
+		const char *params[7];
+		snprintf(v[0], 24, "%ld", im->rows);
+		snprintf(v[1], 24, "%ld", failed + (im->fatal ? 1 : 0));
+		snprintf(v[2], 24, "%ld", created);
+		snprintf(v[3], 24, "%ld", updated);
+		snprintf(v[4], 24, "%ld", unchanged);
+		params[0] = im->id;
+		for (int i = 0; i < 5; i++)
+			params[i + 1] = v[i];
+		params[6] = refused ? "failed" : "succeeded";
+		if (pg_ok(im, PQexecParams(im->conn,
+		    "UPDATE imports SET finished_at = clock_timestamp(),"
+		    " status = $7, rows_total = $2, rows_failed = $3,"
+		    " rows_created = $4, rows_updated = $5, rows_unchanged = $6"
+		    " WHERE id = $1", 7, NULL, params, NULL, NULL, 0), err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (spool != NULL)
+		fclose(spool);
+	return rc;
+}
+
+/* The report of import $1, errors limited to the first $2. */
+static const char *const report_sql =
+	"SELECT json_build_object('id', i.id, 'kind', i.kind,"
+	" 'status', i.status, 'dry_run', i.dry_run, 'partial', i.partial,"
+	" 'filename', i.filename, 'started_at', i.started_at,"
+	" 'finished_at', i.finished_at, 'user', u.username,"
+	" 'counts', json_build_object('rows', i.rows_total,"
+	"  'created', i.rows_created, 'updated', i.rows_updated,"
+	"  'unchanged', i.rows_unchanged, 'failed', i.rows_failed),"
+	" 'ignored_columns', coalesce(i.ignored_columns, '[]'),"
+	" 'errors', coalesce((SELECT json_agg(json_build_object('line', e.line,"
+	"  'column', e.column_name, 'value', e.value, 'message', e.message)"
+	"  ORDER BY e.line, e.id) FROM (SELECT * FROM import_errors"
+	"  WHERE import_id = i.id ORDER BY line, id LIMIT $2) e), '[]'),"
+	" 'errors_total', (SELECT count(*) FROM import_errors"
+	"  WHERE import_id = i.id))::text"
+	" FROM imports i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = $1";
+
+static int
+import_finish(struct request *req)
+{
+	struct import *im = req->stream_state;
+	struct cterr *err = &req->err;
+	const char *params[2];
+	PGresult *res;
+	int rc, status;
+
+	if (!im->fatal && csvread_finish(im->csv) != 0 && !im->fatal)
+		set_fatal(im, csvread_error_line(im->csv), NULL,
+		    csvread_error(im->csv));
+	if (!im->fatal && !im->have_header)
+		set_fatal(im, 1, NULL, "the file is empty (it needs a header "
+		    "line and at least one row)");
+	if (flush_copy(im, true) != 0 ||
+	    PQputCopyEnd(im->conn, NULL) != 1)
+		return cterr_set(err, 503, "database_unavailable", NULL,
+		    "the database went away during the import; nothing was "
+		    "written");
+	im->in_copy = false;
+	while ((res = PQgetResult(im->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return db_fail(im->conn, res, err);
+		PQclear(res);
+	}
+	if (im->ignored_json != NULL) {
+		params[0] = im->id;
+		params[1] = im->ignored_json;
+		if (pg_ok(im, PQexecParams(im->conn, "UPDATE imports SET "
+		    "ignored_columns = $2::jsonb WHERE id = $1", 2, NULL, params, NULL,
+		    NULL, 0), err) != 0)
+			return -1;
+	}
+	if (run_import(im, err) != 0)
+		return -1;
+	params[0] = im->id;
+	params[1] = "1000";
+	res = PQexecParams(im->conn, report_sql, 2, NULL, params, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return db_fail(im->conn, res, err);
+	/* The audit row: who imported what, and the counts. */
+	{
+		char *report = strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		json_t *j = json_loads(report, 0, NULL);
+		json_t *summary = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}",
+		    "kind", json_object_get(j, "kind"),
+		    "status", json_object_get(j, "status"),
+		    "dry_run", json_object_get(j, "dry_run"),
+		    "partial", json_object_get(j, "partial"),
+		    "counts", json_object_get(j, "counts"));
+		char *after = summary ? json_dumps(summary, JSON_COMPACT) : NULL;
+		status = strcmp(json_string_value(json_object_get(j, "status")),
+		    "succeeded") == 0 ? 201 : 422;
+		json_decref(summary);
+		json_decref(j);
+		rc = api_audit(im->conn, req, "import.run", "import", im->id,
+		    NULL, after, err);
+		free(after);
+		if (rc != 0 || exec(im, "COMMIT", err) != 0) {
+			free(report);
+			return -1;
+		}
+		log_info("import %s: %ld rows, %s", im->id, im->rows,
+		    status == 201 ? "succeeded" : "failed");
+		char location[48];
+		snprintf(location, sizeof(location), "/v1/imports/%s", im->id);
+		http_add_header(req, "Location", location);
+		rc = api_reply_db_json(req, status, report);
+		free(report);
+	}
+	return rc;
+}
+
+static void
+import_abort(struct request *req)
+{
+	struct import *im = req->stream_state;
+
+	if (im != NULL && im->conn != NULL && PQstatus(im->conn) ==
+	    CONNECTION_OK && PQtransactionStatus(im->conn) != PQTRANS_IDLE)
+		log_info("import %s abandoned; nothing of it was written",
+		    im->id[0] ? im->id : "(not started)");
+	import_free(im);
+	req->stream_state = NULL;
+}
+
+const struct route_stream api_import_stream = {
+	import_begin, import_chunk, import_finish, import_abort,
+};
+
+int
+api_imports_list(struct request *req)
+{
+	static const char *const sql =
+	    "SELECT coalesce(json_agg(json_build_object('id', i.id,"
+	    " 'kind', i.kind, 'status', i.status, 'dry_run', i.dry_run,"
+	    " 'partial', i.partial, 'filename', i.filename,"
+	    " 'user', u.username, 'started_at', i.started_at,"
+	    " 'finished_at', i.finished_at,"
+	    " 'counts', json_build_object('rows', i.rows_total,"
+	    "  'created', i.rows_created, 'updated', i.rows_updated,"
+	    "  'unchanged', i.rows_unchanged, 'failed', i.rows_failed))"
+	    " ORDER BY i.id DESC), '[]')::text"
+	    " FROM (SELECT * FROM imports ORDER BY id DESC LIMIT $1) i"
+	    " LEFT JOIN users u ON u.id = i.user_id";
+	static const struct db_stmt q = { "imports_list", sql, 1 };
+	char limit_s[24];
+	const char *params[1] = { limit_s };
+	long long limit;
+	PGconn *conn;
+	PGresult *res;
+	int rc;
+
+	if (api_query_int(req, "limit", 1, 1000, 50, &limit, &req->err) != 0)
+		return -1;
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	if ((conn = db_conn(&req->err)) == NULL ||
+	    (res = db_exec(conn, &q, params, &req->err)) == NULL)
+		return -1;
+	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+int
+api_imports_get(struct request *req)
+{
+	static const struct db_stmt q = { "imports_get", report_sql, 2 };
+	char id[24], limit_s[24];
+	const char *params[2] = { id, limit_s };
+	long long n, limit;
+	PGconn *conn;
+	PGresult *res;
+	int rc;
+
+	if (api_path_id(req, "id", "import", &n, id) != 0 ||
+	    api_query_int(req, "errors", 0, 1000000, 1000, &limit,
+	    &req->err) != 0)
+		return -1;
+	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	if ((conn = db_conn(&req->err)) == NULL ||
+	    (res = db_exec(conn, &q, params, &req->err)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return cterr_set(&req->err, 404, "not_found", NULL,
+		    "there is no import %s", id);
+	}
+	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,648 @@
+/*
+ * CSV imports end to end: every accepted and refused input of
+ * tests/fixtures/import against its exact report; idempotence; dry runs;
+ * partial mode; results with certificates; a size limit; and an upload cut
+ * short by the client or by SIGKILL leaving nothing behind.
+ */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+
+static char *conninfo;
+static PGconn *db;
+static int port;
+static pid_t daemon_pid;
+static char *admin, *grader;
+
+static char *
+fixture(const char *name)
+{
+	char path[700];
+	FILE *fp;
+	long n;
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/../tests/fixtures/import/%s",
+	    testlib_env("CERTRACK_TEST_BIN"), name);
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		fail_msg("cannot open fixture '%s'", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, fp) != (size_t)n)
+		fail_msg("cannot read '%s'", path);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* Uploads BODY as an import; returns the status and the parsed report. */
+static int
+upload(const char *token, const char *query, const char *body, json_t **rep)
+{
+	char path[200], hdr[200], *resp = NULL;
+	int st;
+
+	snprintf(path, sizeof(path), "/v1/imports?%s", query);
+	snprintf(hdr, sizeof(hdr), "Content-Type: text/csv\r\n"
+	    "Authorization: Bearer %s\r\n", token);
+	st = testlib_http(port, "POST", path, hdr, body, &resp);
+	*rep = json_loads(resp ? resp : "", 0, NULL);
+	if (*rep == NULL)
+		fail_msg("import answer is not JSON (%d): %s", st, resp);
+	free(resp);
+	return st;
+}
+
+static long
+count(const char *sql)
+{
+	char *v = testdb_value(db, sql);
+	long n = v ? strtol(v, NULL, 10) : -1;
+
+	free(v);
+	return n;
+}
+
+/* The data a re-import must not change: everything but the reports. */
+static char *
+dump(void)
+{
+	char pgdump[64], *out = NULL, *err = NULL, dbname[64];
+	char *argv[] = { pgdump, "--data-only", "--no-owner",
+	    "--restrict-key=certrack", "-h", NULL,
+	    "-U", "postgres", "-T", "imports", "-T", "import_errors", "-T",
+	    "audit_log", "-T", "api_tokens", dbname, NULL };
+
+	snprintf(pgdump, sizeof(pgdump), "/usr/lib/postgresql/15/bin/pg_dump");
+	argv[5] = (char *)testlib_env("CERTRACK_TEST_PGHOST");
+	snprintf(dbname, sizeof(dbname), "e2e_import");
+	if (testlib_run(argv, NULL, &out, &err) != 0)
+		fail_msg("pg_dump failed: %s", err);
+	free(err);
+	return out;
+}
+
+/*
+ * DUMP without its sequence positions: a rolled-back transaction (a dry
+ * run) leaves every row as it was, but PostgreSQL never hands back the ids
+ * it drew, so only the rows can be compared.
+ */
+static char *
+rows_only(char *dump)
+{
+	char *out = malloc(strlen(dump) + 1), *o = out;
+
+	for (char *line = dump; *line != '\0';) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (strncmp(line, "SELECT pg_catalog.setval(", 25) != 0) {
+			memcpy(o, line, n);
+			o += n;
+		}
+		line += n;
+	}
+	*o = '\0';
+	free(dump);
+	return out;
+}
+
+static int
+setup(void **state)
+{
+	char *pw;
+
+	(void)state;
+	db = testdb_migrated("e2e_import", &conninfo);
+	port = testlib_free_port();
+	daemon_pid = testlib_start_daemon("e2e_import", port, conninfo, NULL);
+	pw = testlib_make_user(conninfo, "admin", "admin", 0);
+	admin = testlib_login(port, "admin", pw);
+	free(pw);
+	pw = testlib_make_user(conninfo, "grader", "grader", 0);
+	grader = testlib_login(port, "grader", pw);
+	free(pw);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	int rc = testlib_stop_daemon(daemon_pid);
+	PQfinish(db);
+	free(conninfo);
+	free(admin);
+	free(grader);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Forget every clinician, enrollment, result and certificate. */
+static void
+reset(void)
+{
+	testdb_exec_ok(db, "ALTER TABLE exam_results DISABLE TRIGGER "
+	    "exam_results_append_only");
+	testdb_exec_ok(db, "DELETE FROM certificates; DELETE FROM exam_results; "
+	    "DELETE FROM enrollments; DELETE FROM course_sessions; "
+	    "DELETE FROM clinicians");
+	testdb_exec_ok(db, "ALTER TABLE exam_results ENABLE TRIGGER "
+	    "exam_results_append_only");
+}
+
+struct expect {
+	const char *fixture;
+	const char *query;
+	int status;
+	long rows, created, updated, unchanged, failed;
+	const char *errors;		/* the exact JSON array */
+	const char *ignored;
+};
+
+static void
+check_report(const struct expect *e, int status, json_t *rep)
+{
+	json_t *c = json_object_get(rep, "counts");
+	json_error_t jerr;
+	json_t *want = json_loads(e->errors, 0, &jerr);
+
+	if (want == NULL)
+		fail_msg("bad expectation for %s: %s", e->fixture, jerr.text);
+	if (status != e->status || !json_equal(json_object_get(rep, "errors"),
+	    want)) {
+		char *got = json_dumps(rep, JSON_INDENT(1));
+		fail_msg("%s: status %d, report %s", e->fixture, status, got);
+	}
+	assert_int_equal(json_integer_value(json_object_get(c, "rows")),
+	    e->rows);
+	assert_int_equal(json_integer_value(json_object_get(c, "created")),
+	    e->created);
+	assert_int_equal(json_integer_value(json_object_get(c, "updated")),
+	    e->updated);
+	assert_int_equal(json_integer_value(json_object_get(c, "unchanged")),
+	    e->unchanged);
+	assert_int_equal(json_integer_value(json_object_get(c, "failed")),
+	    e->failed);
+	json_t *ign = json_loads(e->ignored ? e->ignored : "[]", 0, NULL);
+	assert_true(json_equal(json_object_get(rep, "ignored_columns"), ign));
+	json_decref(ign);
+	json_decref(want);
+}
+
+static void
+run_cases(const struct expect *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *body = fixture(cases[i].fixture);
+		json_t *rep;
+		int st;
+
+		reset();
+		long before = count("SELECT count(*) FROM clinicians");
+		st = upload(admin, cases[i].query, body, &rep);
+		check_report(&cases[i], st, rep);
+		if (cases[i].status != 201)
+			assert_int_equal(count("SELECT count(*) FROM clinicians"),
+			    before);
+		json_decref(rep);
+		free(body);
+	}
+}
+
+static void
+accepted_inputs(void **state)
+{
+	static const struct expect cases[] = {
+		{ "roster_plain.csv", "kind=roster", 201, 2, 2, 0, 0, 0, "[]",
+		  NULL },
+		{ "roster_bom_crlf.csv", "kind=roster", 201, 1, 1, 0, 0, 0,
+		  "[]", NULL },
+		{ "roster_quoted.csv", "kind=roster", 201, 2, 2, 0, 0, 0, "[]",
+		  NULL },
+		{ "roster_aliases.csv", "kind=roster", 201, 1, 1, 0, 0, 0,
+		  "[]", "[\"Shirt Size\"]" },
+		{ "roster_semicolon.csv", "kind=roster", 201, 1, 1, 0, 0, 0,
+		  "[]", NULL },
+		{ "roster_semicolon.csv", "kind=roster&delimiter=semicolon",
+		  201, 1, 1, 0, 0, 0, "[]", NULL },
+	};
+
+	(void)state;
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	/* The quoted fields arrive whole, the blanks around values gone. */
+	reset();
+	char *body = fixture("roster_quoted.csv");
+	json_t *rep;
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 201);
+	json_decref(rep);
+	free(body);
+	char *v = testdb_value(db, "SELECT given_name || '|' || family_name "
+	    "|| '|' || profession_code FROM clinicians WHERE email = "
+	    "'mary@example.org'");
+	assert_string_equal(v, "Mary, Jr.|O\"Brien|PT");
+	free(v);
+	v = testdb_value(db, "SELECT location FROM course_sessions");
+	assert_string_equal(v, "Austin, TX\nRoom 4");
+	free(v);
+	assert_int_equal(count("SELECT count(*) FROM course_sessions"), 1);
+	reset();
+	body = fixture("roster_aliases.csv");
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 201);
+	json_decref(rep);
+	free(body);
+	v = testdb_value(db, "SELECT given_name || '|' || family_name || '|' "
+	    "|| email || '|' || e.status || '|' || e.completed_on FROM "
+	    "clinicians c JOIN enrollments e ON e.clinician_id = c.id");
+	assert_string_equal(v, "Jane|Roe|jane.roe@example.org|completed|"
+	    "2026-01-12");
+	free(v);
+}
+
+static void
+refused_inputs(void **state)
+{
+	static const struct expect cases[] = {
+		{ "roster_bad_utf8.csv", "kind=roster", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"given_name\",\"value\":null,"
+		  "\"message\":\"the text is not valid UTF-8 (save the file as "
+		  "UTF-8)\"}]", NULL },
+		{ "roster_missing_column.csv", "kind=roster", 422, 0, 0, 0, 0, 1,
+		  "[{\"line\":1,\"column\":null,\"value\":null,\"message\":"
+		  "\"the required column 'family_name' is missing (a header "
+		  "such as 'family_name', 'Last Name' or 'Surname')\"}]", NULL },
+		{ "roster_field_count.csv", "kind=roster", 422, 2, 0, 0, 0, 2,
+		  "[{\"line\":2,\"column\":null,\"value\":null,\"message\":"
+		  "\"expected 12 fields as in the header, found 13\"},"
+		  "{\"line\":3,\"column\":null,\"value\":null,\"message\":"
+		  "\"expected 12 fields as in the header, found 5\"}]", NULL },
+		{ "roster_unterminated.csv", "kind=roster", 422, 0, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":null,\"value\":null,\"message\":"
+		  "\"a quoted field is never closed (unterminated quote)\"}]",
+		  NULL },
+		{ "roster_bad_npi.csv", "kind=roster", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"npi\",\"value\":\"1234567890\","
+		  "\"message\":\"'1234567890' is not a valid NPI (ten digits "
+		  "with a correct check digit)\"}]", NULL },
+		{ "roster_unknown_profession.csv", "kind=roster", 422, 1, 0, 0, 0,
+		  1, "[{\"line\":2,\"column\":\"profession\",\"value\":"
+		  "\"Plumber\",\"message\":\"unknown profession 'Plumber' "
+		  "(known: ATC, DC, DO, LAc, LMT, MD, NP, OT, PA, PT, PTA, "
+		  "RN)\"}]", NULL },
+		{ "roster_ineligible.csv", "kind=roster", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"profession\",\"value\":\"Physical "
+		  "Therapist Assistant\",\"message\":\"Physical Therapist "
+		  "Assistant (PTA) may not enroll in Dry Needling: eligible "
+		  "professions are DC, DO, MD, NP, PA, PT\"}]", NULL },
+		{ "roster_unknown_level.csv", "kind=roster", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"level\",\"value\":\"DN9\","
+		  "\"message\":\"there is no level 'DN9' (levels: DN1 Level 1, "
+		  "DN2 Level 2)\"}]", NULL },
+		{ "roster_duplicate.csv", "kind=roster", 422, 2, 0, 0, 0, 1,
+		  "[{\"line\":3,\"column\":\"email\",\"value\":"
+		  "\"JANE.ROE@example.org\",\"message\":\"the same person and "
+		  "level as line 2\"}]", NULL },
+		{ "roster_bad_date.csv", "kind=roster", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"course_start\",\"value\":"
+		  "\"2026-02-30\",\"message\":\"'2026-02-30' is not a date "
+		  "(write YYYY-MM-DD)\"}]", NULL },
+		{ "empty.csv", "kind=roster", 422, 0, 0, 0, 0, 1,
+		  "[{\"line\":1,\"column\":null,\"value\":null,\"message\":"
+		  "\"the file is empty (it needs a header line and at least one "
+		  "row)\"}]", NULL },
+	};
+
+	(void)state;
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void
+results_and_certificates(void **state)
+{
+	static const struct expect cases[] = {
+		{ "results_above_max.csv", "kind=results", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"score\",\"value\":\"101\","
+		  "\"message\":\"the score 101 is above the maximum score\"}]",
+		  NULL },
+		{ "results_bad_date.csv", "kind=results", 422, 1, 0, 0, 0, 1,
+		  "[{\"line\":2,\"column\":\"taken_on\",\"value\":"
+		  "\"yesterday\",\"message\":\"'yesterday' is not a date (write "
+		  "YYYY-MM-DD)\"}]", NULL },
+	};
+	char *roster = fixture("roster_plain.csv");
+	char *results = fixture("results_plain.csv");
+	json_t *rep;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		reset();
+		assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+		json_decref(rep);
+		char *body = fixture(cases[i].fixture);
+		int st = upload(grader, cases[i].query, body, &rep);
+		check_report(&cases[i], st, rep);
+		json_decref(rep);
+		free(body);
+	}
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+	json_decref(rep);
+	/* Results before the roster's clinician exists would be refused;
+	 * here the grader records both exams and the certificate follows. */
+	static const struct expect ok = { "results_plain.csv", "kind=results",
+	    201, 2, 2, 0, 0, 0, "[]", NULL };
+	int st = upload(grader, "kind=results", results, &rep);
+	check_report(&ok, st, rep);
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM certificates c JOIN "
+	    "clinicians p ON p.id = c.clinician_id WHERE p.npi = '1234567893' "
+	    "AND c.issued_on = '2026-01-21' AND c.expires_on = '2028-01-21'"),
+	    1);
+	/* The same sheet again adds no attempt. */
+	char *before = dump();
+	static const struct expect again = { "results_plain.csv",
+	    "kind=results", 201, 2, 0, 0, 2, 0, "[]", NULL };
+	st = upload(grader, "kind=results", results, &rep);
+	check_report(&again, st, rep);
+	json_decref(rep);
+	char *after = dump();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	/* A grader may import results but not rosters. */
+	assert_int_equal(upload(grader, "kind=roster", roster, &rep), 403);
+	json_decref(rep);
+	free(roster);
+	free(results);
+}
+
+static void
+reimport_changes_nothing(void **state)
+{
+	char *body = fixture("roster_plain.csv");
+	json_t *rep;
+
+	(void)state;
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 201);
+	json_decref(rep);
+	char *before = dump();
+	static const struct expect again = { "roster_plain.csv", "kind=roster",
+	    201, 2, 0, 0, 2, 0, "[]", NULL };
+	int st = upload(admin, "kind=roster", body, &rep);
+	check_report(&again, st, rep);
+	json_decref(rep);
+	char *after = dump();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(body);
+}
+
+static void
+dry_run_is_the_real_report(void **state)
+{
+	const char *files[] = { "roster_plain.csv", "roster_duplicate.csv" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char *body = fixture(files[i]);
+		json_t *dry, *real;
+		reset();
+		char *before = rows_only(dump());
+		int st1 = upload(admin, "kind=roster&dry_run=true", body, &dry);
+		char *after = rows_only(dump());
+		assert_string_equal(before, after);
+		assert_true(json_is_true(json_object_get(dry, "dry_run")));
+		int st2 = upload(admin, "kind=roster", body, &real);
+		assert_int_equal(st1, st2);
+		assert_true(json_equal(json_object_get(dry, "counts"),
+		    json_object_get(real, "counts")));
+		assert_true(json_equal(json_object_get(dry, "errors"),
+		    json_object_get(real, "errors")));
+		assert_true(json_equal(json_object_get(dry, "status"),
+		    json_object_get(real, "status")));
+		json_decref(dry);
+		json_decref(real);
+		free(before);
+		free(after);
+		free(body);
+	}
+}
+
+static void
+partial_writes_the_good_rows(void **state)
+{
+	const char *body =
+	    "given_name,family_name,email,profession,level\n"
+	    "Good,One,good1@example.org,PT,DN1\n"
+	    "Bad,Two,bad2@example.org,PTA,DN1\n"
+	    "Good,Three,good3@example.org,DC,DN1\n";
+	json_t *rep;
+
+	(void)state;
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 422);
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 0);
+	assert_int_equal(upload(admin, "kind=roster&partial=true", body, &rep),
+	    201);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rep, "counts"), "created")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rep, "counts"), "failed")), 1);
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 2);
+	assert_int_equal(count("SELECT count(*) FROM enrollments"), 2);
+	/* The report is kept and listed. */
+	char *resp = NULL;
+	assert_int_equal(testlib_api(port, "GET", "/v1/imports?limit=1", admin,
+	    NULL, &resp), 200);
+	json_t *list = json_loads(resp, 0, NULL);
+	long long id = json_integer_value(json_object_get(json_array_get(list,
+	    0), "id"));
+	json_decref(list);
+	free(resp);
+	char path[64];
+	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
+	assert_int_equal(testlib_api(port, "GET", path, admin, NULL, &resp),
+	    200);
+	json_t *report = json_loads(resp, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(report, "errors"), 0), "line")), 3);
+	json_decref(report);
+	free(resp);
+	assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = "
+	    "'import.run'") > 0, 1);
+}
+
+static void
+bad_requests(void **state)
+{
+	json_t *rep;
+
+	(void)state;
+	assert_int_equal(upload(admin, "kind=people", "a\n", &rep), 400);
+	json_decref(rep);
+	assert_int_equal(upload(admin, "kind=roster&delimiter=pipe", "a\n",
+	    &rep), 400);
+	json_decref(rep);
+	assert_int_equal(upload(admin, "kind=roster&dry_run=maybe", "a\n",
+	    &rep), 400);
+	json_decref(rep);
+	assert_int_equal(testlib_http(port, "POST", "/v1/imports?kind=roster",
+	    NULL, "a\n", NULL), 401);
+}
+
+/* A generated roster of N rows (valid, distinct people). */
+static char *
+big_roster(long n, size_t *len)
+{
+	size_t cap = (size_t)n * 80 + 100, used;
+	char *buf = malloc(cap);
+
+	used = (size_t)snprintf(buf, cap,
+	    "given_name,family_name,email,profession,level\n");
+	for (long i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, cap - used,
+		    "Given%ld,Family%ld,person%ld@example.org,PT,DN1\n", i, i, i);
+	*len = used;
+	return buf;
+}
+
+/* Sends the headers and HALF of BODY, then returns the open socket. */
+static int
+half_upload(const char *body, size_t len)
+{
+	struct sockaddr_in sa;
+	char hdr[400];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(hdr, sizeof(hdr), "POST /v1/imports?kind=roster HTTP/1.1\r\n"
+	    "Host: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\n"
+	    "Content-Length: %zu\r\n\r\n", admin, len);
+	assert_true(write(fd, hdr, strlen(hdr)) > 0);
+	size_t half = len / 2, sent = 0;
+	while (sent < half) {
+		ssize_t w = write(fd, body + sent, half - sent);
+		assert_true(w > 0);
+		sent += (size_t)w;
+	}
+	usleep(500 * 1000);	/* let the daemon stream some rows in */
+	return fd;
+}
+
+static void
+client_goes_away_mid_upload(void **state)
+{
+	size_t len;
+	char *body = big_roster(20000, &len);
+	json_t *rep;
+
+	(void)state;
+	reset();
+	long imports = count("SELECT count(*) FROM imports");
+	int fd = half_upload(body, len);
+	close(fd);
+	/* The import's transaction is rolled back once the daemon notices. */
+	for (int i = 0; i < 100 && count("SELECT count(*) FROM pg_stat_activity"
+	    " WHERE query LIKE 'COPY import_rows%'") > 0; i++)
+		usleep(100 * 1000);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 0);
+	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
+	/* and the next import works */
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 201);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rep, "counts"), "created")), 20000);
+	json_decref(rep);
+	free(body);
+}
+
+static void
+daemon_killed_mid_upload(void **state)
+{
+	size_t len;
+	char *body = big_roster(20000, &len);
+	json_t *rep;
+	int st;
+
+	(void)state;
+	reset();
+	long imports = count("SELECT count(*) FROM imports");
+	int fd = half_upload(body, len);
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, &st, 0);
+	close(fd);
+	for (int i = 0; i < 100 && count("SELECT count(*) FROM pg_stat_activity"
+	    " WHERE query LIKE 'COPY import_rows%'") > 0; i++)
+		usleep(100 * 1000);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 0);
+	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
+	daemon_pid = testlib_start_daemon("e2e_import2", port, conninfo, NULL);
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 201);
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 20000);
+	free(body);
+}
+
+static void
+size_limit(void **state)
+{
+	const char *const extra[] = { NULL };
+	int p2 = testlib_free_port(), saved = port;
+	json_t *rep;
+
+	(void)state;
+	setenv("CERTRACK_IMPORT_MAX_BYTES", "1K", 1);
+	pid_t pid = testlib_start_daemon("e2e_import_small", p2, conninfo,
+	    extra);
+	unsetenv("CERTRACK_IMPORT_MAX_BYTES");
+	size_t len;
+	char *body = big_roster(100, &len);
+	reset();
+	port = p2;
+	assert_int_equal(upload(admin, "kind=roster", body, &rep), 422);
+	port = saved;
+	json_t *e = json_array_get(json_object_get(rep, "errors"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "message")),
+	    "the file is larger than the limit of 1024 bytes "
+	    "(import_max_bytes)");
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 0);
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	free(body);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepted_inputs),
+		cmocka_unit_test(refused_inputs),
+		cmocka_unit_test(results_and_certificates),
+		cmocka_unit_test(reimport_changes_nothing),
+		cmocka_unit_test(dry_run_is_the_real_report),
+		cmocka_unit_test(partial_writes_the_good_rows),
+		cmocka_unit_test(bad_requests),
+		cmocka_unit_test(client_goes_away_mid_upload),
+		cmocka_unit_test(size_limit),
+		cmocka_unit_test(daemon_killed_mid_upload),
+	};
+	return cmocka_run_group_tests_name("e2e_import", tests, setup,
+	    teardown);
+}
