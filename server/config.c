@@ -1,15 +1,18 @@
 #include "certrack/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "certrack/strnum.h"
 
-enum kind { K_STRING, K_INT, K_BYTES, K_LEVEL, K_LISTEN, K_OPTSTRING };
+enum kind { K_STRING, K_INT, K_BYTES, K_LEVEL, K_LISTEN, K_OPTSTRING,
+    K_BOOL };
 
 struct setting {
 	const char *key;
@@ -31,6 +34,9 @@ static const struct setting settings[] = {
 	{ "token_ttl_hours", K_INT, OFF(token_ttl_hours), 1, 24 * 366 },
 	{ "shutdown_timeout", K_INT, OFF(shutdown_timeout), 0, 3600 },
 	{ "migrations_dir", K_OPTSTRING, OFF(migrations_dir), 0, 0 },
+	{ "tls_cert", K_OPTSTRING, OFF(tls_cert), 0, 0 },
+	{ "tls_key", K_OPTSTRING, OFF(tls_key), 0, 0 },
+	{ "insecure_http", K_BOOL, OFF(insecure_http), 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -62,6 +68,8 @@ config_release(struct config *cfg)
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->migrations_dir);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -181,6 +189,20 @@ config_set(struct config *cfg, const char *key, const char *value,
 		if (log_parse_level(value, &cfg->log_level) != 0) {
 			snprintf(errbuf, errlen, "%s: '%s' is not one of debug, "
 			    "info, warn, error", key, value);
+			return -1;
+		}
+		return 0;
+	case K_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "on") == 0 || strcmp(value, "1") == 0) {
+			*(bool *)(base + st->off) = true;
+		} else if (strcmp(value, "false") == 0 ||
+		    strcmp(value, "no") == 0 || strcmp(value, "off") == 0 ||
+		    strcmp(value, "0") == 0) {
+			*(bool *)(base + st->off) = false;
+		} else {
+			snprintf(errbuf, errlen, "%s: '%s' is not true or false",
+			    key, value);
 			return -1;
 		}
 		return 0;
@@ -316,6 +338,53 @@ config_load_env(struct config *cfg, config_report_fn report, void *arg)
 			reportf(report, arg, "%s: %s", name, errbuf);
 			mistakes++;
 		}
+	}
+	return mistakes;
+}
+
+bool
+config_is_loopback(const char *host)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char one[16] = { [15] = 1 };
+		static const unsigned char v4map[12] = { [10] = 0xff,
+		    [11] = 0xff };
+		return memcmp(a, one, 16) == 0 ||
+		    (memcmp(a, v4map, 12) == 0 && a[12] == 127);
+	}
+	return false;
+}
+
+int
+config_check(const struct config *cfg, config_report_fn report, void *arg)
+{
+	int mistakes = 0;
+
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		reportf(report, arg, "tls_cert and tls_key go together: give "
+		    "both files, or neither");
+		mistakes++;
+	}
+	const char *files[2] = { cfg->tls_cert, cfg->tls_key };
+	for (int i = 0; i < 2; i++) {
+		if (files[i] != NULL && access(files[i], R_OK) != 0) {
+			reportf(report, arg, "%s: cannot read '%s': %s",
+			    i == 0 ? "tls_cert" : "tls_key", files[i],
+			    strerror(errno));
+			mistakes++;
+		}
+	}
+	if (cfg->tls_cert == NULL && !cfg->insecure_http &&
+	    !config_is_loopback(cfg->listen_host)) {
+		reportf(report, arg, "listen: refusing plain HTTP on %s: "
+		    "passwords and tokens would cross the network unencrypted; "
+		    "give tls_cert and tls_key, or set insecure_http = true "
+		    "(behind a TLS-terminating proxy)", cfg->listen_host);
+		mistakes++;
 	}
 	return mistakes;
 }

@@ -1,6 +1,7 @@
 #include "certrack/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -23,7 +24,36 @@ struct http_server {
 	http_authenticator auth;
 	long long max_body;
 	atomic_int inflight;
+	char *tls_cert, *tls_key;	/* PEM, kept while serving */
 };
+
+/* A whole (small) file as a NUL-terminated string, or NULL with ERRBUF. */
+static char *
+slurp(const char *path, const char *what, char *errbuf, size_t errlen)
+{
+	struct strbuf sb;
+	char buf[4096];
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL) {
+		snprintf(errbuf, errlen, "cannot open the %s '%s': %s", what,
+		    path, strerror(errno));
+		return NULL;
+	}
+	strbuf_init(&sb);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && sb.len < (1 << 20))
+		strbuf_add(&sb, buf, n);
+	if (ferror(fp) || sb.len == 0) {
+		snprintf(errbuf, errlen, "cannot read the %s '%s'%s", what, path,
+		    sb.len == 0 ? ": it is empty" : "");
+		fclose(fp);
+		strbuf_release(&sb);
+		return NULL;
+	}
+	fclose(fp);
+	return strbuf_detach(&sb, NULL);
+}
 
 double
 http_now(void)
@@ -435,6 +465,28 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls[3] = {
+		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (cfg->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(errbuf, errlen, "this libmicrohttpd was built "
+			    "without TLS");
+			goto fail;
+		}
+		srv->tls_cert = slurp(cfg->tls_cert, "TLS certificate",
+		    errbuf, errlen);
+		srv->tls_key = srv->tls_cert ? slurp(cfg->tls_key,
+		    "TLS key", errbuf, errlen) : NULL;
+		if (srv->tls_key == NULL)
+			goto fail;
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+		    srv->tls_cert };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+		    srv->tls_key };
+	}
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    on_request, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -442,19 +494,26 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_END);
-	freeaddrinfo(ai);
 	if (srv->daemon == NULL) {
 		snprintf(errbuf, errlen, "cannot listen on %s port %d (in use, "
-		    "or not an address of this machine)", cfg->listen_host,
-		    cfg->listen_port);
-		free(srv);
-		return NULL;
+		    "not an address of this machine%s)", cfg->listen_host,
+		    cfg->listen_port, cfg->tls_cert ? ", or the TLS "
+		    "certificate and key do not match or parse" : "");
+		goto fail;
 	}
+	freeaddrinfo(ai);
 	const union MHD_DaemonInfo *info =
 	    MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*port = info ? info->port : cfg->listen_port;
 	return srv;
+fail:
+	freeaddrinfo(ai);
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	free(srv);
+	return NULL;
 }
 
 void
@@ -476,5 +535,9 @@ http_stop(struct http_server *srv, int timeout)
 		log_warn("stopping with %d request(s) unfinished after %d s",
 		    atomic_load(&srv->inflight), timeout);
 	MHD_stop_daemon(srv->daemon);
+	if (srv->tls_key != NULL)
+		sodium_memzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_cert);
+	free(srv->tls_key);
 	free(srv);
 }

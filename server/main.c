@@ -1,5 +1,8 @@
 /* certrackd: the certrack daemon.  main() alone lives here. */
 #include <getopt.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +39,9 @@ static const char usage_text[] =
 "      --log-level LEVEL    debug, info, warn or error (default info)\n"
 "      --migrations DIR     read migrations from DIR, not the built-in ones\n"
 "      --migrate            apply pending migrations before serving\n"
+"      --tls-cert FILE      serve HTTPS with this PEM certificate chain\n"
+"      --tls-key FILE       ... and this PEM private key\n"
+"      --insecure-http      allow plain HTTP on a non-loopback address\n"
 "      --check-config       validate the configuration and exit\n"
 "create-user options:\n"
 "      --role ROLE          admin, grader or clinician\n"
@@ -45,12 +51,13 @@ static const char usage_text[] =
 "  -V, --version            show the version\n"
 "\n"
 "Settings: database_url, listen, threads, log_level, max_body_bytes,\n"
-"token_ttl_hours, shutdown_timeout, migrations_dir (see docs/operations.md).\n";
+"import_max_bytes, token_ttl_hours, shutdown_timeout, migrations_dir,\n"
+"tls_cert, tls_key, insecure_http (see docs/configuration.md).\n";
 
 enum {
 	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
 	OPT_MIGRATIONS, OPT_MIGRATE, OPT_CHECK_CONFIG, OPT_ROLE, OPT_CLINICIAN,
-	OPT_IF_NO_ADMIN,
+	OPT_IF_NO_ADMIN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE_HTTP,
 };
 
 static const struct option longopts[] = {
@@ -65,6 +72,9 @@ static const struct option longopts[] = {
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "clinician", required_argument, NULL, OPT_CLINICIAN },
 	{ "if-no-admin", no_argument, NULL, OPT_IF_NO_ADMIN },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -78,7 +88,7 @@ struct flag_setting {
 
 struct options {
 	const char *config_path;
-	struct flag_setting flags[8];
+	struct flag_setting flags[16];
 	int nflags;
 	bool migrate, check_config, if_no_admin;
 	const char *role, *clinician;
@@ -102,7 +112,7 @@ usage_error(const char *fmt, const char *what)
 
 /* Defaults, then the file, the environment, and the flags. */
 static int
-load_config(struct config *cfg, const struct options *o)
+load_config(struct config *cfg, const struct options *o, bool serving)
 {
 	const char *path = o->config_path ? o->config_path :
 	    getenv("CERTRACK_CONFIG");
@@ -120,6 +130,8 @@ load_config(struct config *cfg, const struct options *o)
 			mistakes++;
 		}
 	}
+	if (serving)
+		mistakes += config_check(cfg, report_stderr, NULL);
 	log_set_level(cfg->log_level);
 	return mistakes;
 }
@@ -245,6 +257,35 @@ cmd_create_user(const struct config *cfg, const struct options *o,
 	return rc;
 }
 
+/*
+ * Tells systemd (Type=notify) how things stand, when it started us: one
+ * datagram to $NOTIFY_SOCKET.  Nothing happens without that variable.
+ */
+static void
+notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warn_errno("cannot notify systemd");
+	close(fd);
+}
+
 static int
 serve(const struct config *cfg, const struct options *o)
 {
@@ -298,8 +339,14 @@ serve(const struct config *cfg, const struct options *o)
 		fprintf(stderr, "certrackd: %s\n", errbuf);
 		goto out;
 	}
-	log_info("certrackd %s listening on %s%s%s:%d with %d threads, schema "
-	    "version %d", CERTRACK_VERSION,
+	if (cfg->tls_cert == NULL && !config_is_loopback(cfg->listen_host))
+		log_warn("serving plain HTTP on %s (insecure_http): passwords "
+		    "and tokens cross the network unencrypted unless a proxy "
+		    "in front encrypts them", cfg->listen_host);
+	notify_systemd("READY=1");
+	log_info("certrackd %s listening on %s://%s%s%s:%d with %d threads, "
+	    "schema version %d", CERTRACK_VERSION,
+	    cfg->tls_cert ? "https" : "http",
 	    strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
 	    strchr(cfg->listen_host, ':') ? "]" : "", port, cfg->threads,
 	    st.db_version);
@@ -307,6 +354,7 @@ serve(const struct config *cfg, const struct options *o)
 		;
 	log_info("%s: finishing requests in flight, then exiting",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_systemd("STOPPING=1");
 	http_stop(srv, cfg->shutdown_timeout);
 	db_shutdown();
 	log_info("stopped");
@@ -350,6 +398,10 @@ main(int argc, char **argv)
 		case OPT_ROLE: o.role = optarg; break;
 		case OPT_CLINICIAN: o.clinician = optarg; break;
 		case OPT_IF_NO_ADMIN: o.if_no_admin = true; break;
+		case OPT_TLS_CERT: add_flag(&o, "tls_cert", optarg); break;
+		case OPT_TLS_KEY: add_flag(&o, "tls_key", optarg); break;
+		case OPT_INSECURE_HTTP: add_flag(&o, "insecure_http", "true");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
@@ -381,7 +433,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "certrackd: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (load_config(&cfg, &o) != 0) {
+	if (load_config(&cfg, &o, o.check_config ||
+	    strcmp(cmd, "serve") == 0) != 0) {
 		fprintf(stderr, "certrackd: the configuration has mistakes\n");
 		config_release(&cfg);
 		return o.check_config ? 1 : 2;

@@ -132,7 +132,7 @@ test_key_at(void **state)
 		"database_url", "listen", "threads", "log_level",
 		"max_body_bytes", "import_max_bytes", "token_ttl_hours",
 		"shutdown_timeout",
-		"migrations_dir",
+		"migrations_dir", "tls_cert", "tls_key", "insecure_http",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
@@ -659,10 +659,64 @@ test_load_env(void **state)
 	config_release(&cfg);
 }
 
+static void
+test_loopback(void **state)
+{
+	(void)state;
+	assert_true(config_is_loopback("127.0.0.1"));
+	assert_true(config_is_loopback("127.1.2.3"));
+	assert_true(config_is_loopback("::1"));
+	assert_true(config_is_loopback("::ffff:127.0.0.1"));
+	assert_false(config_is_loopback("0.0.0.0"));
+	assert_false(config_is_loopback("::"));
+	assert_false(config_is_loopback("10.0.0.1"));
+	assert_false(config_is_loopback("128.0.0.1"));
+	assert_false(config_is_loopback("localhost"));
+}
+
+static void
+count_report(void *arg, const char *msg)
+{
+	(void)msg;
+	(*(int *)arg)++;
+}
+
+static void
+test_check_tls_and_plain_http(void **state)
+{
+	struct config cfg;
+	char errbuf[300];
+	int n = 0;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(config_check(&cfg, count_report, &n), 0);
+	assert_int_equal(config_set(&cfg, "listen", "0.0.0.0:8080", errbuf,
+	    sizeof(errbuf)), 0);
+	assert_int_equal(config_check(&cfg, count_report, &n), 1);
+	assert_int_equal(config_set(&cfg, "insecure_http", "yes", errbuf,
+	    sizeof(errbuf)), 0);
+	assert_true(cfg.insecure_http);
+	assert_int_equal(config_check(&cfg, count_report, &n), 0);
+	assert_int_equal(config_set(&cfg, "insecure_http", "maybe", errbuf,
+	    sizeof(errbuf)), -1);
+	assert_string_equal(errbuf, "insecure_http: 'maybe' is not true or "
+	    "false");
+	assert_int_equal(config_set(&cfg, "insecure_http", "off", errbuf,
+	    sizeof(errbuf)), 0);
+	/* a certificate alone is not enough, and must be readable */
+	assert_int_equal(config_set(&cfg, "tls_cert", "/nonexistent.pem",
+	    errbuf, sizeof(errbuf)), 0);
+	assert_int_equal(config_check(&cfg, count_report, &n), 2);
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_check_tls_and_plain_http),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_key_at),
 		cmocka_unit_test(test_set_unknown),

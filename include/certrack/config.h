@@ -5,6 +5,7 @@
  * file (`key = value` lines, '#' comments), CERTRACK_<KEY> environment
  * variables, then command-line flags (which call config_set()).
  */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "certrack/log.h"
@@ -20,6 +21,9 @@ struct config {
 	int token_ttl_hours;	/* login token lifetime */
 	int shutdown_timeout;	/* seconds to let requests finish */
 	char *migrations_dir;	/* NULL: the compiled-in migrations */
+	char *tls_cert;		/* PEM certificate chain, or NULL */
+	char *tls_key;		/* PEM private key, or NULL */
+	bool insecure_http;	/* plain HTTP off loopback allowed */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */
@@ -53,6 +57,17 @@ int config_load_env(struct config *cfg, config_report_fn report, void *arg);
  */
 int config_parse_listen(const char *s, char **host, int *port, char *errbuf,
     size_t errlen);
+
+/*
+ * Checks the settings together (one alone may be fine, the pair not): TLS
+ * needs both files; plain HTTP off loopback needs insecure_http.  Reports
+ * each mistake; returns their number.
+ */
+int config_check(const struct config *cfg, config_report_fn report,
+    void *arg);
+
+/* True when HOST is a loopback address (127.0.0.0/8, ::1). */
+bool config_is_loopback(const char *host);
 
 /* The Ith setting's name, or NULL past the last (for --help and docs). */
 const char *config_key_at(size_t i);
