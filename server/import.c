@@ -25,6 +25,7 @@
 #include "certrack/db.h"
 #include "certrack/importmap.h"
 #include "certrack/log.h"
+#include "certrack/metrics.h"
 #include "certrack/strbuf.h"
 #include "certrack/strnum.h"
 
@@ -511,6 +512,12 @@ run_import(struct import *im, struct cterr *err)
 	/* A refused import wrote nothing, and says so. */
 	if (refused)
 		created = updated = unchanged = 0;
+	if (!im->dry_run) {
+		metrics_import_rows("created", created);
+		metrics_import_rows("updated", updated);
+		metrics_import_rows("unchanged", unchanged);
+		metrics_import_rows("failed", failed);
+	}
 	{
 		char v[6][24];
 		const char *params[7];

@@ -2,6 +2,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "certrack/api.h"
 #include "certrack/db.h"
@@ -22,6 +23,10 @@ struct route_metrics {
 	atomic_ulong count;
 	atomic_ulong micros;
 };
+
+static const char *const outcomes[] = { "created", "updated", "unchanged",
+    "failed" };
+static atomic_ulong import_rows[4];
 
 static const struct route *table;
 static size_t nroutes;
@@ -73,6 +78,14 @@ labels(struct strbuf *sb, size_t r)
 		    table[r].pattern);
 }
 
+void
+metrics_import_rows(const char *outcome, long n)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(outcomes[i], outcome) == 0 && n > 0)
+			atomic_fetch_add(&import_rows[i], (unsigned long)n);
+}
+
 int
 metrics_render(struct strbuf *sb)
 {
@@ -120,6 +133,12 @@ metrics_render(struct strbuf *sb)
 		labels(sb, r);
 		strbuf_addf(sb, "} %lu\n", count);
 	}
+	strbuf_addstr(sb, "# HELP certrack_import_rows_total Rows read by CSV "
+	    "imports, by outcome.\n"
+	    "# TYPE certrack_import_rows_total counter\n");
+	for (size_t i = 0; i < 4; i++)
+		strbuf_addf(sb, "certrack_import_rows_total{outcome=\"%s\"} "
+		    "%lu\n", outcomes[i], atomic_load(&import_rows[i]));
 	return strbuf_addf(sb,
 	    "# HELP certrack_db_errors_total Database errors: lost "
 	    "connections and failed statements.\n"

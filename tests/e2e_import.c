@@ -484,6 +484,13 @@ partial_writes_the_good_rows(void **state)
 	free(resp);
 	assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = "
 	    "'import.run'") > 0, 1);
+	assert_int_equal(testlib_http(port, "GET", "/metrics", NULL, NULL,
+	    &resp), 200);
+	assert_non_null(strstr(resp, "certrack_import_rows_total{outcome="
+	    "\"created\"} "));
+	assert_null(strstr(resp, "certrack_import_rows_total{outcome="
+	    "\"created\"} 0\n"));
+	free(resp);
 }
 
 static void

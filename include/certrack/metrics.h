@@ -16,6 +16,10 @@ int metrics_init(const struct route *routes, size_t n);
 /* Counts one answered request: ROUTE may be NULL (no route matched). */
 void metrics_observe(const struct route *route, int status, double seconds);
 
+/* Counts rows read by CSV imports, by outcome ("created", "updated",
+ * "unchanged", "failed"). */
+void metrics_import_rows(const char *outcome, long n);
+
 /* Appends the exposition text to SB.  Returns 0, or -1 out of memory. */
 int metrics_render(struct strbuf *sb);
 
