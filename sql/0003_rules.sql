@@ -18,16 +18,21 @@ AS $$
 	   AND r.kind = p_kind AND r.supersedes IS NULL
 $$;
 
--- Rules 1 and 2: why CLINICIAN may not enroll in LEVEL.  No row when the
--- enrollment is allowed; otherwise one row, the first refusal:
---   profession_not_eligible  the clinician's profession is not one of the
---                            program's eligible professions
+-- Rules 1 and 2: why a candidate enrollment may not be made.  No row when
+-- it is allowed; otherwise one row, the first refusal:
+--   profession_not_eligible  the profession is not one of the program's
+--                            eligible professions
 --   prerequisite_missing     a prerequisite level has no unrevoked
 --                            certificate (expired ones count: a
 --                            prerequisite is about history, not today)
--- Whether CLINICIAN and LEVEL exist is the caller's question: an unknown
--- one yields no refusal.
-CREATE FUNCTION enrollment_refusal(p_clinician bigint, p_level bigint)
+-- The candidate is a clinician id (NULL for a person a roster import is
+-- about to create, who holds no certificates) and the profession the
+-- candidate has (a roster may change it).  enrollment_refusal() below is
+-- this for a stored clinician, so the API and the import share one
+-- implementation.  An unknown level yields no refusal: whether it exists
+-- is the caller's question.
+CREATE FUNCTION enrollment_refusal_for(p_clinician bigint,
+                                       p_profession text, p_level bigint)
 RETURNS TABLE (code text, detail text)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -39,14 +44,13 @@ AS $$
 		                                          ORDER BY pp.profession_code)
 		                          FROM program_professions pp
 		                         WHERE pp.program_id = pg.id), 'none')) AS detail
-		  FROM clinicians c
-		  JOIN professions pr ON pr.code = c.profession_code
+		  FROM professions pr
 		  JOIN levels l ON l.id = p_level
 		  JOIN programs pg ON pg.id = l.program_id
-		 WHERE c.id = p_clinician
+		 WHERE pr.code = p_profession
 		   AND NOT EXISTS (SELECT 1 FROM program_professions pp
 		                    WHERE pp.program_id = l.program_id
-		                      AND pp.profession_code = c.profession_code)
+		                      AND pp.profession_code = p_profession)
 		UNION ALL
 		SELECT 2, 'prerequisite_missing',
 		       format('%s requires %s to be certified first', l.title,
@@ -63,6 +67,17 @@ AS $$
 	) AS r
 	ORDER BY r.rank
 	LIMIT 1
+$$;
+
+CREATE FUNCTION enrollment_refusal(p_clinician bigint, p_level bigint)
+RETURNS TABLE (code text, detail text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT f.code, f.detail
+	  FROM clinicians c
+	 CROSS JOIN LATERAL enrollment_refusal_for(c.id, c.profession_code,
+	                                           p_level) AS f
+	 WHERE c.id = p_clinician
 $$;
 
 -- Rules 3 and 5: why a KIND exam result of CLINICIAN at LEVEL taken on
