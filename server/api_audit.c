@@ -41,9 +41,6 @@ api_audit_list(struct request *req)
 	const char *params[9];
 	long long limit, offset, clinician;
 	char clinician_s[24];
-	PGconn *conn;
-	PGresult *res;
-	int rc;
 
 	if (api_query_int(req, "limit", 1, 1000, 100, &limit, &req->err) != 0 ||
 	    api_query_int(req, "offset", 0, 1LL << 40, 0, &offset,
@@ -70,10 +67,5 @@ api_audit_list(struct request *req)
 	params[6] = clinician > 0 ? clinician_s : NULL;
 	params[7] = limit_s;
 	params[8] = offset_s;
-	if ((conn = db_conn(&req->err)) == NULL ||
-	    (res = db_exec(conn, &q_list, params, &req->err)) == NULL)
-		return -1;
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return api_reply_query(req, &q_list, params, "not_found", "");
 }

@@ -225,9 +225,6 @@ api_clinicians_list(struct request *req)
 	char limit_s[24], offset_s[24];
 	const char *params[6];
 	long long limit, offset;
-	PGconn *conn;
-	PGresult *res;
-	int rc;
 
 	if (api_query_int(req, "limit", 1, 500, 50, &limit, &req->err) != 0 ||
 	    api_query_int(req, "offset", 0, INT64_MAX / 2, 0, &offset,
@@ -246,12 +243,7 @@ api_clinicians_list(struct request *req)
 	params[3] = http_query(req, "profession");
 	params[4] = limit_s;
 	params[5] = offset_s;
-	if ((conn = db_conn(&req->err)) == NULL ||
-	    (res = db_exec(conn, &q_list, params, &req->err)) == NULL)
-		return -1;
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return api_reply_query(req, &q_list, params, "not_found", "");
 }
 
 /* The row as it is, locked for the update. */

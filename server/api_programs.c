@@ -50,31 +50,6 @@
 	"  SELECT json_agg(" LEVEL_JSON("lv") " ORDER BY lv.ordinal)" \
 	"    FROM levels lv WHERE lv.program_id = " g ".id), '[]'::json))"
 
-/* Answers 200 with the one text value STMT returns for PARAMS, or 404
- * with CODE and DETAIL when it returns no row. */
-static int
-reply_one(struct request *req, const struct db_stmt *stmt,
-    const char *const *params, const char *code, const char *detail)
-{
-	PGconn *conn;
-	PGresult *res;
-	int rc;
-
-	conn = db_conn(&req->err);
-	if (conn == NULL)
-		return -1;
-	res = db_exec(conn, stmt, params, &req->err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return cterr_set(&req->err, 404, code, NULL, "%s", detail);
-	}
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
-}
-
 /* S when it is printable ASCII, safe to quote back in a message. */
 static const char *
 quotable(const char *s)
@@ -107,7 +82,7 @@ static const struct db_stmt q_professions = {
 int
 api_professions_list(struct request *req)
 {
-	return reply_one(req, &q_professions, NULL, "not_found",
+	return api_reply_query(req, &q_professions, NULL, "not_found",
 	    "no professions");
 }
 
@@ -131,7 +106,7 @@ static const struct db_stmt q_program = {
 int
 api_programs_list(struct request *req)
 {
-	return reply_one(req, &q_programs, NULL, "not_found", "no programs");
+	return api_reply_query(req, &q_programs, NULL, "not_found", "no programs");
 }
 
 int
@@ -143,7 +118,7 @@ api_programs_get(struct request *req)
 
 	snprintf(detail, sizeof(detail), "there is no program '%.100s'",
 	    code ? quotable(code) : "");
-	return reply_one(req, &q_program, params, "unknown_program", detail);
+	return api_reply_query(req, &q_program, params, "unknown_program", detail);
 }
 
 /* ---- levels ---------------------------------------------------------- */
@@ -185,7 +160,7 @@ api_levels_get(struct request *req)
 	if (api_path_id(req, "id", "level", &id, idbuf) != 0)
 		return -1;
 	snprintf(detail, sizeof(detail), "there is no level %lld", id);
-	return reply_one(req, &q_level, params, "not_found", detail);
+	return api_reply_query(req, &q_level, params, "not_found", detail);
 }
 
 /* The rules an admin may change, and the range each must stay in.  The

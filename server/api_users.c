@@ -29,31 +29,10 @@ static const struct db_stmt q_list = {
 	0,
 };
 
-static int
-reply_query(struct request *req, const struct db_stmt *stmt,
-    const char *const *params, const char *missing)
-{
-	PGconn *conn = db_conn(&req->err);
-	PGresult *res;
-	int rc;
-
-	if (conn == NULL || (res = db_exec(conn, stmt, params,
-	    &req->err)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cterr_set(&req->err, 404, "not_found", NULL, "%s",
-		    missing);
-	}
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
-}
-
 int
 api_users_list(struct request *req)
 {
-	return reply_query(req, &q_list, NULL, "");
+	return api_reply_query(req, &q_list, NULL, "not_found", "");
 }
 
 static const struct db_stmt q_get = {
@@ -72,7 +51,7 @@ api_users_get(struct request *req)
 	if (api_path_id(req, "id", "user", &n, id) != 0)
 		return -1;
 	snprintf(missing, sizeof(missing), "there is no user %s", id);
-	return reply_query(req, &q_get, params, missing);
+	return api_reply_query(req, &q_get, params, "not_found", missing);
 }
 
 static const struct db_stmt q_create = {
@@ -376,7 +355,7 @@ api_users_tokens(struct request *req)
 	if (api_path_id(req, "id", "user", &n, id) != 0)
 		return -1;
 	snprintf(missing, sizeof(missing), "there is no user %s", id);
-	return reply_query(req, &q_tokens, params, missing);
+	return api_reply_query(req, &q_tokens, params, "not_found", missing);
 }
 
 static const struct db_stmt q_revoke = {

@@ -208,6 +208,26 @@ api_reply_db_json(struct request *req, int status, const char *json)
 	    strlen(json));
 }
 
+int
+api_reply_query(struct request *req, const struct db_stmt *stmt,
+    const char *const *params, const char *code, const char *detail)
+{
+	PGconn *conn = db_conn(&req->err);
+	PGresult *res;
+	int rc;
+
+	if (conn == NULL || (res = db_exec(conn, stmt, params,
+	    &req->err)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return cterr_set(&req->err, 404, code, NULL, "%s", detail);
+	}
+	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
 static const struct db_stmt q_audit = {
 	"audit_insert",
 	"INSERT INTO audit_log (actor_id, actor_name, action, entity, "

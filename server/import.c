@@ -674,19 +674,11 @@ api_imports_list(struct request *req)
 	char limit_s[24];
 	const char *params[1] = { limit_s };
 	long long limit;
-	PGconn *conn;
-	PGresult *res;
-	int rc;
 
 	if (api_query_int(req, "limit", 1, 1000, 50, &limit, &req->err) != 0)
 		return -1;
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	if ((conn = db_conn(&req->err)) == NULL ||
-	    (res = db_exec(conn, &q, params, &req->err)) == NULL)
-		return -1;
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return api_reply_query(req, &q, params, "not_found", "");
 }
 
 int
@@ -696,24 +688,13 @@ api_imports_get(struct request *req)
 	char id[24], limit_s[24];
 	const char *params[2] = { id, limit_s };
 	long long n, limit;
-	PGconn *conn;
-	PGresult *res;
-	int rc;
 
 	if (api_path_id(req, "id", "import", &n, id) != 0 ||
 	    api_query_int(req, "errors", 0, 1000000, 1000, &limit,
 	    &req->err) != 0)
 		return -1;
+	char missing[64];
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	if ((conn = db_conn(&req->err)) == NULL ||
-	    (res = db_exec(conn, &q, params, &req->err)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cterr_set(&req->err, 404, "not_found", NULL,
-		    "there is no import %s", id);
-	}
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	snprintf(missing, sizeof(missing), "there is no import %s", id);
+	return api_reply_query(req, &q, params, "not_found", missing);
 }

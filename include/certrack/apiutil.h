@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "certrack/cterr.h"
+#include "certrack/db.h"
 #include "certrack/http.h"
 
 enum field_type {
@@ -74,6 +75,14 @@ int api_may_see_clinician(struct request *req, long long id);
 
 /* Answers STATUS with JSON text that the database built. */
 int api_reply_db_json(struct request *req, int status, const char *json);
+
+/*
+ * Runs STMT on the thread's connection and answers 200 with the JSON text
+ * in the first column of its row.  No row (or a NULL) answers 404 with
+ * CODE and DETAIL.  Returns 0, or -1 with req->err.
+ */
+int api_reply_query(struct request *req, const struct db_stmt *stmt,
+    const char *const *params, const char *code, const char *detail);
 
 /*
  * Writes the audit row of a write, on CONN inside the write's transaction:
