@@ -6,13 +6,10 @@
  */
 #include "testlib.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -527,29 +524,13 @@ big_roster(long n, size_t *len)
 	return buf;
 }
 
-/* Sends the headers and HALF of BODY, then returns the open socket. */
+/* Sends the headers and HALF of BODY; returns the open socket. */
 static int
 half_upload(const char *body, size_t len)
 {
-	struct sockaddr_in sa;
-	char hdr[400];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = testlib_upload_start(port, "/v1/imports?kind=roster", admin,
+	    body, len, len / 2);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(hdr, sizeof(hdr), "POST /v1/imports?kind=roster HTTP/1.1\r\n"
-	    "Host: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\n"
-	    "Content-Length: %zu\r\n\r\n", admin, len);
-	assert_true(write(fd, hdr, strlen(hdr)) > 0);
-	size_t half = len / 2, sent = 0;
-	while (sent < half) {
-		ssize_t w = write(fd, body + sent, half - sent);
-		assert_true(w > 0);
-		sent += (size_t)w;
-	}
 	usleep(500 * 1000);	/* let the daemon stream some rows in */
 	return fd;
 }

@@ -93,6 +93,66 @@ readyz_follows_the_database(void **state)
 	assert_int_equal(testlib_stop_daemon(pid), 0);
 }
 
+/* An import whose database goes away halfway: refused, nothing kept, and
+ * the next import works once the database is back. */
+static void
+import_survives_database_loss(void **state)
+{
+	char conninfo[700], *resp = NULL, *pw, *token;
+	const char *const extra[] = { "--migrate", NULL };
+	int port = testlib_free_port();
+	size_t cap = 20000 * 70 + 100, len;
+	char *body = malloc(cap);
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(testlib_pg("start", pgdir), 0);
+	snprintf(conninfo, sizeof(conninfo),
+	    "host=%s/sock user=postgres dbname=postgres", pgdir);
+	pid = testlib_start_daemon("readyz_import", port, conninfo, extra);
+	pw = testlib_make_user(conninfo, "importer", "admin", 0);
+	token = testlib_login(port, "importer", pw);
+	free(pw);
+	len = (size_t)snprintf(body, cap,
+	    "given_name,family_name,email,profession,level\n");
+	for (int i = 0; i < 20000; i++)
+		len += (size_t)snprintf(body + len, cap - len,
+		    "G%d,F%d,p%d@example.org,PT,DN1\n", i, i, i);
+
+	int fd = testlib_upload_start(port, "/v1/imports?kind=roster", token,
+	    body, len, len / 2);
+	usleep(300 * 1000);
+	assert_int_equal(testlib_pg("stop", pgdir), 0);
+	int st = testlib_upload_finish(fd, body, len, len / 2, &resp);
+	/* a server-side failure, said as such (or the connection cut) */
+	assert_true(st == 0 || st == 503 || st == 500);
+	if (st == 503)
+		assert_non_null(strstr(resp, "database"));
+	free(resp);
+
+	assert_int_equal(testlib_pg("start", pgdir), 0);
+	PGconn *db = testdb_connect(conninfo);
+	char *n = testdb_value(db, "SELECT count(*) FROM clinicians");
+	assert_string_equal(n, "0");
+	free(n);
+	n = testdb_value(db, "SELECT count(*) FROM imports");
+	assert_string_equal(n, "0");
+	free(n);
+	assert_int_equal(status_within(port, "/readyz", 200, 50), 200);
+	char hdr[200];
+	snprintf(hdr, sizeof(hdr), "Content-Type: text/csv\r\n"
+	    "Authorization: Bearer %s\r\n", token);
+	assert_int_equal(testlib_http(port, "POST", "/v1/imports?kind=roster",
+	    hdr, body, NULL), 201);
+	n = testdb_value(db, "SELECT count(*) FROM clinicians");
+	assert_string_equal(n, "20000");
+	free(n);
+	PQfinish(db);
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	free(token);
+	free(body);
+}
+
 static void
 refuses_unmigrated_database(void **state)
 {
@@ -160,6 +220,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(readyz_follows_the_database),
+		cmocka_unit_test(import_survives_database_loss),
 		cmocka_unit_test(refuses_unmigrated_database),
 		cmocka_unit_test(check_config_reports_mistakes),
 	};

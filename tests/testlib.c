@@ -445,3 +445,70 @@ testlib_login(int port, const char *name, const char *password)
 	free(resp);
 	return tok;
 }
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+testlib_upload_start(int port, const char *path, const char *token,
+    const char *body, size_t len, size_t half)
+{
+	struct sockaddr_in sa;
+	char head[600];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		fail_msg("cannot connect to port %d: %s", port, strerror(errno));
+	snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\nAuthorization: Bearer %s\r\n"
+	    "Content-Type: text/csv\r\nContent-Length: %zu\r\n\r\n", path,
+	    token, len);
+	if (write_all(fd, head, strlen(head)) != 0 ||
+	    write_all(fd, body, half) != 0)
+		fail_msg("cannot send the upload: %s", strerror(errno));
+	return fd;
+}
+
+int
+testlib_upload_finish(int fd, const char *body, size_t len, size_t half,
+    char **response)
+{
+	char buf[4096], *all = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int status = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (response != NULL)
+		*response = NULL;
+	(void)write_all(fd, body + half, len - half);
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		all = realloc(all, n + (size_t)r + 1);
+		memcpy(all + n, buf, (size_t)r);
+		n += (size_t)r;
+		all[n] = '\0';
+	}
+	close(fd);
+	if (all != NULL && sscanf(all, "HTTP/1.%*d %d", &status) != 1)
+		status = 0;
+	if (response != NULL && all != NULL) {
+		char *sep = strstr(all, "\r\n\r\n");
+		*response = strdup(sep ? sep + 4 : "");
+	}
+	free(all);
+	return status;
+}

@@ -100,6 +100,18 @@ char *testlib_login(int port, const char *name, const char *password);
 int testlib_api(int port, const char *method, const char *path,
     const char *token, const char *json, char **response);
 
+/*
+ * A request sent in two halves, for uploads cut short: testlib_upload_start
+ * connects, sends a POST of PATH with the Content-Length of the whole BODY
+ * (LEN bytes), TOKEN as bearer, and the first HALF bytes of BODY; returns
+ * the socket.  testlib_upload_finish sends the rest and returns the status
+ * (0 when the connection broke), *RESPONSE the body (caller frees).
+ */
+int testlib_upload_start(int port, const char *path, const char *token,
+    const char *body, size_t len, size_t half);
+int testlib_upload_finish(int fd, const char *body, size_t len, size_t half,
+    char **response);
+
 /* Runs scripts/pg with the given arguments; returns its exit status. */
 int testlib_pg(const char *cmd, const char *dir);
 
