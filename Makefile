@@ -78,7 +78,7 @@ SQL_FILES := $(sort $(wildcard sql/*.sql))
 UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router unit_certnum unit_csvread
 INTEG_TESTS := integ_migrate integ_schema
 E2E_TESTS   := e2e_readyz e2e_health e2e_status e2e_api e2e_rules e2e_import e2e_authz
-E2E_TESTS   += e2e_cli
+E2E_TESTS   += e2e_cli e2e_docs
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -305,6 +305,13 @@ static const struct db_stmt q_set_password = {
 	2,
 };
 
+static const struct db_stmt q_revoke_others = {
+	"auth_revoke_others",
+	"UPDATE api_tokens SET revoked_at = now() "
+	"WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+	2,
+};
+
 struct password_change {
 	struct request *req;
 	const char *current, *next;
@@ -333,6 +340,14 @@ password_tx(PGconn *conn, void *arg, struct cterr *err)
 		return cterr_set(err, 500, "internal", NULL,
 		    "cannot hash the password");
 	res = db_exec(conn, &q_set_password, params, err);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	/* Every other session of the account ends; this one goes on. */
+	char tid[24];
+	const char *tparams[2] = { uid, tid };
+	snprintf(tid, sizeof(tid), "%lld", pc->req->who.token_id);
+	res = db_exec(conn, &q_revoke_others, tparams, err);
 	if (res == NULL)
 		return -1;
 	PQclear(res);

@@ -254,8 +254,12 @@ authorize(struct http_server *srv, struct request *req)
 	if (req->route->roles == ROLE_PUBLIC)
 		return 0;
 	a = srv->auth ? srv->auth(req) : 1;
-	if (a < 0)
+	if (a < 0) {
+		if (req->err.status == 401)
+			http_add_header(req, "WWW-Authenticate",
+			    "Bearer realm=\"certrack\", error=\"invalid_token\"");
 		return -1;
+	}
 	if (a > 0) {
 		http_add_header(req, "WWW-Authenticate",
 		    "Bearer realm=\"certrack\"");

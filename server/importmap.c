@@ -238,7 +238,12 @@ number(const char *s, char out[40])
 
 	if (strnum_decimal(s, 4, 0, 100000LL * 10000, &v, NULL) != 0)
 		return -1;
-	snprintf(out, 40, "%lld.%04lld", v / 10000, v % 10000);
+	/* the shortest exact text: 88, 87.5, 0.125 (as the API stores) */
+	int n = snprintf(out, 40, "%lld.%04lld", v / 10000, v % 10000);
+	while (n > 0 && out[n - 1] == '0')
+		out[--n] = '\0';
+	if (n > 0 && out[n - 1] == '.')
+		out[--n] = '\0';
 	return 0;
 }
 
@@ -360,7 +365,7 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		return bad(m, row, X_SCORE, "'%s' is not a score (a number of "
 		    "at least 0)", row->value[X_SCORE]);
 	if (number(row->value[X_MAX_SCORE], row->buf[X_MAX_SCORE]) != 0 ||
-	    strcmp(row->buf[X_MAX_SCORE], "0.0000") == 0)
+	    strcmp(row->buf[X_MAX_SCORE], "0") == 0)
 		return bad(m, row, X_MAX_SCORE, "'%s' is not a maximum score "
 		    "(a number above 0)", row->value[X_MAX_SCORE]);
 	/* Compare as numbers: both are fixed-point with four places. */
