@@ -24,23 +24,40 @@ api_auth_init(int ttl_hours)
 	token_ttl_hours = ttl_hours;
 }
 
-/* Who holds this token; touches last_used_at at most once a minute. */
+/* Who holds this token, and whether its last use is worth recording. */
 static const struct db_stmt q_authenticate = {
 	"auth_authenticate",
-	"WITH t AS ("
-	"  SELECT t.id AS token_id, u.id, u.role, u.clinician_id, u.username"
-	"    FROM api_tokens t JOIN users u ON u.id = t.user_id"
-	"   WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
-	"     AND t.expires_at > now() AND NOT u.disabled"
-	"), touch AS ("
-	"  UPDATE api_tokens SET last_used_at = now()"
-	"   WHERE id = (SELECT token_id FROM t)"
-	"     AND (last_used_at IS NULL"
-	"          OR last_used_at < now() - interval '1 minute')"
-	") SELECT token_id, id, role, coalesce(clinician_id, 0), username"
-	"    FROM t",
+	"SELECT t.id, u.id, u.role, coalesce(u.clinician_id, 0), u.username,"
+	"       t.last_used_at IS NULL"
+	"        OR t.last_used_at < now() - interval '1 minute'"
+	"  FROM api_tokens t JOIN users u ON u.id = t.user_id"
+	" WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
+	"   AND t.expires_at > now() AND NOT u.disabled",
 	1,
 };
+
+static const struct db_stmt q_touch = {
+	"auth_touch",
+	"UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
+	1,
+};
+
+/*
+ * Records a token's use, at most once a minute.  Bookkeeping only: on a
+ * read-only standby (SQLSTATE 25006), or if it fails for any reason, the
+ * request goes on.
+ */
+static void
+touch_token(PGconn *conn, const char *token_id)
+{
+	const char *params[1] = { token_id };
+	struct cterr ignored;
+	PGresult *res;
+
+	cterr_clear(&ignored);
+	res = db_exec(conn, &q_touch, params, &ignored);
+	PQclear(res);
+}
 
 static unsigned
 role_bit(const char *role)
@@ -102,6 +119,8 @@ api_authenticate(struct request *req)
 	    &req->who.clinician_id, NULL);
 	snprintf(req->who.username, sizeof(req->who.username), "%s",
 	    PQgetvalue(res, 0, 4));
+	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
+		touch_token(conn, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
 }

@@ -26,6 +26,7 @@ static const struct setting settings[] = {
 	{ "database_url", K_STRING, OFF(database_url), 0, 0 },
 	{ "listen", K_LISTEN, 0, 0, 0 },
 	{ "threads", K_INT, OFF(threads), 1, 256 },
+	{ "max_connections", K_INT, OFF(max_connections), 1, 10000 },
 	{ "log_level", K_LEVEL, OFF(log_level), 0, 0 },
 	{ "max_body_bytes", K_BYTES, OFF(max_body_bytes), 1024,
 	  1024LL * 1024 * 1024 },
@@ -53,7 +54,8 @@ config_init(struct config *cfg)
 	cfg->database_url = strdup("dbname=certrack");
 	cfg->listen_host = strdup("127.0.0.1");
 	cfg->listen_port = 8080;
-	cfg->threads = 8;
+	cfg->threads = 4;
+	cfg->max_connections = 512;
 	cfg->log_level = LOG_INFO;
 	cfg->max_body_bytes = 1024 * 1024;
 	cfg->import_max_bytes = 1024LL * 1024 * 1024;

@@ -23,6 +23,46 @@ struct thread_conn {
 static pthread_key_t conn_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
+/*
+ * Serving: a pool of connections lent to whichever thread runs a request,
+ * for the length of one step of it (db_release() gives it back).  Without
+ * a pool (tools, tests) each thread keeps a connection of its own.
+ */
+static struct thread_conn **pool_free;
+static struct thread_conn **pool_all;
+static int pool_nfree, pool_size;
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static _Thread_local struct thread_conn *held;
+
+int
+db_pool_init(int n)
+{
+	pool_free = calloc((size_t)n, sizeof(*pool_free));
+	pool_all = calloc((size_t)n, sizeof(*pool_all));
+	if (pool_free == NULL || pool_all == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		pool_all[i] = pool_free[i] = calloc(1, sizeof(**pool_free));
+		if (pool_free[i] == NULL)
+			return -1;
+	}
+	pool_nfree = pool_size = n;
+	return 0;
+}
+
+void
+db_release(void)
+{
+	if (held == NULL)
+		return;
+	pthread_mutex_lock(&pool_mu);
+	pool_free[pool_nfree++] = held;
+	held = NULL;
+	pthread_cond_signal(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
+}
+
 static void
 thread_conn_free(void *p)
 {
@@ -51,7 +91,17 @@ db_init(const char *conninfo)
 void
 db_shutdown(void)
 {
+	db_release();
 	db_disconnect();
+	for (int i = 0; i < pool_size; i++) {
+		if (pool_all[i]->conn != NULL)
+			PQfinish(pool_all[i]->conn);
+		free(pool_all[i]);
+	}
+	free(pool_all);
+	free(pool_free);
+	pool_all = pool_free = NULL;
+	pool_size = pool_nfree = 0;
 	free(db_conninfo);
 	db_conninfo = NULL;
 }
@@ -61,6 +111,16 @@ thread_conn(void)
 {
 	struct thread_conn *tc;
 
+	if (held != NULL)
+		return held;
+	if (pool_size > 0) {
+		pthread_mutex_lock(&pool_mu);
+		while (pool_nfree == 0)
+			pthread_cond_wait(&pool_cv, &pool_mu);
+		held = pool_free[--pool_nfree];
+		pthread_mutex_unlock(&pool_mu);
+		return held;
+	}
 	pthread_once(&key_once, make_key);
 	tc = pthread_getspecific(conn_key);
 	if (tc == NULL) {
@@ -176,6 +236,10 @@ db_fail(PGconn *conn, PGresult *res, struct cterr *err)
 		cterr_set(err, 422, "constraint_violation", constraint,
 		    "the record breaks a rule of the database (%s)",
 		    constraint ? constraint : line);
+	} else if (strcmp(state, "25006") == 0) {
+		cterr_set(err, 503, "read_only_database", NULL,
+		    "this server's database is read-only (a standby): send "
+		    "writes to one that serves the primary");
 	} else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
 		cterr_set(err, 409, "conflict", NULL,
 		    "the request conflicted with another one; try again");

@@ -35,7 +35,7 @@ static const char usage_text[] =
 "  -c, --config FILE        configuration file (also CERTRACK_CONFIG)\n"
 "      --database-url URL   libpq connection string or URI\n"
 "      --listen ADDR:PORT   address to serve on (default 127.0.0.1:8080)\n"
-"      --threads N          worker threads, one connection each (default 8)\n"
+"      --threads N          database connections shared by requests (default 4)\n"
 "      --log-level LEVEL    debug, info, warn or error (default info)\n"
 "      --migrations DIR     read migrations from DIR, not the built-in ones\n"
 "      --migrate            apply pending migrations before serving\n"
@@ -50,9 +50,9 @@ static const char usage_text[] =
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
 "\n"
-"Settings: database_url, listen, threads, log_level, max_body_bytes,\n"
-"import_max_bytes, token_ttl_hours, shutdown_timeout, migrations_dir,\n"
-"tls_cert, tls_key, insecure_http (see docs/configuration.md).\n";
+"Settings: database_url, listen, threads, max_connections, log_level,\n"
+"max_body_bytes, import_max_bytes, token_ttl_hours, shutdown_timeout,\n"
+"migrations_dir, tls_cert, tls_key, insecure_http (docs/configuration.md).\n";
 
 enum {
 	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
@@ -326,6 +326,10 @@ serve(const struct config *cfg, const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	db_init(cfg->database_url);
+	if (db_pool_init(cfg->threads) != 0) {
+		fprintf(stderr, "certrackd: out of memory\n");
+		goto out;
+	}
 	api_health_init(&set);
 	api_auth_init(cfg->token_ttl_hours);
 	api_import_init(cfg->import_max_bytes);
@@ -344,8 +348,8 @@ serve(const struct config *cfg, const struct options *o)
 		    "and tokens cross the network unencrypted unless a proxy "
 		    "in front encrypts them", cfg->listen_host);
 	notify_systemd("READY=1");
-	log_info("certrackd %s listening on %s://%s%s%s:%d with %d threads, "
-	    "schema version %d", CERTRACK_VERSION,
+	log_info("certrackd %s listening on %s://%s%s%s:%d with %d database "
+	    "connections, schema version %d", CERTRACK_VERSION,
 	    cfg->tls_cert ? "https" : "http",
 	    strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
 	    strchr(cfg->listen_host, ':') ? "]" : "", port, cfg->threads,

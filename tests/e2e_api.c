@@ -596,6 +596,36 @@ metrics_count_requests(void **state)
 	free(resp);
 }
 
+/* A daemon on a read-only standby serves logged-in reads; writes are
+ * refused with a clear word, and nothing is written. */
+static void
+read_only_database(void **state)
+{
+	char ro[600], *resp = NULL, path[64];
+	int p2 = testlib_free_port();
+	long long id = create_clinician("standby@example.org", NULL);
+
+	(void)state;
+	snprintf(ro, sizeof(ro), "%s options='-c default_transaction_read_only=on'",
+	    conninfo);
+	pid_t pid = testlib_start_daemon("e2e_api_ro", p2, ro, NULL);
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
+	/* the token's last use is a write a standby refuses: it is skipped */
+	testdb_exec_ok(db, "UPDATE api_tokens SET last_used_at = NULL");
+	assert_int_equal(testlib_api(p2, "GET", path, grader_token, NULL, NULL),
+	    200);
+	assert_int_equal(testlib_api(p2, "GET", "/v1/me", admin_token, NULL,
+	    NULL), 200);
+	long before = count("SELECT count(*) FROM clinicians");
+	assert_int_equal(testlib_api(p2, "POST", "/v1/clinicians", admin_token,
+	    "{\"email\":\"ro@example.org\",\"given_name\":\"R\","
+	    "\"family_name\":\"O\",\"profession\":\"PT\"}", &resp), 503);
+	assert_problem(resp, "read_only_database", NULL);
+	free(resp);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), before);
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+}
+
 int
 main(void)
 {
@@ -610,6 +640,7 @@ main(void)
 		cmocka_unit_test(login_logout_and_password),
 		cmocka_unit_test(audit_log_filters),
 		cmocka_unit_test(metrics_count_requests),
+		cmocka_unit_test(read_only_database),
 	};
 	return cmocka_run_group_tests_name("e2e_api", tests, setup, teardown);
 }

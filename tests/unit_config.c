@@ -114,7 +114,8 @@ test_defaults(void **state)
 	assert_string_equal(cfg.database_url, "dbname=certrack");
 	assert_string_equal(cfg.listen_host, "127.0.0.1");
 	assert_int_equal(cfg.listen_port, 8080);
-	assert_int_equal(cfg.threads, 8);
+	assert_int_equal(cfg.threads, 4);
+	assert_int_equal(cfg.max_connections, 512);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.max_body_bytes, 1024 * 1024);
 	assert_int_equal(cfg.token_ttl_hours, 12);
@@ -129,7 +130,8 @@ static void
 test_key_at(void **state)
 {
 	static const char *const want[] = {
-		"database_url", "listen", "threads", "log_level",
+		"database_url", "listen", "threads", "max_connections",
+		"log_level",
 		"max_body_bytes", "import_max_bytes", "token_ttl_hours",
 		"shutdown_timeout",
 		"migrations_dir", "tls_cert", "tls_key", "insecure_http",
@@ -601,7 +603,7 @@ test_load_file_unreadable(void **state)
 	assert_true(starts_with(r.msg[0], "cannot read '/tmp': "));
 
 	/* nothing changed */
-	assert_int_equal(cfg.threads, 8);
+	assert_int_equal(cfg.threads, 4);
 	config_release(&cfg);
 }
 
@@ -618,7 +620,7 @@ test_load_env(void **state)
 	config_init(&cfg);
 	assert_int_equal(config_load_env(&cfg, collect, &r), 0);
 	assert_int_equal(r.n, 0);
-	assert_int_equal(cfg.threads, 8);
+	assert_int_equal(cfg.threads, 4);
 
 	setenv("CERTRACK_LISTEN", "[::1]:9000", 1);
 	setenv("CERTRACK_THREADS", "abc", 1);
@@ -631,7 +633,7 @@ test_load_env(void **state)
 	    "not a whole number between 1 and 256");
 	assert_string_equal(cfg.listen_host, "::1");
 	assert_int_equal(cfg.listen_port, 9000);
-	assert_int_equal(cfg.threads, 8);
+	assert_int_equal(cfg.threads, 4);
 	assert_int_equal(cfg.log_level, LOG_WARN);
 	assert_int_equal(cfg.max_body_bytes, 512 * 1024);
 	assert_string_equal(cfg.database_url, "dbname=fromenv");

@@ -14,7 +14,8 @@ struct config {
 	char *database_url;	/* libpq conninfo or URI */
 	char *listen_host;	/* "127.0.0.1", "::1", ... */
 	int listen_port;	/* 0..65535; 0 picks a free port */
-	int threads;		/* worker threads, each with a connection */
+	int threads;		/* database connections shared by requests */
+	int max_connections;	/* HTTP connections served at once */
 	enum log_level log_level;
 	long long max_body_bytes;	/* largest JSON request body */
 	long long import_max_bytes;	/* largest CSV import */

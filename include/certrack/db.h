@@ -1,8 +1,9 @@
 #ifndef CERTRACK_DB_H
 #define CERTRACK_DB_H
 /*
- * Database access for the daemon: each thread owns one connection, opened
- * on first use and reopened on the next request after it was lost;
+ * Database access for the daemon: a pool of connections lent to the thread
+ * running a request (or, without a pool, one per thread), opened on first
+ * use and reopened on the next request after it was lost;
  * statements are prepared once per connection on first use; a transaction
  * helper retries serialization failures and deadlocks.
  */
@@ -20,8 +21,17 @@ struct db_stmt {
 
 /* Remembers CONNINFO for every thread's connection.  Returns 0 or -1. */
 int db_init(const char *conninfo);
-/* Forgets the conninfo; threads' connections close as the threads end. */
+/* Forgets the conninfo and closes the pool; threads' own connections
+ * close as the threads end. */
 void db_shutdown(void);
+
+/*
+ * Serving: N connections shared by every thread.  db_conn() lends the
+ * calling thread one (waiting for a free one if need be) until
+ * db_release() hands it back, after each step of a request.
+ */
+int db_pool_init(int n);
+void db_release(void);
 
 /*
  * The calling thread's connection, (re)connected as needed.  NULL with ERR
@@ -49,7 +59,8 @@ PGresult *db_exec(PGconn *conn, const struct db_stmt *stmt,
 /*
  * Turns a failed result into ERR by SQLSTATE: lost connection 503
  * "database_unavailable", unique violation 409 "duplicate", other
- * integrity violations 422 "constraint_violation", 40001/40P01 409
+ * integrity violations 422 "constraint_violation", a write on a read-only
+ * standby (25006) 503 "read_only_database", 40001/40P01 409
  * "conflict", anything else 500 "database_error".  Frees RES.
  */
 int db_fail(PGconn *conn, PGresult *res, struct cterr *err);
