@@ -56,7 +56,8 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # ---- sources (explicit lists) -------------------------------------------
 
 # Pure modules shared by the daemon and the CLI.
-COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c server/certnum.c
+COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c server/certnum.c \
+              server/csvread.c
 
 # Every daemon module but main(), so tests can link the real code.
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
@@ -64,21 +65,23 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/apiutil.c server/api_health.c server/routes.c \
            server/users.c server/api_auth.c server/api_clinicians.c \
            server/api_users.c server/api_audit.c server/metrics.c \
-           server/csvread.c server/importmap.c server/import.c
+           server/importmap.c server/import.c
 # resources, one line per group of files
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
            cli/cmd_audit.c cli/cmd_enroll.c cli/cmd_results.c \
-           cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c
+           cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c \
+           cli/cmd_import.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 UNIT_TESTS  := unit_strnum unit_npi unit_config unit_router unit_certnum unit_csvread
 INTEG_TESTS := integ_migrate integ_schema
 E2E_TESTS   := e2e_readyz e2e_health e2e_status e2e_api e2e_rules e2e_import e2e_authz
-E2E_TESTS   += e2e_cli e2e_docs
+E2E_TESTS   += e2e_cli e2e_docs e2e_cli_import
+E2E_TESTS   += e2e_quickstart e2e_install
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -95,7 +98,7 @@ $(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)
 
 $(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CLI_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CLI_PKGS)) -lcsv
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -156,19 +159,40 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
+# What `make install` puts where (see docs/deployment.md); `make uninstall`
+# removes exactly these, and the share/certrack folders it created.
+SHAREDIR := $(PREFIX)/share/certrack
+UNITDIR  := $(PREFIX)/lib/systemd/system
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/certrack/sql
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHAREDIR)/sql
 	install -m 0755 $(BIN)/certrackd $(BIN)/certrack $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/certrack/sql/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 $(SQL_FILES) $(DESTDIR)$(SHAREDIR)/sql/
+	install -m 0644 docs/certrackd.conf.example $(DESTDIR)$(SHAREDIR)/certrackd.conf.example
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 docs/certrack.1 $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
+	install -m 0644 docs/certrackd.8 $(DESTDIR)$(PREFIX)/share/man/man8/certrackd.8
 	install -m 0644 scripts/certrack-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' scripts/certrackd.service > $(DESTDIR)$(UNITDIR)/certrackd.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/certrackd.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/certrackd.service.tmp $(DESTDIR)$(UNITDIR)/certrackd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/certrackd $(DESTDIR)$(PREFIX)/bin/certrack
-	rm -rf $(DESTDIR)$(PREFIX)/share/certrack
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/sql/,$(notdir $(SQL_FILES)))
+	rm -f $(DESTDIR)$(SHAREDIR)/certrackd.conf.example
+	-rmdir $(DESTDIR)$(SHAREDIR)/sql $(DESTDIR)$(SHAREDIR)
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/certrackd.8
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
+	rm -f $(DESTDIR)$(UNITDIR)/certrackd.service
+	@# A staged install (DESTDIR set) leaves no empty folders behind either;
+	@# outside DESTDIR the shared ones (bin, share/man, ...) are left alone.
+	$(if $(DESTDIR),cd $(DESTDIR) && { rmdir -p --ignore-fail-on-non-empty \
+	  .$(PREFIX)/share/man/man1 .$(PREFIX)/share/man/man8 \
+	  .$(PREFIX)/share/bash-completion/completions .$(UNITDIR) .$(PREFIX)/bin \
+	  2>/dev/null || true; })
 
 clean:
 	rm -rf build bin

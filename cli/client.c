@@ -4,10 +4,12 @@
  * reuses the connection.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <curl/curl.h>
 
 #include "certrack/cli.h"
@@ -139,6 +141,11 @@ handle(struct cli_ctx *ctx, struct cli_error *err)
 	return ctx->curl;
 }
 
+struct upload;
+static int request(struct cli_ctx *ctx, const char *method,
+    const char *path, const json_t *body, const char *const *extra,
+    struct upload *up, struct cli_response *resp, struct cli_error *err);
+
 int
 cli_request(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, struct cli_response *resp, struct cli_error *err)
@@ -146,10 +153,168 @@ cli_request(struct cli_ctx *ctx, const char *method, const char *path,
 	return cli_request_hdr(ctx, method, path, body, NULL, resp, err);
 }
 
+/* ---- uploads ----------------------------------------------------------- */
+
+/* Seconds between two progress lines on the terminal. */
+#define PROGRESS_EVERY 0.25
+
+/* What the read and progress callbacks of an upload share. */
+struct upload {
+	const struct cli_upload_opts *opts;
+	long long sent;		/* bytes handed to curl */
+	bool eof, read_error;
+	int read_errno;
+	bool stalled;
+	long stall_limit;	/* seconds; 0 for none */
+	curl_off_t last_ul, last_dl;
+	time_t last_move;
+	struct timespec last_shown;
+	bool shown;		/* a progress line is on the terminal */
+};
+
+static size_t
+on_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct upload *u = arg;
+	size_t n;
+
+	n = fread(buf, 1, size * nitems, u->opts->fp);
+	if (n == 0 && ferror(u->opts->fp)) {
+		u->read_error = true;
+		u->read_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	if (n > 0 && u->opts->tee != NULL &&
+	    fwrite(buf, 1, n, u->opts->tee) != n) {
+		u->read_error = true;
+		u->read_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	u->sent += (long long)n;
+	/* With a known size curl asks no more once it has it all. */
+	if (n == 0 || (u->opts->size >= 0 && u->sent >= u->opts->size))
+		u->eof = true;
+	return n;
+}
+
+static void
+human_size(char *buf, size_t len, long long n)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%lld bytes", n);
+	else if (n < 1024LL * 1024)
+		snprintf(buf, len, "%.1f KiB", (double)n / 1024.0);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+	else
+		snprintf(buf, len, "%.2f GiB", (double)n /
+		    (1024.0 * 1024.0 * 1024.0));
+}
+
+static void
+show_progress(struct upload *u, bool done_sending)
+{
+	char done[32], total[32];
+	struct timespec now;
+	double dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (double)(now.tv_sec - u->last_shown.tv_sec) +
+	    (double)(now.tv_nsec - u->last_shown.tv_nsec) / 1e9;
+	if (u->shown && dt < PROGRESS_EVERY)
+		return;
+	u->last_shown = now;
+	u->shown = true;
+	human_size(done, sizeof(done), u->sent);
+	/* \r and "erase to the end of the line": one line, rewritten. */
+	if (done_sending)
+		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); waiting for "
+		    "the server's report", u->opts->label, done);
+	else if (u->opts->size >= 0) {
+		human_size(total, sizeof(total), u->opts->size);
+		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s of %s "
+		    "(%d%%)", u->opts->label, done, total, u->opts->size > 0 ?
+		    (int)(u->sent * 100 / u->opts->size) : 100);
+	} else
+		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s",
+		    u->opts->label, done);
+	fflush(stderr);
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct upload *u = arg;
+	time_t now = time(NULL);
+	/* Everything read from the file, and sent on by curl. */
+	bool done = u->eof && (u->opts->size < 0 || ulnow >= u->opts->size);
+
+	(void)dltotal;
+	(void)ultotal;
+	if (ulnow != u->last_ul || dlnow != u->last_dl) {
+		u->last_ul = ulnow;
+		u->last_dl = dlnow;
+		u->last_move = now;
+	} else if (u->stall_limit > 0 && !done &&
+	    now - u->last_move >= u->stall_limit) {
+		/* Only sending can stall: once the file is sent, the server
+		 * takes the time the import needs before it answers. */
+		u->stalled = true;
+		return 1;
+	}
+	if (u->opts->progress)
+		show_progress(u, done);
+	return 0;
+}
+
+int
+cli_upload(struct cli_ctx *ctx, const char *path,
+    const struct cli_upload_opts *opts, struct cli_response *resp,
+    struct cli_error *err)
+{
+	struct upload u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.opts = opts;
+	u.stall_limit = ctx->timeout;
+	u.last_move = time(NULL);
+	rc = request(ctx, "POST", path, NULL, NULL, &u, resp, err);
+	if (u.shown) {
+		fputs("\r\033[K", stderr);	/* the progress line goes */
+		fflush(stderr);
+	}
+	if (rc != 0 && u.read_error) {
+		cli_response_release(resp);
+		return cli_error_set(err, CLI_EXIT_FAILURE, "cannot read '%s': "
+		    "%s", opts->label, strerror(u.read_errno));
+	}
+	if (rc != 0 && u.stalled) {
+		cli_response_release(resp);
+		return cli_error_set(err, CLI_EXIT_FAILURE, "sending '%s' to "
+		    "'%s' stalled for %ld seconds", opts->label, ctx->url,
+		    ctx->timeout);
+	}
+	return rc;
+}
+
 int
 cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *extra, struct cli_response *resp,
     struct cli_error *err)
+{
+	return request(ctx, method, path, body, extra, NULL, resp, err);
+}
+
+/*
+ * One request: BODY as JSON, or UP's file streamed (Content-Type
+ * text/csv, chunked when its size is unknown), or no body.
+ */
+static int
+request(struct cli_ctx *ctx, const char *method, const char *path,
+    const json_t *body, const char *const *extra, struct upload *up,
+    struct cli_response *resp, struct cli_error *err)
 {
 	struct curl_slist *headers = NULL, *h;
 	struct strbuf url, auth;
@@ -187,8 +352,13 @@ cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
 	headers = h; \
 } while (0)
 	ADD_HEADER("Accept: application/json, application/problem+json");
-	/* No "Expect: 100-continue" round trip for a small JSON body. */
-	ADD_HEADER("Expect:");
+	/* No "Expect: 100-continue" round trip for a small JSON body; an
+	 * upload keeps it, so a refusal (not logged in, not allowed) comes
+	 * before the file is sent. */
+	if (up == NULL)
+		ADD_HEADER("Expect:");
+	else
+		ADD_HEADER("Content-Type: text/csv; charset=utf-8");
 	if (ctx->token != NULL) {
 		if (strbuf_addf(&auth, "Authorization: Bearer %s",
 		    ctx->token) != 0)
@@ -214,10 +384,28 @@ cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)strlen(payload));
 	}
+	if (up != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, up);
+		/* -1: the size is unknown (a pipe), sent chunked. */
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(up->opts->size >= 0 ? up->opts->size : -1));
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, up);
+		/* The server may think for a long while after the last byte:
+		 * keep-alive probes notice when it is gone instead. */
+		curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+		curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
+	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certrack/" CERTRACK_VERSION);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, ctx->timeout);
+	/* An upload's --timeout is a limit on stalling (on_progress): the
+	 * whole import may take longer than any fixed limit. */
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, up != NULL ? 0L : ctx->timeout);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	/* Never follow a redirect: it could carry the token elsewhere. */
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -236,6 +424,8 @@ cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
 	/* The handle is kept: it must not point at this frame's memory. */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, NULL);
 	if (sink.no_memory)
 		goto no_memory;
 	if (sink.too_big) {

@@ -281,6 +281,29 @@ const struct cli_command cli_commands[] = {
 		"  certrack eligibility 'Physical Therapist Assistant'\n",
 	},
 	{
+		"import", cli_cmd_import,
+		"import a roster or exam results from a CSV file",
+		"import roster|results FILE [--dry-run] [--partial]\n"
+		"      [--delimiter comma|semicolon|tab|auto] [--errors-csv OUT]\n"
+		"       import list [--limit N]\n"
+		"       import show ID [--errors N]\n"
+		"\n"
+		"Sends FILE (- for standard input) to the server, streamed, and\n"
+		"prints its report: the counts, the ignored columns and every\n"
+		"problem with its line, column and value (on stdout).  Rosters\n"
+		"are for admins, results for admins and graders.  By default\n"
+		"one bad row and nothing is written (exit 1); --partial writes\n"
+		"the good rows; --dry-run checks everything and writes nothing.\n"
+		"--errors-csv writes the rows with problems, with an 'error'\n"
+		"column, to OUT, to fix and import again.  See docs/import.md.\n"
+		"Exit 0 imported, 1 refused, 2 usage (FILE cannot be opened).\n"
+		"\n"
+		"Example:\n"
+		"  certrack import roster march.csv --dry-run\n"
+		"  certrack import results scores.csv --errors-csv fix.csv\n"
+		"  certrack import show 12\n",
+	},
+	{
 		"health", cli_cmd_health,
 		"check that the server is up and its database is ready",
 		"health\n"

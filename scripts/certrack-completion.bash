@@ -17,7 +17,7 @@ _certrack()
 	local global="--url --token --json --quiet --timeout --help"
 	local commands="login logout whoami passwd clinicians sessions enroll
 		complete withdraw results status certificates verify users audit
-		programs levels professions eligibility health help"
+		programs levels professions eligibility import health help"
 
 	# Options that take a value: complete nothing (or files/dates).
 	case $prev in
@@ -31,6 +31,14 @@ _certrack()
 		return ;;
 	--role)
 		COMPREPLY=($(compgen -W "admin grader clinician" -- "$cur"))
+		return ;;
+	--delimiter)
+		COMPREPLY=($(compgen -W "comma semicolon tab auto" -- "$cur"))
+		return ;;
+	--errors-csv)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--errors)
 		return ;;
 	--profession)
 		COMPREPLY=($(compgen -W "PT NP PA MD DO DC" -- "$cur"))
@@ -122,6 +130,21 @@ _certrack()
 		[[ $sub == set ]] && opts="--written-pass-mark
 			--practical-pass-mark --max-attempts --retake-wait-days
 			--contact-hours --title" ;;
+	import)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "roster results list show" -- "$cur"))
+			return
+		fi
+		case $sub in
+		roster|results) opts="--dry-run --partial --delimiter
+			--errors-csv"
+			if [[ $cur != -* ]]; then
+				COMPREPLY=($(compgen -f -- "$cur"))
+				return
+			fi ;;
+		list) opts="--limit" ;;
+		show) opts="--errors" ;;
+		esac ;;
 	login|passwd) opts="--password-stdin" ;;
 	enroll) opts="--session" ;;
 	complete) opts="--on" ;;

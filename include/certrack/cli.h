@@ -145,6 +145,9 @@ int cli_cmd_levels(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_professions(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv);
 
+/* cli/cmd_import.c: `import roster|results FILE`, `import list|show` */
+int cli_cmd_import(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cli/opts.c -------------------------------------------------------- */
 
 void cli_ctx_init(struct cli_ctx *ctx);
@@ -264,6 +267,31 @@ int cli_request(struct cli_ctx *ctx, const char *method, const char *path,
 int cli_request_hdr(struct cli_ctx *ctx, const char *method,
     const char *path, const json_t *body, const char *const *headers,
     struct cli_response *resp, struct cli_error *err);
+
+/* What cli_upload() sends and how. */
+struct cli_upload_opts {
+	FILE *fp;		/* the file, read from where it stands to EOF */
+	long long size;		/* its size in bytes, or -1 when unknown (a
+				 * pipe: sent with chunked encoding) */
+	const char *label;	/* its name, for messages and progress */
+	bool progress;		/* a progress line on stderr (the caller
+				 * decides: only when stderr is a terminal) */
+	FILE *tee;		/* NULL, or a copy of every byte sent goes
+				 * here (stdin kept for a second reading) */
+};
+
+/*
+ * POSTs OPTS->fp to PATH (query string already escaped) as text/csv,
+ * streamed: read a buffer at a time as curl sends it, never held whole in
+ * memory.  Auth and answer as cli_request().  --timeout limits how long
+ * sending may stall, not the whole request: after the last byte the server
+ * takes what the work needs (TCP keep-alive notices a dead peer).  Returns
+ * 0 when the server answered (RESP filled, caller releases), else -1 with
+ * ERR: "cannot read 'LABEL': ..." (exit 5), a stall, or no answer.
+ */
+int cli_upload(struct cli_ctx *ctx, const char *path,
+    const struct cli_upload_opts *opts, struct cli_response *resp,
+    struct cli_error *err);
 
 /* Releases the kept curl handle and libcurl (main() calls it once). */
 void cli_client_cleanup(struct cli_ctx *ctx);

@@ -1,0 +1,861 @@
+/*
+ * `certrack import roster|results FILE`, `import list`, `import show ID`.
+ *
+ * The file is streamed to POST /v1/imports (cli_upload: a buffer at a
+ * time, never whole in memory); the server's report comes back as 201
+ * (succeeded) or 422 (refused: status "failed").  The report is printed
+ * on stdout either way: a summary line, the ignored columns and a table of
+ * the problems; the exit code says which (0 succeeded, 1 refused).
+ *
+ * --errors-csv OUT reads the input a second time, streaming, through the
+ * same CSV reader the server uses (csvread), and copies out each record
+ * that has a problem with an added "error" column: a file to fix and
+ * import again.  Standard input (and any file that cannot be read twice)
+ * is kept in a temporary file while it is sent, for that second reading.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certrack/cli.h"
+#include "certrack/csvread.h"
+#include "certrack/strbuf.h"
+
+enum {
+	OPT_DRY_RUN = CLI_OPT_CMD, OPT_PARTIAL, OPT_DELIMITER, OPT_ERRORS_CSV,
+	OPT_LIMIT, OPT_ERRORS,
+};
+
+/* The most problems the server gives in one report (GET ?errors=N). */
+#define ALL_ERRORS_MAX 1000000
+
+/* How much of a value the problem table shows. */
+#define VALUE_SHOWN 40
+
+/* ---- the report ------------------------------------------------------ */
+
+/* "'roster.csv'", or "standard input" for a report without a file name. */
+static void
+file_label(const json_t *report, const char *fallback, char *buf,
+    size_t len)
+{
+	const char *fn = json_string_value(json_object_get(report,
+	    "filename"));
+
+	if (fn != NULL && *fn != '\0')
+		snprintf(buf, len, "'%s'", fn);
+	else
+		snprintf(buf, len, "%s", fallback);
+}
+
+/* A value fit for one table cell: control characters (a field may hold a
+ * line break) as blanks, cut after VALUE_SHOWN characters. */
+static void
+cell(const char *s, char *buf, size_t len, size_t max_chars)
+{
+	size_t o = 0, chars = 0;
+
+	for (; s != NULL && *s != '\0' && o + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c & 0xC0) != 0x80) {
+			if (max_chars > 0 && chars == max_chars) {
+				/* "..." after a whole character */
+				memcpy(buf + o, "...", 3);
+				o += 3;
+				break;
+			}
+			chars++;
+		}
+		buf[o++] = c < 0x20 || c == 0x7F ? ' ' : (char)c;
+	}
+	buf[o] = '\0';
+}
+
+/* "imported 'roster.csv': 120 rows: ..." or "refused ...". */
+static void
+print_summary(const json_t *r, const char *name)
+{
+	const json_t *counts = json_object_get(r, "counts");
+	long long rows = cli_jint(counts, "rows");
+	long long failed = cli_jint(counts, "failed");
+	bool dry = json_is_true(json_object_get(r, "dry_run"));
+	bool partial = json_is_true(json_object_get(r, "partial"));
+	const char *status = json_string_value(json_object_get(r, "status"));
+
+	if (status != NULL && strcmp(status, "failed") == 0) {
+		printf("refused %s%s: ", name, dry ? " (dry run)" : "");
+		if (rows == 0 || failed > rows)
+			printf("the file has problems");
+		else
+			printf("%lld of %lld row%s %s problems", failed, rows,
+			    rows == 1 ? "" : "s", failed == 1 ? "has" : "have");
+		printf("; nothing was written\n");
+		return;
+	}
+	if (status == NULL || strcmp(status, "succeeded") != 0) {
+		/* An import still running (seen by `import show`). */
+		printf("import of %s: %s\n", name, status ? status : "?");
+		return;
+	}
+	printf("%s %s%s: %lld row%s: %lld created, %lld updated, "
+	    "%lld unchanged, %lld failed%s\n", dry ? "dry run of" : "imported",
+	    name, partial ? " (partial)" : "", rows, rows == 1 ? "" : "s",
+	    (long long)cli_jint(counts, "created"),
+	    (long long)cli_jint(counts, "updated"),
+	    (long long)cli_jint(counts, "unchanged"), failed,
+	    dry ? "; nothing was written" : "");
+}
+
+/* The problems as an aligned table: LINE COLUMN VALUE MESSAGE. */
+static int
+print_errors(const json_t *errs)
+{
+	const json_t *e;
+	struct cli_table t;
+	size_t i;
+	int rc = 0;
+
+	cli_table_init(&t, 4);
+	cli_table_add(&t, "LINE", "COLUMN", "VALUE", "MESSAGE");
+	json_array_foreach(errs, i, e) {
+		char line[32], col[128], val[VALUE_SHOWN * 4 + 8], msg[2048];
+
+		snprintf(line, sizeof(line), "%s", cli_jstr(e, "line", col,
+		    sizeof(col)));
+		cell(json_string_value(json_object_get(e, "column")), col,
+		    sizeof(col), 0);
+		cell(json_string_value(json_object_get(e, "value")), val,
+		    sizeof(val), VALUE_SHOWN);
+		cell(json_string_value(json_object_get(e, "message")), msg,
+		    sizeof(msg), 0);
+		if (cli_table_add(&t, line, col, val, msg) != 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = cli_table_print(&t, stdout);
+	cli_table_release(&t);
+	return rc;
+}
+
+/* The summary, the ignored columns and the problems, on stdout. */
+static int
+print_report(const json_t *r, const char *name)
+{
+	const json_t *ign = json_object_get(r, "ignored_columns");
+	const json_t *errs = json_object_get(r, "errors"), *e;
+	long long total = cli_jint(r, "errors_total");
+	size_t i;
+
+	print_summary(r, name);
+	if (json_array_size(ign) > 0) {
+		printf("ignored column%s: ", json_array_size(ign) == 1 ? "" :
+		    "s");
+		json_array_foreach(ign, i, e)
+			printf("%s'%s'", i ? ", " : "",
+			    json_string_value(e) ? json_string_value(e) : "");
+		printf("\n");
+	}
+	if (json_array_size(errs) > 0 && print_errors(errs) != 0)
+		return -1;
+	if (total > (long long)json_array_size(errs))
+		printf("(the first %zu of %lld problems; 'certrack import show "
+		    "%lld --errors %lld' lists them all)\n",
+		    json_array_size(errs), total, (long long)cli_jint(r, "id"),
+		    total);
+	return 0;
+}
+
+/* ---- the errors CSV -------------------------------------------------- */
+
+/* The problems of one line, joined. */
+struct line_errors {
+	long line;
+	char *text;	/* "column: message; column: message" */
+};
+
+struct errors_csv {
+	FILE *out;
+	struct csvread *reader;
+	char delim;		/* the input's, once known */
+	struct line_errors *errs;
+	size_t nerrs, next;	/* errs[next] is the next to write */
+	bool have_header;
+	int nheader;
+	long written;		/* rows written */
+	bool write_failed;
+};
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	const struct line_errors *x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void
+line_errors_free(struct line_errors *errs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(errs[i].text);
+	free(errs);
+}
+
+/*
+ * The report's problems as one entry per line, in line order.  Returns 0,
+ * or -1 out of memory.
+ */
+static int
+collect_errors(const json_t *errors, struct line_errors **out, size_t *nout)
+{
+	struct line_errors *errs;
+	size_t n = 0, i;
+	const json_t *e;
+
+	*out = NULL;
+	*nout = 0;
+	errs = calloc(json_array_size(errors) + 1, sizeof(*errs));
+	if (errs == NULL)
+		return -1;
+	json_array_foreach(errors, i, e) {
+		const char *col = json_string_value(json_object_get(e,
+		    "column"));
+		const char *msg = json_string_value(json_object_get(e,
+		    "message"));
+		long line = (long)cli_jint(e, "line");
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		if (n > 0 && errs[n - 1].line == line) {
+			/* The server lists them by line: join to the last. */
+			if (strbuf_addf(&sb, "%s; ", errs[n - 1].text) != 0)
+				goto fail;
+			free(errs[n - 1].text);
+			errs[n - 1].text = NULL;
+			n--;
+		}
+		if (col != NULL && *col != '\0' ?
+		    strbuf_addf(&sb, "%s: %s", col, msg ? msg : "") != 0 :
+		    strbuf_addstr(&sb, msg ? msg : "") != 0) {
+			strbuf_release(&sb);
+			goto fail;
+		}
+		errs[n].line = line;
+		errs[n].text = strbuf_detach(&sb, NULL);
+		if (errs[n].text == NULL)
+			goto fail;
+		n++;
+		continue;
+fail:
+		strbuf_release(&sb);
+		line_errors_free(errs, n);
+		return -1;
+	}
+	/* Already in order; sorting costs little and makes it certain. */
+	qsort(errs, n, sizeof(*errs), line_cmp);
+	*out = errs;
+	*nout = n;
+	return 0;
+}
+
+/* One field, quoted when it must be to read back the same. */
+static void
+put_field(struct errors_csv *x, const char *s, bool first)
+{
+	size_t len = strlen(s);
+	bool quote = len > 0 && (strchr(s, x->delim) != NULL ||
+	    strpbrk(s, "\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
+	    s[len - 1] == ' ' || s[len - 1] == '\t');
+
+	if (!first)
+		putc(x->delim, x->out);
+	if (!quote) {
+		fputs(s, x->out);
+		return;
+	}
+	putc('"', x->out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putc('"', x->out);
+		putc(*s, x->out);
+	}
+	putc('"', x->out);
+}
+
+static void
+put_header(struct errors_csv *x, int n, char *const *fields)
+{
+	for (int i = 0; i < n; i++)
+		put_field(x, fields[i], i == 0);
+	put_field(x, "error", n == 0);
+	putc('\n', x->out);
+	x->have_header = true;
+	x->nheader = n;
+}
+
+/* A problem with no record of its own (the header, a broken quote): empty
+ * fields and the problem, with its line. */
+static void
+put_file_error(struct errors_csv *x, const struct line_errors *e)
+{
+	char *text = cli_pathf("line %ld: %s", e->line, e->text);
+
+	for (int i = 0; i < x->nheader; i++)
+		put_field(x, "", i == 0);
+	put_field(x, text ? text : e->text, x->nheader == 0);
+	putc('\n', x->out);
+	free(text);
+	x->written++;
+}
+
+/* csvread's callback: the header, then every record with a problem. */
+static int
+on_record(void *arg, long line, int n, char *const *fields, int bad_utf8)
+{
+	struct errors_csv *x = arg;
+
+	(void)bad_utf8;	/* copied as it was: the user fixes it */
+	if (x->delim == 0)	/* detected by now, as the server did */
+		x->delim = csvread_delimiter(x->reader);
+	if (!x->have_header) {
+		put_header(x, n, fields);
+		/* Problems of the header line itself come out as file
+		 * problems, just after it. */
+		while (x->next < x->nerrs && x->errs[x->next].line <= line)
+			put_file_error(x, &x->errs[x->next++]);
+		return 0;
+	}
+	while (x->next < x->nerrs && x->errs[x->next].line < line)
+		put_file_error(x, &x->errs[x->next++]);
+	if (x->next < x->nerrs && x->errs[x->next].line == line) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			put_field(x, fields[i], i == 0);
+		/* A short row is padded, so the error stays in its column. */
+		for (; i < x->nheader; i++)
+			put_field(x, "", i == 0);
+		put_field(x, x->errs[x->next].text, i == 0);
+		putc('\n', x->out);
+		x->next++;
+		x->written++;
+	}
+	if (ferror(x->out)) {
+		x->write_failed = true;
+		return -1;
+	}
+	/* Nothing more to find: stop reading. */
+	return x->next == x->nerrs ? -1 : 0;
+}
+
+/*
+ * Writes OUT_PATH: IN (from its start; IN_LABEL names it, quoted) re-read with delimiter DELIM (0 to
+ * detect it, as the server does), each record with a problem in ERRS
+ * copied with its "error".  Returns 0, or -1 with ERR.
+ */
+static int
+write_errors_csv(FILE *in, const char *in_label, char delim,
+    struct line_errors *errs, size_t nerrs, const char *out_path,
+    long *written, struct cli_error *err)
+{
+	struct errors_csv x;
+	struct csvread *r = NULL;
+	char buf[64 * 1024];
+	bool first = true, stopped = false;
+	size_t n;
+	int rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.errs = errs;
+	x.nerrs = nerrs;
+	if (fseek(in, 0, SEEK_SET) != 0)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "cannot read %s "
+		    "again: %s", in_label, strerror(errno));
+	x.out = fopen(out_path, "w");
+	if (x.out == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "cannot create "
+		    "'%s': %s", out_path, strerror(errno));
+	x.delim = delim;
+	r = csvread_new(delim, on_record, &x);
+	x.reader = r;
+	if (r == NULL) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	while (!stopped && (n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		if (first) {
+			/* A byte-order mark stays, for spreadsheets that
+			 * need it to see UTF-8. */
+			if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+				fputs("\xEF\xBB\xBF", x.out);
+			first = false;
+		}
+		if (csvread_feed(r, buf, n) != 0)
+			stopped = true;
+	}
+	if (ferror(in)) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot read %s again: "
+		    "%s", in_label, strerror(errno));
+		goto out;
+	}
+	if (!stopped)
+		csvread_finish(r);
+	/* Whatever was not matched to a record: file problems. */
+	if (x.delim == 0)
+		x.delim = ',';
+	if (!x.have_header)
+		put_header(&x, 0, NULL);
+	while (x.next < x.nerrs)
+		put_file_error(&x, &x.errs[x.next++]);
+	if (x.write_failed || ferror(x.out)) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
+		    out_path, strerror(errno));
+		goto out;
+	}
+	*written = x.written;
+	rc = 0;
+out:
+	csvread_free(r);
+	if (x.out != NULL && fclose(x.out) != 0 && rc == 0) {
+		rc = cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': "
+		    "%s", out_path, strerror(errno));
+	}
+	return rc;
+}
+
+/*
+ * Every problem of REPORT: its own list when it holds them all, else
+ * fetched with GET /v1/imports/ID?errors=N.  Returns 0 with *ERRS (caller
+ * frees with line_errors_free), or -1 with ERR.
+ */
+static int
+all_errors(struct cli_ctx *ctx, const json_t *report,
+    struct line_errors **errs, size_t *nerrs, struct cli_error *err)
+{
+	const json_t *list = json_object_get(report, "errors");
+	long long total = cli_jint(report, "errors_total");
+	struct cli_response resp;
+	char *path;
+	int rc;
+
+	if (total <= (long long)json_array_size(list)) {
+		if (collect_errors(list, errs, nerrs) != 0)
+			return cli_error_set(err, CLI_EXIT_FAILURE,
+			    "out of memory");
+		return 0;
+	}
+	if (total > ALL_ERRORS_MAX)
+		cli_warnf(ctx, "the report has %lld problems; the errors CSV "
+		    "holds the first %d", total, ALL_ERRORS_MAX);
+	path = cli_pathf("/v1/imports/%lld?errors=%lld",
+	    (long long)cli_jint(report, "id"),
+	    total > ALL_ERRORS_MAX ? (long long)ALL_ERRORS_MAX : total);
+	if (path == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_call(ctx, "GET", path, NULL, NULL, &resp, err);
+	free(path);
+	if (rc != 0)
+		return -1;
+	rc = collect_errors(json_object_get(resp.json, "errors"), errs,
+	    nerrs);
+	cli_response_release(&resp);
+	if (rc != 0)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	return 0;
+}
+
+/* ---- import roster|results FILE -------------------------------------- */
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+}
+
+/* --delimiter NAME: the character (0 to detect) and the API's name for
+ * it (NULL for auto, the server's default).  0, or -1 for no such name. */
+static int
+delimiter_of(const char *name, char *delim, const char **api)
+{
+	static const struct { const char *name; char delim; const char *api; }
+	    delims[] = {
+		{ "comma", ',', "comma" }, { ",", ',', "comma" },
+		{ "semicolon", ';', "semicolon" }, { ";", ';', "semicolon" },
+		{ "tab", '\t', "tab" }, { "\t", '\t', "tab" },
+		{ "auto", 0, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(delims) / sizeof(delims[0]); i++)
+		if (strcmp(name, delims[i].name) == 0) {
+			*delim = delims[i].delim;
+			*api = delims[i].api;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "delimiter", required_argument, NULL, OPT_DELIMITER },
+		{ "errors-csv", required_argument, NULL, OPT_ERRORS_CSV },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *kind = argv[0], *file, *delim_name = NULL;
+	const char *errors_csv = NULL;
+	bool dry_run = false, partial = false, is_stdin;
+	char delim = 0, label[600];
+	struct cli_upload_opts up;
+	struct cli_response resp;
+	struct cli_error err;
+	struct line_errors *errs = NULL;
+	size_t nerrs = 0;
+	struct strbuf path;
+	struct stat st;
+	FILE *in = NULL, *tee = NULL;
+	const char *status;
+	long written = 0;
+	int c, rc;
+
+	memset(&resp, 0, sizeof(resp));
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		switch (c) {
+		case CLI_GETOPT_STOP:
+			return rc;
+		case OPT_DRY_RUN: dry_run = true; break;
+		case OPT_PARTIAL: partial = true; break;
+		case OPT_ERRORS_CSV: errors_csv = optarg; break;
+		case OPT_DELIMITER:
+			if (delimiter_of(optarg, &delim, &delim_name) != 0)
+				return cli_usage_error(ctx, "--delimiter '%s' "
+				    "is not one of comma, semicolon, tab, auto",
+				    optarg);
+			break;
+		}
+	}
+	if (cli_operands(ctx, argc, argv, 1, 1, "FILE (a CSV file, or - "
+	    "for standard input)") != 0)
+		return CLI_EXIT_USAGE;
+	file = argv[optind];
+	if (errors_csv != NULL && *errors_csv == '\0')
+		return cli_usage_error(ctx, "--errors-csv needs a file name");
+	is_stdin = strcmp(file, "-") == 0;
+	if (errors_csv != NULL && !is_stdin && strcmp(errors_csv, file) == 0)
+		return cli_usage_error(ctx, "--errors-csv '%s' would overwrite "
+		    "the file being imported", errors_csv);
+
+	/* A file that is not there is a mistake on the command line:
+	 * exit 2, before anything is sent. */
+	if (is_stdin) {
+		in = stdin;
+		snprintf(label, sizeof(label), "standard input");
+	} else {
+		in = fopen(file, "rb");
+		if (in == NULL) {
+			cli_errorf("cannot open '%s': %s", file,
+			    strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		snprintf(label, sizeof(label), "'%s'", file);
+	}
+	memset(&up, 0, sizeof(up));
+	up.fp = in;
+	up.size = -1;
+	if (fstat(fileno(in), &st) != 0) {
+		cli_errorf("cannot read %s: %s", label, strerror(errno));
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cli_errorf("cannot read %s: %s", label, strerror(EISDIR));
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && ftello(in) >= 0)
+		up.size = (long long)st.st_size - (long long)ftello(in);
+	if (errors_csv != NULL && !is_stdin) {
+		struct stat o;
+
+		/* The same file by another name. */
+		if (stat(errors_csv, &o) == 0 && o.st_dev == st.st_dev &&
+		    o.st_ino == st.st_ino) {
+			rc = cli_usage_error(ctx, "--errors-csv '%s' would "
+			    "overwrite the file being imported", errors_csv);
+			goto out;
+		}
+	}
+	/* What cannot be read twice is kept while it is sent. */
+	if (errors_csv != NULL && (is_stdin || up.size < 0)) {
+		tee = tmpfile();
+		if (tee == NULL) {
+			cli_errorf("cannot make a temporary file for "
+			    "--errors-csv: %s", strerror(errno));
+			rc = CLI_EXIT_FAILURE;
+			goto out;
+		}
+		up.tee = tee;
+	}
+	up.label = is_stdin ? "standard input" : file;
+	up.progress = !ctx->quiet && isatty(STDERR_FILENO);
+
+	strbuf_init(&path);
+	if (strbuf_addstr(&path, "/v1/imports") != 0 ||
+	    cli_query_add(&path, "kind", kind) != 0 ||
+	    cli_query_add(&path, "dry_run", dry_run ? "true" : NULL) != 0 ||
+	    cli_query_add(&path, "partial", partial ? "true" : NULL) != 0 ||
+	    cli_query_add(&path, "delimiter", delim_name) != 0 ||
+	    cli_query_add(&path, "filename", is_stdin ? NULL :
+	    base_name(file)) != 0) {
+		strbuf_release(&path);
+		cli_errorf("out of memory");
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	rc = cli_upload(ctx, path.buf, &up, &resp, &err);
+	strbuf_release(&path);
+	if (rc != 0) {
+		cli_errorf("cannot import %s: %s", label, err.msg);
+		rc = err.exit_code;
+		goto out;
+	}
+	/* 201: imported; 422 with a report: refused.  Anything else is a
+	 * problem+json (not logged in, not allowed, a bad parameter). */
+	if ((resp.status != 201 && resp.status != 422) ||
+	    !json_is_object(json_object_get(resp.json, "counts"))) {
+		cli_response_error(&resp, &err);
+		cli_errorf("cannot import %s: %s", label, err.msg);
+		rc = err.exit_code;
+		goto out;
+	}
+	status = json_string_value(json_object_get(resp.json, "status"));
+	rc = status != NULL && strcmp(status, "succeeded") == 0 ?
+	    CLI_EXIT_OK : CLI_EXIT_REFUSED;
+	if (ctx->json) {
+		if (cli_print_json(ctx, &resp) != CLI_EXIT_OK)
+			rc = CLI_EXIT_FAILURE;
+	} else if (!ctx->quiet || rc != CLI_EXIT_OK) {
+		char name[640];
+
+		file_label(resp.json, label, name, sizeof(name));
+		if (print_report(resp.json, name) != 0) {
+			rc = CLI_EXIT_FAILURE;
+			goto out;
+		}
+	}
+	if (errors_csv == NULL)
+		goto out;
+	if (cli_jint(resp.json, "errors_total") == 0) {
+		if (!ctx->json && !ctx->quiet)
+			printf("no problems: '%s' was not written\n",
+			    errors_csv);
+		goto out;
+	}
+	/* (fseek() flushes the copy of standard input.) */
+	if (all_errors(ctx, resp.json, &errs, &nerrs, &err) != 0 ||
+	    write_errors_csv(tee != NULL ? tee : in, label, delim, errs, nerrs,
+	    errors_csv, &written, &err) != 0) {
+		cli_errorf("cannot write the errors CSV: %s", err.msg);
+		if (rc == CLI_EXIT_OK)
+			rc = err.exit_code;
+		goto out;
+	}
+	if (!ctx->json && !ctx->quiet)
+		printf("wrote '%s': %ld row%s to fix and import again\n",
+		    errors_csv, written, written == 1 ? "" : "s");
+out:
+	line_errors_free(errs, nerrs);
+	cli_response_release(&resp);
+	if (tee != NULL)
+		fclose(tee);
+	if (in != NULL && in != stdin)
+		fclose(in);
+	return rc;
+}
+
+/* ---- import list ----------------------------------------------------- */
+
+static const char *
+mode_of(const json_t *it)
+{
+	bool dry = json_is_true(json_object_get(it, "dry_run"));
+	bool partial = json_is_true(json_object_get(it, "partial"));
+
+	if (dry && partial)
+		return "dry run, partial";
+	if (dry)
+		return "dry run";
+	if (partial)
+		return "partial";
+	return "-";
+}
+
+static int
+cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *limit = NULL;
+	struct cli_response resp;
+	struct cli_error err;
+	struct cli_table t;
+	struct strbuf path;
+	const json_t *it;
+	long long n;
+	size_t i;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		if (c == OPT_LIMIT) {
+			if (cli_arg_int(ctx, "--limit", optarg, 1, 1000,
+			    &n) != 0)
+				return CLI_EXIT_USAGE;
+			limit = optarg;
+		}
+	}
+	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
+		return CLI_EXIT_USAGE;
+	strbuf_init(&path);
+	if (strbuf_addstr(&path, "/v1/imports") != 0 ||
+	    cli_query_add(&path, "limit", limit) != 0) {
+		strbuf_release(&path);
+		return CLI_EXIT_FAILURE;
+	}
+	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
+	strbuf_release(&path);
+	if (rc != 0)
+		return cli_error_report(&err);
+	if (ctx->json) {
+		rc = cli_print_json(ctx, &resp);
+		cli_response_release(&resp);
+		return rc;
+	}
+	if (ctx->quiet) {
+		json_array_foreach(resp.json, i, it)
+			printf("%" JSON_INTEGER_FORMAT "\n", cli_jint(it, "id"));
+		cli_response_release(&resp);
+		return CLI_EXIT_OK;
+	}
+	if (json_array_size(resp.json) == 0) {
+		printf("no imports yet\n");
+		cli_response_release(&resp);
+		return CLI_EXIT_OK;
+	}
+	cli_table_init(&t, 12);
+	cli_table_add(&t, "ID", "STARTED", "KIND", "STATUS", "MODE", "FILE",
+	    "USER", "ROWS", "CREATED", "UPDATED", "UNCHANGED", "FAILED");
+	json_array_foreach(resp.json, i, it) {
+		const json_t *k = json_object_get(it, "counts");
+		char id[24], when[64], kind[16], st[16], fn[256], user[128];
+		char rows[24], cr[24], up[24], un[24], fa[24];
+
+		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)),
+		    cli_jtime(it, "started_at", when, sizeof(when)),
+		    cli_jstr(it, "kind", kind, sizeof(kind)),
+		    cli_jstr(it, "status", st, sizeof(st)), mode_of(it),
+		    cli_jstr(it, "filename", fn, sizeof(fn)),
+		    cli_jstr(it, "user", user, sizeof(user)),
+		    cli_jstr(k, "rows", rows, sizeof(rows)),
+		    cli_jstr(k, "created", cr, sizeof(cr)),
+		    cli_jstr(k, "updated", up, sizeof(up)),
+		    cli_jstr(k, "unchanged", un, sizeof(un)),
+		    cli_jstr(k, "failed", fa, sizeof(fa)));
+	}
+	rc = cli_table_print(&t, stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+	cli_table_release(&t);
+	cli_response_release(&resp);
+	return rc;
+}
+
+/* ---- import show ID -------------------------------------------------- */
+
+static int
+cmd_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "errors", required_argument, NULL, OPT_ERRORS },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *errors = NULL;
+	struct cli_response resp;
+	struct cli_error err;
+	struct strbuf path;
+	long long id, n;
+	char b[64], name[300], idname[40];
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+		if (c == OPT_ERRORS) {
+			if (cli_arg_int(ctx, "--errors", optarg, 0,
+			    ALL_ERRORS_MAX, &n) != 0)
+				return CLI_EXIT_USAGE;
+			errors = optarg;
+		}
+	}
+	if (cli_operands(ctx, argc, argv, 1, 1, "ID (an import's id, from "
+	    "'certrack import list')") != 0 ||
+	    cli_arg_id(ctx, "import", argv[optind], &id) != 0)
+		return CLI_EXIT_USAGE;
+	strbuf_init(&path);
+	if (strbuf_addf(&path, "/v1/imports/%lld", id) != 0 ||
+	    cli_query_add(&path, "errors", errors) != 0) {
+		strbuf_release(&path);
+		return CLI_EXIT_FAILURE;
+	}
+	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
+	strbuf_release(&path);
+	if (rc != 0)
+		return cli_error_report(&err);
+	if (ctx->json) {
+		rc = cli_print_json(ctx, &resp);
+		cli_response_release(&resp);
+		return rc;
+	}
+	cli_kv("import:", cli_jstr(resp.json, "id", b, sizeof(b)));
+	cli_kv("kind:", cli_jstr(resp.json, "kind", b, sizeof(b)));
+	cli_kv("file:", cli_jstr(resp.json, "filename", b, sizeof(b)));
+	cli_kv("mode:", mode_of(resp.json));
+	cli_kv("by:", cli_jstr(resp.json, "user", b, sizeof(b)));
+	cli_kv("started:", cli_jtime(resp.json, "started_at", b, sizeof(b)));
+	cli_kv("finished:", cli_jtime(resp.json, "finished_at", b,
+	    sizeof(b)));
+	cli_kv("status:", cli_jstr(resp.json, "status", b, sizeof(b)));
+	printf("\n");
+	snprintf(idname, sizeof(idname), "import %lld", id);
+	file_label(resp.json, idname, name, sizeof(name));
+	rc = print_report(resp.json, name) == 0 ? CLI_EXIT_OK :
+	    CLI_EXIT_FAILURE;
+	cli_response_release(&resp);
+	return rc;
+}
+
+int
+cli_cmd_import(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct cli_sub subs[] = {
+		{ "roster", cmd_run },
+		{ "results", cmd_run },
+		{ "list", cmd_list },
+		{ "show", cmd_show },
+	};
+
+	return cli_dispatch(ctx, argc, argv, subs, sizeof(subs) /
+	    sizeof(subs[0]));
+}
