@@ -402,6 +402,12 @@ request(struct cli_ctx *ctx, const char *method, const char *path,
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certrack/" CERTRACK_VERSION);
+	/* The server's certificate is always verified; --cacert names the
+	 * authority to trust instead of the system's. */
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ctx->cacert != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ctx->cacert);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	/* An upload's --timeout is a limit on stalling (on_progress): the
 	 * whole import may take longer than any fixed limit. */

@@ -354,6 +354,10 @@ static const char global_options[] =
 "  -q, --quiet          print nothing on success, and no warnings\n"
 "      --timeout SECS   give up on a request after SECS seconds\n"
 "                       (default 30; 0 waits for ever)\n"
+"      --cacert FILE    trust the certificate authority in FILE for https\n"
+"                       (else $CERTRACK_CACERT, else the system's)\n"
+"      --insecure-http  allow plain http:// to a host other than this one\n"
+"                       (passwords and tokens would cross it unencrypted)\n"
 "  -h, --help           show help (also 'certrack COMMAND --help')\n";
 
 void

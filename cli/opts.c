@@ -3,6 +3,7 @@
  * accepted after a command's name), where the server URL and token come
  * from, and the error helpers.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +33,8 @@ cli_ctx_release(struct cli_ctx *ctx)
 	free(ctx->url);
 	free(ctx->token);
 	free(ctx->config_path);
-	ctx->url = ctx->token = ctx->config_path = NULL;
+	free(ctx->cacert);
+	ctx->url = ctx->token = ctx->config_path = ctx->cacert = NULL;
 	ctx->resolved = false;
 }
 
@@ -123,6 +125,12 @@ cli_opts_global(struct cli_ctx *ctx, int opt, const char *arg,
 	case 'q':
 		ctx->quiet = true;
 		break;
+	case CLI_OPT_CACERT:
+		ctx->cacert_flag = arg;
+		break;
+	case CLI_OPT_INSECURE_HTTP:
+		ctx->insecure_http = true;
+		break;
 	case CLI_OPT_TIMEOUT:
 		/* A day is plenty even for a large import; 0 means none. */
 		if (strnum_ll(arg, 0, 86400, &n, &why) != 0)
@@ -186,6 +194,7 @@ cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const char *shortopts,
 		case 'u': case 't': case 'j': case 'q':
 		case CLI_OPT_URL: case CLI_OPT_TOKEN: case CLI_OPT_JSON:
 		case CLI_OPT_QUIET: case CLI_OPT_TIMEOUT:
+		case CLI_OPT_CACERT: case CLI_OPT_INSECURE_HTTP:
 			if (cli_opts_global(ctx, c, optarg, &err) != 0) {
 				*exit_code = cli_usage_error(ctx, "%s",
 				    err.msg);
@@ -331,8 +340,39 @@ out:
 }
 
 /* URL is http(s)://host...; strips trailing slashes in place. */
+/* True when the host of URL (http[s]://HOST[:PORT]...) is a loopback
+ * address or "localhost". */
+static bool
+url_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://") + 3, *end;
+	char host[256];
+	unsigned char a[16];
+
+	if (*h == '[') {
+		h++;
+		end = strchr(h, ']');
+	} else {
+		end = h + strcspn(h, ":/");
+	}
+	if (end == NULL || (size_t)(end - h) >= sizeof(host))
+		return false;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char one[16] = { [15] = 1 };
+		return memcmp(a, one, 16) == 0;
+	}
+	return false;
+}
+
 static int
-url_check(char *url, const char *source, struct cli_error *err)
+url_check(struct cli_ctx *ctx, char *url, const char *source,
+    struct cli_error *err)
 {
 	size_t len;
 
@@ -351,6 +391,14 @@ url_check(char *url, const char *source, struct cli_error *err)
 		return cli_error_set(err, CLI_EXIT_USAGE,
 		    "server URL '%s' (from %s) must not carry a query or a "
 		    "fragment", url, source);
+	/* Passwords and tokens cross that link: in the clear only on this
+	 * machine, unless told otherwise. */
+	if (strncasecmp(url, "http://", 7) == 0 && !url_is_loopback(url) &&
+	    !ctx->insecure_http)
+		return cli_error_set(err, CLI_EXIT_USAGE,
+		    "refusing plain http:// to '%s' (from %s): passwords and "
+		    "tokens would cross the network unencrypted; use https://, "
+		    "or --insecure-http if you must", url, source);
 	return 0;
 }
 
@@ -414,7 +462,12 @@ cli_opts_resolve(struct cli_ctx *ctx, struct cli_error *err)
 			goto out;
 		}
 	}
-	if (url_check(url, url_source, err) != 0)
+	if (url_check(ctx, url, url_source, err) != 0)
+		goto out;
+	free(ctx->cacert);
+	ctx->cacert = NULL;
+	if (take(ctx->cacert_flag, "CERTRACK_CACERT", &ctx->cacert, NULL,
+	    err) != 0)
 		goto out;
 	free(ctx->url);
 	free(ctx->token);

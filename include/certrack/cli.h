@@ -61,6 +61,8 @@ struct cli_ctx {
 	bool json;		/* --json: print the API's JSON unchanged */
 	bool quiet;		/* --quiet: no output on success, no warnings */
 	long timeout;		/* --timeout seconds for a request; 0 = none */
+	const char *cacert_flag;	/* --cacert FILE */
+	bool insecure_http;	/* --insecure-http: http:// off loopback */
 
 	/* The command being run (NULL before dispatch). */
 	const struct cli_command *cmd;
@@ -70,6 +72,7 @@ struct cli_ctx {
 	char *url;		/* base URL, no trailing '/' */
 	char *token;		/* bearer token, or NULL when none is known */
 	char *config_path;	/* ~/.config/certrack/config, or NULL */
+	char *cacert;		/* CA bundle to trust, or NULL: the system's */
 
 	void *curl;		/* CURL handle kept between requests */
 };
@@ -164,6 +167,7 @@ enum {
 	CLI_OPT_BASE = 0x1000,
 	CLI_OPT_URL = CLI_OPT_BASE, CLI_OPT_TOKEN, CLI_OPT_JSON,
 	CLI_OPT_QUIET, CLI_OPT_TIMEOUT, CLI_OPT_HELP, CLI_OPT_VERSION,
+	CLI_OPT_CACERT, CLI_OPT_INSECURE_HTTP,
 	CLI_OPT_CMD = 0x2000,
 };
 #define CLI_GLOBAL_LONGOPTS \
@@ -172,6 +176,8 @@ enum {
 	{ "json", no_argument, NULL, CLI_OPT_JSON }, \
 	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
 	{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
+	{ "cacert", required_argument, NULL, CLI_OPT_CACERT }, \
+	{ "insecure-http", no_argument, NULL, CLI_OPT_INSECURE_HTTP }, \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 /* The short forms of the global options, for a command's SHORTOPTS. */
 #define CLI_GLOBAL_SHORTOPTS "u:t:jqh"
