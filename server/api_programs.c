@@ -153,14 +153,7 @@ static const struct db_stmt q_level_update = {
 int
 api_levels_get(struct request *req)
 {
-	char idbuf[24], detail[64];
-	const char *params[1] = { idbuf };
-	long long id;
-
-	if (api_path_id(req, "id", "level", &id, idbuf) != 0)
-		return -1;
-	snprintf(detail, sizeof(detail), "there is no level %lld", id);
-	return api_reply_query(req, &q_level, params, "not_found", detail);
+	return api_reply_by_id(req, "level", &q_level);
 }
 
 /* The rules an admin may change, and the range each must stay in.  The

@@ -20,30 +20,5 @@ static const struct db_stmt q_status = {
 int
 api_status(struct request *req)
 {
-	char idbuf[24];
-	const char *params[1] = { idbuf };
-	long long id;
-	PGconn *conn;
-	PGresult *res;
-	int rc;
-
-	if (api_path_id(req, "id", "clinician", &id, idbuf) != 0)
-		return -1;
-	/* A clinician account sees its own record only; others' are 404. */
-	if (api_may_see_clinician(req, id) != 0)
-		return -1;
-	conn = db_conn(&req->err);
-	if (conn == NULL)
-		return -1;
-	res = db_exec(conn, &q_status, params, &req->err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return cterr_set(&req->err, 404, "not_found", NULL,
-		    "there is no clinician %lld", id);
-	}
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return api_reply_by_id(req, "clinician", &q_status);
 }

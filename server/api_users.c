@@ -44,14 +44,7 @@ static const struct db_stmt q_get = {
 int
 api_users_get(struct request *req)
 {
-	char id[24], missing[64];
-	const char *params[1] = { id };
-	long long n;
-
-	if (api_path_id(req, "id", "user", &n, id) != 0)
-		return -1;
-	snprintf(missing, sizeof(missing), "there is no user %s", id);
-	return api_reply_query(req, &q_get, params, "not_found", missing);
+	return api_reply_by_id(req, "user", &q_get);
 }
 
 static const struct db_stmt q_create = {
@@ -348,14 +341,7 @@ static const struct db_stmt q_tokens = {
 int
 api_users_tokens(struct request *req)
 {
-	char id[24], missing[64];
-	const char *params[1] = { id };
-	long long n;
-
-	if (api_path_id(req, "id", "user", &n, id) != 0)
-		return -1;
-	snprintf(missing, sizeof(missing), "there is no user %s", id);
-	return api_reply_query(req, &q_tokens, params, "not_found", missing);
+	return api_reply_by_id(req, "user", &q_tokens);
 }
 
 static const struct db_stmt q_revoke = {

@@ -228,6 +228,22 @@ api_reply_query(struct request *req, const struct db_stmt *stmt,
 	return rc;
 }
 
+int
+api_reply_by_id(struct request *req, const char *what,
+    const struct db_stmt *stmt)
+{
+	char id[24], missing[96];
+	const char *params[1] = { id };
+	long long n;
+
+	if (api_path_id(req, "id", what, &n, id) != 0)
+		return -1;
+	if (strcmp(what, "clinician") == 0 && api_may_see_clinician(req, n) != 0)
+		return -1;
+	snprintf(missing, sizeof(missing), "there is no %s %s", what, id);
+	return api_reply_query(req, stmt, params, "not_found", missing);
+}
+
 static const struct db_stmt q_audit = {
 	"audit_insert",
 	"INSERT INTO audit_log (actor_id, actor_name, action, entity, "

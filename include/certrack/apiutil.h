@@ -85,6 +85,15 @@ int api_reply_query(struct request *req, const struct db_stmt *stmt,
     const char *const *params, const char *code, const char *detail);
 
 /*
+ * The common read by id: the path parameter "id" (a positive id, else
+ * 404), a clinician account's view limited to its own record when WHAT is
+ * "clinician", then api_reply_query() of STMT with the id as $1; an
+ * unknown id answers 404 "there is no WHAT ID".
+ */
+int api_reply_by_id(struct request *req, const char *what,
+    const struct db_stmt *stmt);
+
+/*
  * Writes the audit row of a write, on CONN inside the write's transaction:
  * who (from REQ), ACTION ("clinician.update"), ENTITY and its ID, and the
  * record BEFORE and AFTER as JSON text (either may be NULL).
