@@ -158,6 +158,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
+	@scripts/bench.d/import
 
 # What `make install` puts where (see docs/deployment.md); `make uninstall`
 # removes exactly these, and the share/certrack folders it created.

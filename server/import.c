@@ -337,6 +337,30 @@ import_chunk(struct request *req, const char *data, size_t len)
 	return 0;
 }
 
+static int
+count_outcomes(struct import *im, long *failed, long *created, long *updated,
+    long *unchanged, struct cterr *err)
+{
+	long *out[4] = { failed, created, updated, unchanged };
+	PGresult *res = PQexec(im->conn, "SELECT"
+	    " count(*) FILTER (WHERE err_message IS NOT NULL),"
+	    " count(*) FILTER (WHERE err_message IS NULL AND outcome = 'created'),"
+	    " count(*) FILTER (WHERE err_message IS NULL AND outcome = 'updated'),"
+	    " count(*) FILTER (WHERE err_message IS NULL"
+	    "  AND outcome = 'unchanged')"
+	    " FROM import_rows");
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return db_fail(im->conn, res, err);
+	for (int i = 0; i < 4; i++) {
+		long long n = 0;
+		strnum_ll(PQgetvalue(res, 0, i), 0, INT64_MAX, &n, NULL);
+		*out[i] = (long)n;
+	}
+	PQclear(res);
+	return 0;
+}
+
 static long
 count_of(struct import *im, const char *sql, struct cterr *err)
 {
@@ -472,16 +496,10 @@ run_import(struct import *im, struct cterr *err)
 		    call(im, "SELECT import_roster_merge()", false, err) != 0 :
 		    call(im, "SELECT import_results_merge($1)", true, err) != 0)
 			return -1;
-		/* Rows refused by a rule during the merge fail too. */
-		failed = count_of(im, "SELECT count(*) FROM import_rows "
-		    "WHERE err_message IS NOT NULL", err);
-		created = count_of(im, "SELECT count(*) FROM import_rows WHERE "
-		    "outcome = 'created' AND err_message IS NULL", err);
-		updated = count_of(im, "SELECT count(*) FROM import_rows WHERE "
-		    "outcome = 'updated' AND err_message IS NULL", err);
-		unchanged = count_of(im, "SELECT count(*) FROM import_rows WHERE "
-		    "outcome = 'unchanged' AND err_message IS NULL", err);
-		if (failed < 0 || created < 0 || updated < 0 || unchanged < 0)
+		/* Rows refused by a rule during the merge fail too.  One
+		 * scan of the staging table counts everything. */
+		if (count_outcomes(im, &failed, &created, &updated, &unchanged,
+		    err) != 0)
 			return -1;
 	}
 	refused = im->fatal || (failed > 0 && !im->partial);
@@ -490,7 +508,8 @@ run_import(struct import *im, struct cterr *err)
 		    exec(im, "ROLLBACK TO SAVEPOINT merge", err) != 0 ||
 		    unspool_errors(im, spool, err) != 0)
 			goto out;
-	} else if (exec1(im, "INSERT INTO import_errors (import_id, line, "
+	} else if (failed > 0 && exec1(im, "INSERT INTO import_errors "
+	    "(import_id, line, "
 	    "column_name, value, message) SELECT $1, line, err_column, "
 	    "err_value, err_message FROM import_rows WHERE err_message IS NOT "
 	    "NULL ORDER BY line", err) != 0) {
