@@ -596,6 +596,33 @@ metrics_count_requests(void **state)
 	free(resp);
 }
 
+/* A token lives token_ttl_hours (12 by default), and not a moment more. */
+static void
+tokens_expire(void **state)
+{
+	char *pw = testlib_make_user(conninfo, "shortlived", "grader", 0);
+	char *tok = testlib_login(port, "shortlived", pw);
+
+	(void)state;
+	assert_int_equal(count("SELECT count(*) FROM api_tokens t JOIN users u "
+	    "ON u.id = t.user_id WHERE u.username = 'shortlived' AND "
+	    "t.expires_at BETWEEN now() + interval '11 hours 59 minutes' AND "
+	    "now() + interval '12 hours 1 minute'"), 1);
+	assert_int_equal(testlib_api(port, "GET", "/v1/me", tok, NULL, NULL),
+	    200);
+	testdb_exec_ok(db, "UPDATE api_tokens SET created_at = now() - "
+	    "interval '13 hours', expires_at = now() - interval '1 second' "
+	    "WHERE user_id = (SELECT id FROM users WHERE username = "
+	    "'shortlived')");
+	char *resp = NULL;
+	assert_int_equal(testlib_api(port, "GET", "/v1/me", tok, NULL, &resp),
+	    401);
+	assert_problem(resp, "unauthenticated", NULL);
+	free(resp);
+	free(tok);
+	free(pw);
+}
+
 /* A daemon on a read-only standby serves logged-in reads; writes are
  * refused with a clear word, and nothing is written. */
 static void
@@ -640,6 +667,7 @@ main(void)
 		cmocka_unit_test(login_logout_and_password),
 		cmocka_unit_test(audit_log_filters),
 		cmocka_unit_test(metrics_count_requests),
+		cmocka_unit_test(tokens_expire),
 		cmocka_unit_test(read_only_database),
 	};
 	return cmocka_run_group_tests_name("e2e_api", tests, setup, teardown);
