@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char pgdir[512];
@@ -153,6 +156,48 @@ import_survives_database_loss(void **state)
 	free(body);
 }
 
+/* Under systemd (Type=notify) the daemon says READY=1 once it serves,
+ * and STOPPING=1 on SIGTERM. */
+static void
+systemd_readiness(void **state)
+{
+	struct sockaddr_un sa;
+	char path[100], buf[64], conninfo[700];
+	const char *const extra[] = { "--migrate", NULL };
+	int fd, port = testlib_free_port();
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(testlib_pg("start", pgdir), 0);
+	snprintf(conninfo, sizeof(conninfo),
+	    "host=%s/sock user=postgres dbname=postgres", pgdir);
+	snprintf(path, sizeof(path), "%s/notify.sock",
+	    testlib_env("CERTRACK_TEST_TMP"));
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setenv("NOTIFY_SOCKET", path, 1);
+	pid_t pid = testlib_start_daemon("readyz_notify", port, conninfo, extra);
+	unsetenv("NOTIFY_SOCKET");
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "READY=1");
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "STOPPING=1");
+	close(fd);
+	unlink(path);
+}
+
 static void
 refuses_unmigrated_database(void **state)
 {
@@ -221,6 +266,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(readyz_follows_the_database),
 		cmocka_unit_test(import_survives_database_loss),
+		cmocka_unit_test(systemd_readiness),
 		cmocka_unit_test(refuses_unmigrated_database),
 		cmocka_unit_test(check_config_reports_mistakes),
 	};
