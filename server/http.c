@@ -350,6 +350,10 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 		if (route(srv, req) == 0 && req->route->stream != NULL) {
 			log_set_request_id(req->id);
 			stream_start(srv, req);
+			/* Refused before a byte of the body: say so now rather
+			 * than after reading a large upload to no purpose. */
+			if (req->stream_failed)
+				reply_problem(req);
 			log_set_request_id(NULL);
 		}
 		return MHD_YES;

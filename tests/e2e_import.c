@@ -506,6 +506,21 @@ bad_requests(void **state)
 	json_decref(rep);
 	assert_int_equal(testlib_http(port, "POST", "/v1/imports?kind=roster",
 	    NULL, "a\n", NULL), 401);
+	/* A refusal comes before the body is read: a large upload without a
+	 * login is answered at once (the connection is then closed). */
+	size_t len = 8u << 20;
+	char *big = malloc(len + 1);
+	memset(big, 'a', len);
+	big[len] = '\0';
+	int fd = testlib_upload_start(port, "/v1/imports?kind=roster", "x",
+	    big, len, 0);
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, " 401 "));
+	close(fd);
+	free(big);
 }
 
 /* A generated roster of N rows (valid, distinct people). */
