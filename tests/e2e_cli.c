@@ -39,49 +39,11 @@ static int nclinicians;
 
 /* ---- running the CLI ---------------------------------------------------- */
 
-/* Runs certrack with the NULL-terminated ARGS, STDIN_TEXT on its stdin
- * (may be NULL); returns its exit status; OUT and ERR as testlib_run. */
-static int
-run(const char *stdin_text, char **out, char **err, ...)
-{
-	char *argv[MAXARGS];
-	va_list ap;
-	int argc = 0;
-
-	argv[argc++] = cli;
-	va_start(ap, err);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL) {
-		argc++;
-		assert_true(argc < MAXARGS - 1);
-	}
-	va_end(ap);
-	return testlib_run(argv, stdin_text, out, err);
-}
-
-/* Fails unless HAY contains NEEDLE, showing both. */
-static void
-has(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected '%s' in:\n%s", needle, hay);
-}
-
-static void
-lacks(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) != NULL)
-		fail_msg("did not expect '%s' in:\n%s", needle, hay);
-}
-
-/* Runs, and checks the exit code; OUT and ERR kept for more checks. */
-#define RUN(code, in, ...) do { \
-	int rc_ = run((in), &out, &err, __VA_ARGS__, NULL); \
-	if (getenv("E2E_CLI_SHOW") != NULL) /* to read the output */ \
-		fprintf(stderr, "---- exit %d\n%s%s", rc_, out, err); \
-	if (rc_ != (code)) \
-		fail_msg("exit %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
-		    rc_, (code), out, err); \
-} while (0)
+/* The shared helpers of testlib, under this file's short names. */
+#define run testlib_cli
+#define has testlib_has
+#define lacks testlib_lacks
+#define RUN TESTLIB_CLI
 
 #define FREE_IO() do { free(out); free(err); out = err = NULL; } while (0)
 

@@ -512,3 +512,37 @@ testlib_upload_finish(int fd, const char *body, size_t len, size_t half,
 	free(all);
 	return status;
 }
+
+int
+testlib_cli(const char *stdin_text, char **out, char **err, ...)
+{
+	char *argv[48], cli[600];
+	va_list ap;
+	int argc = 0;
+
+	snprintf(cli, sizeof(cli), "%s/certrack",
+	    testlib_env("CERTRACK_TEST_BIN"));
+	argv[argc++] = cli;
+	va_start(ap, err);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL) {
+		argc++;
+		if (argc == 47)
+			fail_msg("too many arguments for testlib_cli");
+	}
+	va_end(ap);
+	return testlib_run(argv, stdin_text, out, err);
+}
+
+void
+testlib_has(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("expected '%s' in:\n%s", needle, hay);
+}
+
+void
+testlib_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) != NULL)
+		fail_msg("did not expect '%s' in:\n%s", needle, hay);
+}

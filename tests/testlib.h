@@ -112,6 +112,31 @@ int testlib_upload_start(int port, const char *path, const char *token,
 int testlib_upload_finish(int fd, const char *body, size_t len, size_t half,
     char **response);
 
+/*
+ * Runs bin/certrack with the NULL-terminated arguments after ERR, and
+ * STDIN_TEXT (may be NULL) on its stdin; returns its exit status; OUT and
+ * ERR as testlib_run().
+ */
+int testlib_cli(const char *stdin_text, char **out, char **err, ...);
+
+/* Fail the test unless HAY contains NEEDLE (or, lacks: does not). */
+void testlib_has(const char *hay, const char *needle);
+void testlib_lacks(const char *hay, const char *needle);
+
+/*
+ * Runs the CLI with the arguments into the caller's OUT and ERR (char *
+ * variables of those names) and fails unless it exits CODE; with
+ * E2E_CLI_SHOW set in the environment every run's output is shown.
+ */
+#define TESTLIB_CLI(code, in, ...) do { \
+	int rc_ = testlib_cli((in), &out, &err, __VA_ARGS__, NULL); \
+	if (getenv("E2E_CLI_SHOW") != NULL) \
+		fprintf(stderr, "---- exit %d\n%s%s", rc_, out, err); \
+	if (rc_ != (code)) \
+		fail_msg("exit %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
+		    rc_, (code), out, err); \
+} while (0)
+
 /* Runs scripts/pg with the given arguments; returns its exit status. */
 int testlib_pg(const char *cmd, const char *dir);
 
