@@ -682,9 +682,16 @@ upload_memory_stays_flat(void **state)
 	free(out);
 	fprintf(stderr, "certrack peak RSS for a %d-row upload: %ld KiB\n",
 	    BIG_ROWS, ru.ru_maxrss);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer's shadow memory is no measure of the CLI's own:
+	 * the upload still ran, streamed; the limit is checked in the plain
+	 * build. */
+	(void)CLI_RSS_MAX_KIB;
+#else
 	if (ru.ru_maxrss >= CLI_RSS_MAX_KIB)
 		fail_msg("certrack's peak RSS was %ld KiB (limit %d KiB)",
 		    ru.ru_maxrss, CLI_RSS_MAX_KIB);
+#endif
 }
 
 int
