@@ -19,7 +19,7 @@ struct db_stmt {
 	int nparams;
 };
 
-/* Remembers CONNINFO for every thread's connection.  Returns 0 or -1. */
+/* Remembers CONNINFO for the connections to come.  Returns 0 or -1. */
 int db_init(const char *conninfo);
 /* Forgets the conninfo and closes the pool; threads' own connections
  * close as the threads end. */
@@ -34,7 +34,8 @@ int db_pool_init(int n);
 void db_release(void);
 
 /*
- * The calling thread's connection, (re)connected as needed.  NULL with ERR
+ * The calling thread's connection (lent from the pool when there is one,
+ * until db_release()), (re)connected as needed.  NULL with ERR
  * 503 "database_unavailable" when the database cannot be reached.
  */
 PGconn *db_conn(struct cterr *err);

@@ -1,7 +1,8 @@
 #ifndef CERTRACK_HTTP_H
 #define CERTRACK_HTTP_H
 /*
- * libmicrohttpd glue: a thread pool serving one route table.  Per request
+ * libmicrohttpd glue: a thread per HTTP connection serving one route
+ * table (database connections come from db.c's pool).  Per request
  * the body is collected (up to a limit) and parsed as JSON once, the route
  * is matched (404 and 405 apart), the caller authenticated and authorized
  * against the route's roles, and the handler called.  A handler answers
