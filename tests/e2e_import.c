@@ -383,6 +383,75 @@ results_and_certificates(void **state)
 	free(results);
 }
 
+/*
+ * A sheet holding several attempts of one person: recorded in date order,
+ * each meeting the rules with the earlier ones already in place -- the
+ * fourth attempt is one too many, a retake inside the wait is too soon.
+ */
+static void
+results_in_sequence(void **state)
+{
+	char *roster = fixture("roster_plain.csv");
+	const char *sheet =
+	    "email,level,kind,score,max_score,taken_on\n"
+	    "john.doe@example.org,DN1,written,50,100,2026-03-29\n"
+	    "john.doe@example.org,DN1,written,40,100,2026-03-01\n"
+	    "john.doe@example.org,DN1,written,60,100,2026-03-15\n"
+	    "john.doe@example.org,DN1,written,70,100,2026-04-12\n"
+	    "john.doe@example.org,DN1,practical,80,100,2026-03-01\n"
+	    "john.doe@example.org,DN1,practical,90,100,2026-03-05\n";
+	json_t *rep;
+
+	(void)state;
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+	json_decref(rep);
+	/* all-or-nothing: two refusals, nothing written */
+	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
+	json_t *errors = json_object_get(rep, "errors");
+	assert_int_equal(json_array_size(errors), 2);
+	json_t *e0 = json_array_get(errors, 0), *e1 = json_array_get(errors, 1);
+	assert_int_equal(json_integer_value(json_object_get(e0, "line")), 5);
+	assert_string_equal(json_string_value(json_object_get(e0, "message")),
+	    "all 3 attempts at the written exam of Level 1 are used");
+	assert_int_equal(json_integer_value(json_object_get(e1, "line")), 7);
+	assert_string_equal(json_string_value(json_object_get(e1, "message")),
+	    "the practical exam of Level 1 is already passed (attempt 1)");
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
+
+	/* partial: the three written attempts in date order, one practical */
+	assert_int_equal(upload(grader, "kind=results&partial=true", sheet,
+	    &rep), 201);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rep, "counts"), "created")), 4);
+	json_decref(rep);
+	char *v = testdb_value(db, "SELECT string_agg(attempt || ':' || "
+	    "taken_on || ':' || score, ' ' ORDER BY attempt) FROM exam_results "
+	    "WHERE kind = 'written'");
+	assert_string_equal(v, "1:2026-03-01:40 2:2026-03-15:60 "
+	    "3:2026-03-29:50");
+	free(v);
+
+	/* a retake inside the 14-day wait, in one sheet */
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+	json_decref(rep);
+	assert_int_equal(upload(grader, "kind=results", "email,level,kind,"
+	    "score,max_score,taken_on\njohn.doe@example.org,DN1,written,50,100,"
+	    "2026-03-01\njohn.doe@example.org,DN1,written,90,100,2026-03-14\n",
+	    &rep), 422);
+	e0 = json_array_get(json_object_get(rep, "errors"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e0, "line")), 3);
+	assert_string_equal(json_string_value(json_object_get(e0, "column")),
+	    "taken_on");
+	assert_string_equal(json_string_value(json_object_get(e0, "message")),
+	    "the next written attempt at Level 1 is allowed on or after "
+	    "2026-03-15");
+	json_decref(rep);
+	free(roster);
+}
+
 static void
 reimport_changes_nothing(void **state)
 {
@@ -638,6 +707,7 @@ main(void)
 		cmocka_unit_test(accepted_inputs),
 		cmocka_unit_test(refused_inputs),
 		cmocka_unit_test(results_and_certificates),
+		cmocka_unit_test(results_in_sequence),
 		cmocka_unit_test(reimport_changes_nothing),
 		cmocka_unit_test(dry_run_is_the_real_report),
 		cmocka_unit_test(partial_writes_the_good_rows),
