@@ -15,24 +15,19 @@
 static PGconn *db;
 static char *conninfo;
 static int port;
-static pid_t daemon_pid;
 static char *admin_token, *grader_token;
+static struct testlib_world w;
 
 static int
 setup(void **state)
 {
-	char *pw;
-
 	(void)state;
-	db = testdb_migrated("e2e_api", &conninfo);
-	port = testlib_free_port();
-	daemon_pid = testlib_start_daemon("e2e_api", port, conninfo, NULL);
-	pw = testlib_make_user(conninfo, "admin", "admin", 0);
-	admin_token = testlib_login(port, "admin", pw);
-	free(pw);
-	pw = testlib_make_user(conninfo, "grader", "grader", 0);
-	grader_token = testlib_login(port, "grader", pw);
-	free(pw);
+	testlib_world_up(&w, "e2e_api");
+	conninfo = w.conninfo;
+	db = w.db;
+	port = w.port;
+	admin_token = w.admin;
+	grader_token = w.grader;
 	return 0;
 }
 
@@ -40,12 +35,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	int rc = testlib_stop_daemon(daemon_pid);
-	PQfinish(db);
-	free(conninfo);
-	free(admin_token);
-	free(grader_token);
-	return rc == 0 ? 0 : -1;
+	return testlib_world_down(&w) == 0 ? 0 : -1;
 }
 
 static long

@@ -30,11 +30,11 @@ extern char **environ;
 
 static char *conninfo;
 static PGconn *db;
-static pid_t daemon_pid = -1;
 static int port;
 static char url[64], dead_url[64];
 static char cli[600], home[600], config[700];
 static char *admin_pw, *grader_pw, *admin_tok, *grader_tok;
+static struct testlib_world w;
 static int nclinicians;
 
 /* ---- running the CLI ---------------------------------------------------- */
@@ -147,18 +147,19 @@ setup(void **state)
 	const char *tmp = testlib_env("CERTRACK_TEST_TMP");
 
 	(void)state;
-	db = testdb_migrated("e2e_cli", &conninfo);
-	port = testlib_free_port();
-	daemon_pid = testlib_start_daemon("e2e_cli", port, conninfo, NULL);
+	testlib_world_up(&w, "e2e_cli");
+	conninfo = w.conninfo;
+	db = w.db;
+	port = w.port;
+	admin_pw = w.admin_pw;
+	grader_pw = w.grader_pw;
+	admin_tok = w.admin;
+	grader_tok = w.grader;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	snprintf(dead_url, sizeof(dead_url), "http://127.0.0.1:%d",
 	    testlib_free_port());
 	snprintf(cli, sizeof(cli), "%s/certrack",
 	    testlib_env("CERTRACK_TEST_BIN"));
-	admin_pw = testlib_make_user(conninfo, "admin", "admin", 0);
-	grader_pw = testlib_make_user(conninfo, "grader", "grader", 0);
-	admin_tok = testlib_login(port, "admin", admin_pw);
-	grader_tok = testlib_login(port, "grader", grader_pw);
 
 	/* A home of the tests' own: the CLI's config goes there. */
 	snprintf(home, sizeof(home), "%s/e2e_cli_home", tmp);
@@ -176,16 +177,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	if (daemon_pid > 0)
-		assert_int_equal(testlib_stop_daemon(daemon_pid), 0);
-	daemon_pid = -1;
-	PQfinish(db);
-	free(conninfo);
-	free(admin_pw);
-	free(grader_pw);
-	free(admin_tok);
-	free(grader_tok);
-	return 0;
+	return testlib_world_down(&w) == 0 ? 0 : -1;
 }
 
 /* ---- login ------------------------------------------------------------- */

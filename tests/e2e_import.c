@@ -19,6 +19,7 @@ static PGconn *db;
 static int port;
 static pid_t daemon_pid;
 static char *admin, *grader;
+static struct testlib_world w;
 
 static char *
 fixture(const char *name)
@@ -118,18 +119,14 @@ rows_only(char *dump)
 static int
 setup(void **state)
 {
-	char *pw;
-
 	(void)state;
-	db = testdb_migrated("e2e_import", &conninfo);
-	port = testlib_free_port();
-	daemon_pid = testlib_start_daemon("e2e_import", port, conninfo, NULL);
-	pw = testlib_make_user(conninfo, "admin", "admin", 0);
-	admin = testlib_login(port, "admin", pw);
-	free(pw);
-	pw = testlib_make_user(conninfo, "grader", "grader", 0);
-	grader = testlib_login(port, "grader", pw);
-	free(pw);
+	testlib_world_up(&w, "e2e_import");
+	conninfo = w.conninfo;
+	db = w.db;
+	port = w.port;
+	daemon_pid = w.daemon;
+	admin = w.admin;
+	grader = w.grader;
 	return 0;
 }
 
@@ -137,12 +134,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	int rc = testlib_stop_daemon(daemon_pid);
-	PQfinish(db);
-	free(conninfo);
-	free(admin);
-	free(grader);
-	return rc == 0 ? 0 : -1;
+	w.daemon = daemon_pid;	/* restarted by daemon_killed_mid_upload */
+	return testlib_world_down(&w) == 0 ? 0 : -1;
 }
 
 /* Forget every clinician, enrollment, result and certificate. */

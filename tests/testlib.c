@@ -546,3 +546,31 @@ testlib_lacks(const char *hay, const char *needle)
 	if (strstr(hay, needle) != NULL)
 		fail_msg("did not expect '%s' in:\n%s", needle, hay);
 }
+
+void
+testlib_world_up(struct testlib_world *w, const char *name)
+{
+	memset(w, 0, sizeof(*w));
+	w->db = testdb_migrated(name, &w->conninfo);
+	w->port = testlib_free_port();
+	w->daemon = testlib_start_daemon(name, w->port, w->conninfo, NULL);
+	w->admin_pw = testlib_make_user(w->conninfo, "admin", "admin", 0);
+	w->grader_pw = testlib_make_user(w->conninfo, "grader", "grader", 0);
+	w->admin = testlib_login(w->port, "admin", w->admin_pw);
+	w->grader = testlib_login(w->port, "grader", w->grader_pw);
+}
+
+int
+testlib_world_down(struct testlib_world *w)
+{
+	int rc = w->daemon > 0 ? testlib_stop_daemon(w->daemon) : 0;
+
+	PQfinish(w->db);
+	free(w->conninfo);
+	free(w->admin_pw);
+	free(w->grader_pw);
+	free(w->admin);
+	free(w->grader);
+	memset(w, 0, sizeof(*w));
+	return rc;
+}

@@ -137,6 +137,24 @@ void testlib_lacks(const char *hay, const char *needle);
 		    rc_, (code), out, err); \
 } while (0)
 
+/*
+ * What most end-to-end groups start from: database NAME freshly migrated,
+ * a certrackd serving it on a free port, and an "admin" and a "grader"
+ * account, logged in.
+ */
+struct testlib_world {
+	char *conninfo;
+	PGconn *db;
+	int port;
+	pid_t daemon;		/* a test that restarts it updates this */
+	char *admin_pw, *grader_pw;
+	char *admin, *grader;	/* their bearer tokens */
+};
+void testlib_world_up(struct testlib_world *w, const char *name);
+
+/* Stops the daemon and frees W; returns 0 when the daemon exited 0. */
+int testlib_world_down(struct testlib_world *w);
+
 /* Runs scripts/pg with the given arguments; returns its exit status. */
 int testlib_pg(const char *cmd, const char *dir);
 
