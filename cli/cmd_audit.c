@@ -34,9 +34,7 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	static const char *const names[9] = { "clinician", "actor", "since",
 	    "until", "action", "entity", "entity_id", "limit", "offset" };
 	struct cli_response resp;
-	struct cli_error err;
 	struct cli_table t;
-	struct strbuf path;
 	json_t *items, *it;
 	long long n;
 	size_t i;
@@ -78,23 +76,9 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, "--until %s is before --since %s",
 		    q[3], q[2]);
 
-	strbuf_init(&path);
-	rc = strbuf_addstr(&path, "/v1/audit");
-	for (i = 0; i < 9 && rc == 0; i++)
-		rc = cli_query_add(&path, names[i], q[i]);
-	if (rc != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
-	if (ctx->json) {
-		rc = cli_print_json(ctx, &resp);
-		cli_response_release(&resp);
+	if (cli_get_query(ctx, "/v1/audit", 9, names, q, true, &resp,
+	    &rc) != 0)
 		return rc;
-	}
 	items = json_object_get(resp.json, "items");
 	if (ctx->quiet) {
 		cli_response_release(&resp);

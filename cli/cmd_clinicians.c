@@ -186,9 +186,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	const char *limit = NULL, *offset = NULL;
 	bool is_search = strcmp(argv[0], "search") == 0;
 	struct cli_response resp;
-	struct cli_error err;
 	struct cli_table t;
-	struct strbuf path;
 	long long n;
 	json_t *items, *it;
 	size_t i;
@@ -229,26 +227,12 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, "the search text may not be empty "
 		    "or contain %%, _ or \\");
 
-	strbuf_init(&path);
-	if (strbuf_addstr(&path, "/v1/clinicians") != 0 ||
-	    cli_query_add(&path, "q", search) != 0 ||
-	    cli_query_add(&path, "email", email) != 0 ||
-	    cli_query_add(&path, "npi", npi) != 0 ||
-	    cli_query_add(&path, "profession", prof) != 0 ||
-	    cli_query_add(&path, "limit", limit) != 0 ||
-	    cli_query_add(&path, "offset", offset) != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
-	if (ctx->json) {
-		rc = cli_print_json(ctx, &resp);
-		cli_response_release(&resp);
+	static const char *const names[] = { "q", "email", "npi",
+	    "profession", "limit", "offset" };
+	const char *values[] = { search, email, npi, prof, limit, offset };
+	if (cli_get_query(ctx, "/v1/clinicians", 6, names, values, true,
+	    &resp, &rc) != 0)
 		return rc;
-	}
 	items = json_object_get(resp.json, "items");
 	if (ctx->quiet) {
 		/* Only the ids, one a line, for scripts. */

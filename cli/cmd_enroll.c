@@ -248,9 +248,7 @@ sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *level = NULL, *limit = NULL, *offset = NULL;
 	struct cli_response resp;
-	struct cli_error err;
 	struct cli_table t;
-	struct strbuf path;
 	json_t *it, *items;
 	long long n;
 	size_t i;
@@ -279,22 +277,14 @@ sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
-	strbuf_init(&path);
-	if (strbuf_addstr(&path, "/v1/sessions") != 0 ||
-	    cli_query_add(&path, "level", level) != 0 ||
-	    cli_query_add(&path, "limit", limit) != 0 ||
-	    cli_query_add(&path, "offset", offset) != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
-	if (ctx->json || ctx->quiet) {
-		rc = ctx->json ? cli_print_json(ctx, &resp) : CLI_EXIT_OK;
-		cli_response_release(&resp);
+	static const char *const names[] = { "level", "limit", "offset" };
+	const char *values[] = { level, limit, offset };
+	if (cli_get_query(ctx, "/v1/sessions", 3, names, values, true, &resp,
+	    &rc) != 0)
 		return rc;
+	if (ctx->quiet) {
+		cli_response_release(&resp);
+		return CLI_EXIT_OK;
 	}
 	items = json_object_get(resp.json, "sessions");
 	cli_table_init(&t, 6);

@@ -709,9 +709,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *limit = NULL;
 	struct cli_response resp;
-	struct cli_error err;
 	struct cli_table t;
-	struct strbuf path;
 	const json_t *it;
 	long long n;
 	size_t i;
@@ -729,21 +727,11 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
-	strbuf_init(&path);
-	if (strbuf_addstr(&path, "/v1/imports") != 0 ||
-	    cli_query_add(&path, "limit", limit) != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
-	if (ctx->json) {
-		rc = cli_print_json(ctx, &resp);
-		cli_response_release(&resp);
+	static const char *const names[] = { "limit" };
+	const char *values[] = { limit };
+	if (cli_get_query(ctx, "/v1/imports", 1, names, values, true, &resp,
+	    &rc) != 0)
 		return rc;
-	}
 	if (ctx->quiet) {
 		json_array_foreach(resp.json, i, it)
 			printf("%" JSON_INTEGER_FORMAT "\n", cli_jint(it, "id"));
@@ -793,8 +781,6 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *errors = NULL;
 	struct cli_response resp;
-	struct cli_error err;
-	struct strbuf path;
 	long long id, n;
 	char b[64], name[300], idname[40];
 	int c, rc;
@@ -813,21 +799,12 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	    "'certrack import list')") != 0 ||
 	    cli_arg_id(ctx, "import", argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
-	strbuf_init(&path);
-	if (strbuf_addf(&path, "/v1/imports/%lld", id) != 0 ||
-	    cli_query_add(&path, "errors", errors) != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
-	if (ctx->json) {
-		rc = cli_print_json(ctx, &resp);
-		cli_response_release(&resp);
+	static const char *const names[] = { "errors" };
+	const char *values[] = { errors };
+	char path[48];
+	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
+	if (cli_get_query(ctx, path, 1, names, values, true, &resp, &rc) != 0)
 		return rc;
-	}
 	cli_kv("import:", cli_jstr(resp.json, "id", b, sizeof(b)));
 	cli_kv("kind:", cli_jstr(resp.json, "kind", b, sizeof(b)));
 	cli_kv("file:", cli_jstr(resp.json, "filename", b, sizeof(b)));

@@ -415,8 +415,6 @@ cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *program = NULL;
 	struct cli_response resp;
-	struct cli_error err;
-	struct strbuf path;
 	json_t *prof;
 	char b[3][128], list[256];
 	bool eligible;
@@ -431,17 +429,11 @@ cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 1, 1, "PROFESSION (a code or a "
 	    "name such as 'Physical Therapist')") != 0)
 		return CLI_EXIT_USAGE;
-	strbuf_init(&path);
-	if (strbuf_addstr(&path, "/v1/eligibility") != 0 ||
-	    cli_query_add(&path, "profession", argv[optind]) != 0 ||
-	    cli_query_add(&path, "program", program) != 0) {
-		strbuf_release(&path);
-		return CLI_EXIT_FAILURE;
-	}
-	rc = cli_call(ctx, "GET", path.buf, NULL, NULL, &resp, &err);
-	strbuf_release(&path);
-	if (rc != 0)
-		return cli_error_report(&err);
+	static const char *const names[] = { "profession", "program" };
+	const char *values[] = { argv[optind], program };
+	if (cli_get_query(ctx, "/v1/eligibility", 2, names, values, false,
+	    &resp, &rc) != 0)
+		return rc;
 	eligible = json_is_true(json_object_get(resp.json, "eligible"));
 	/* Like grep: exit 0 when eligible, 1 when not. */
 	rc = eligible ? CLI_EXIT_OK : CLI_EXIT_REFUSED;

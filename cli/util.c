@@ -75,6 +75,39 @@ cli_print_json(const struct cli_ctx *ctx, const struct cli_response *resp)
 	return cli_print_raw(resp) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
+int
+cli_get_query(struct cli_ctx *ctx, const char *path, int n,
+    const char *const *names, const char *const *values, bool json_done,
+    struct cli_response *resp, int *exit_code)
+{
+	struct cli_error err;
+	struct strbuf sb;
+	int rc;
+
+	strbuf_init(&sb);
+	rc = strbuf_addstr(&sb, path);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = cli_query_add(&sb, names[i], values[i]);
+	if (rc != 0) {
+		strbuf_release(&sb);
+		cli_errorf("out of memory");
+		*exit_code = CLI_EXIT_FAILURE;
+		return -1;
+	}
+	rc = cli_call(ctx, "GET", sb.buf, NULL, NULL, resp, &err);
+	strbuf_release(&sb);
+	if (rc != 0) {
+		*exit_code = cli_error_report(&err);
+		return -1;
+	}
+	if (json_done && ctx->json) {
+		*exit_code = cli_print_json(ctx, resp);
+		cli_response_release(resp);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- command groups ------------------------------------------------ */
 
 int

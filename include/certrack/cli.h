@@ -346,6 +346,17 @@ int cli_query_add(struct strbuf *sb, const char *name, const char *value);
 /* --json: RESP's body unchanged on stdout; returns an exit code. */
 int cli_print_json(const struct cli_ctx *ctx, const struct cli_response *resp);
 
+/*
+ * GET PATH with the query parameters NAMES[i]=VALUES[i], i < N (a NULL
+ * value is left out).  Returns 0 with RESP filled for the caller to print,
+ * or -1 when the command is done, its exit code in *EXIT_CODE and RESP
+ * released: the error reported, or (with JSON_DONE and --json) the answer
+ * printed as it is.
+ */
+int cli_get_query(struct cli_ctx *ctx, const char *path, int n,
+    const char *const *names, const char *const *values, bool json_done,
+    struct cli_response *resp, int *exit_code);
+
 /* A subcommand of a command group ("clinicians add"). */
 struct cli_sub {
 	const char *name;
