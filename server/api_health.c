@@ -1,6 +1,8 @@
 /* /healthz (process up) and /readyz (database reachable, schema current). */
 #include "certrack/api.h"
 
+#include <string.h>
+
 #include "certrack/db.h"
 #include "certrack/http.h"
 
@@ -18,33 +20,30 @@ api_healthz(struct request *req)
 	return http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/*
+ * The applied migrations through db_exec(), which reopens a connection
+ * the database dropped while idle: a restarted database costs no 503.
+ */
+static const struct db_stmt q_applied = {
+	"readyz_applied", MIGRATE_APPLIED_SQL, 0,
+};
+
 int
 api_readyz(struct request *req)
 {
 	struct migrate_status st;
 	PGconn *conn = db_conn(&req->err);
+	PGresult *res;
 
 	if (conn == NULL)
 		return -1;
-	if (migrate_check(conn, schema, &st, &req->err) != 0 &&
-	    PQstatus(conn) == CONNECTION_BAD) {
-		/* The database restarted since this thread last asked: one
-		 * fresh connection, one more try. */
-		db_disconnect();
-		cterr_clear(&req->err);
-		conn = db_conn(&req->err);
-		if (conn == NULL)
-			return -1;
-		if (migrate_check(conn, schema, &st, &req->err) == 0)
-			goto checked;
-	}
-	if (cterr_isset(&req->err)) {
-		/* The connection may have died under us; say 503 either way,
-		 * and the next request reconnects. */
+	res = db_exec(conn, &q_applied, NULL, &req->err);
+	if (res == NULL && strcmp(req->err.sqlstate, "42P01") != 0)
 		return cterr_set(&req->err, 503, "database_unavailable", NULL,
 		    "the database is not reachable; try again shortly");
-	}
-checked:
+	/* 42P01: no schema_migrations at all, judged as nothing applied */
+	migrate_judge(schema, res, &st);
+	PQclear(res);
 	if (st.state != MIGRATE_CURRENT)
 		return cterr_set(&req->err, 503, "schema_not_current", NULL,
 		    "%s", st.detail);

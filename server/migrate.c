@@ -215,62 +215,44 @@ exec_ok(PGconn *conn, const char *sql, struct cterr *err, const char *what)
 	return 0;
 }
 
-int
-migrate_check(PGconn *conn, const struct migration_set *set,
-    struct migrate_status *st, struct cterr *err)
+void
+migrate_judge(const struct migration_set *set, const PGresult *rows,
+    struct migrate_status *st)
 {
-	PGresult *res;
-	int have_table, napplied = 0;
+	int napplied = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->code_version = (int)set->n;
-	res = PQexec(conn,
-	    "SELECT to_regclass('schema_migrations') IS NOT NULL");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return pg_fail(conn, res, err, "cannot read the schema version");
-	have_table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-
-	if (have_table) {
-		res = PQexec(conn, "SELECT version, name, checksum "
-		    "FROM schema_migrations ORDER BY version");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			return pg_fail(conn, res, err,
-			    "cannot read the schema version");
-		for (int i = 0; i < PQntuples(res); i++) {
-			int v;
-			if (strnum_int(PQgetvalue(res, i, 0), 1, 9999, &v,
-			    NULL) != 0)
-				continue;
-			napplied++;
-			if (v > st->db_version)
-				st->db_version = v;
-			if (v > (int)set->n) {
-				if (st->state != MIGRATE_CHANGED)
-					st->state = MIGRATE_AHEAD;
-				continue;
-			}
-			const struct migration *m = &set->v[v - 1];
-			if (strcmp(PQgetvalue(res, i, 2), m->checksum) != 0) {
-				st->state = MIGRATE_CHANGED;
-				snprintf(st->detail, sizeof(st->detail),
-				    "migration %s was changed after it was "
-				    "applied (its checksum differs from the one "
-				    "recorded); restore the original file and "
-				    "put the change in a new migration",
-				    m->name);
-			}
+	for (int i = 0; rows != NULL && i < PQntuples(rows); i++) {
+		int v;
+		if (strnum_int(PQgetvalue(rows, i, 0), 1, 9999, &v, NULL) != 0)
+			continue;
+		napplied++;
+		if (v > st->db_version)
+			st->db_version = v;
+		if (v > (int)set->n) {
+			if (st->state != MIGRATE_CHANGED)
+				st->state = MIGRATE_AHEAD;
+			continue;
 		}
-		PQclear(res);
+		const struct migration *m = &set->v[v - 1];
+		if (strcmp(PQgetvalue(rows, i, 1), m->checksum) != 0) {
+			st->state = MIGRATE_CHANGED;
+			snprintf(st->detail, sizeof(st->detail),
+			    "migration %s was changed after it was applied (its "
+			    "checksum differs from the one recorded); restore "
+			    "the original file and put the change in a new "
+			    "migration", m->name);
+		}
 	}
 	if (st->state == MIGRATE_CHANGED)
-		return 0;
+		return;
 	if (st->state == MIGRATE_AHEAD) {
 		snprintf(st->detail, sizeof(st->detail),
 		    "the database schema is at version %d, newer than this "
 		    "certrackd knows (%d): upgrade certrackd",
 		    st->db_version, st->code_version);
-		return 0;
+		return;
 	}
 	st->pending = (int)set->n - napplied;
 	if (st->pending > 0) {
@@ -286,6 +268,29 @@ migrate_check(PGconn *conn, const struct migration_set *set,
 		    "the database schema is current (version %d)",
 		    st->db_version);
 	}
+}
+
+int
+migrate_check(PGconn *conn, const struct migration_set *set,
+    struct migrate_status *st, struct cterr *err)
+{
+	PGresult *res, *rows = NULL;
+	int have_table;
+
+	res = PQexec(conn,
+	    "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(conn, res, err, "cannot read the schema version");
+	have_table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (have_table) {
+		rows = PQexec(conn, MIGRATE_APPLIED_SQL);
+		if (PQresultStatus(rows) != PGRES_TUPLES_OK)
+			return pg_fail(conn, rows, err,
+			    "cannot read the schema version");
+	}
+	migrate_judge(set, rows, st);
+	PQclear(rows);
 	return 0;
 }
 

@@ -54,6 +54,17 @@ struct migrate_status {
 	char detail[400];	/* what to do about it, for people */
 };
 
+/* The applied migrations, as migrate_judge() reads them. */
+#define MIGRATE_APPLIED_SQL \
+	"SELECT version, checksum FROM schema_migrations ORDER BY version"
+
+/*
+ * Judges the rows of MIGRATE_APPLIED_SQL (NULL: no schema_migrations
+ * table) against SET.  Pure: the caller runs the query its own way.
+ */
+void migrate_judge(const struct migration_set *set, const PGresult *rows,
+    struct migrate_status *st);
+
 /* Reads the database's state (without changing anything). */
 int migrate_check(PGconn *conn, const struct migration_set *set,
     struct migrate_status *st, struct cterr *err);
