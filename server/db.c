@@ -63,6 +63,13 @@ db_release(void)
 	pthread_mutex_unlock(&pool_mu);
 }
 
+/* Every session speaks UTC and ISO dates, the API's one format. */
+static void
+session_setup(PGconn *conn)
+{
+	PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+}
+
 static void
 thread_conn_free(void *p)
 {
@@ -176,8 +183,7 @@ db_conn(struct cterr *err)
 		    "the database is not reachable; try again shortly");
 		return NULL;
 	}
-	/* Dates and times in the one format the API speaks. */
-	PQclear(PQexec(tc->conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+	session_setup(tc->conn);
 	return tc->conn;
 }
 
@@ -202,7 +208,7 @@ db_open(struct cterr *err)
 		    "the database is not reachable; try again shortly");
 		return NULL;
 	}
-	PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+	session_setup(conn);
 	return conn;
 }
 
@@ -288,6 +294,21 @@ forget_prepared(PGconn *conn)
 		tc->nprepared = 0;
 }
 
+/*
+ * Reconnects CONN in place after the database dropped it; what was
+ * prepared on it is gone.  True when it is usable again.
+ */
+static bool
+revive(PGconn *conn)
+{
+	forget_prepared(conn);
+	PQreset(conn);
+	if (PQstatus(conn) != CONNECTION_OK)
+		return false;
+	session_setup(conn);
+	return true;
+}
+
 static PGresult *
 exec_once(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
     struct cterr *err)
@@ -319,15 +340,7 @@ db_exec(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
 	if ((res == NULL || PQresultStatus(res) == PGRES_FATAL_ERROR) && idle &&
 	    PQstatus(conn) == CONNECTION_BAD) {
 		PQclear(res);
-		forget_prepared(conn);
-		PQreset(conn);
-		if (PQstatus(conn) == CONNECTION_OK) {
-			PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; "
-			    "SET DateStyle = 'ISO'"));
-			res = exec_once(conn, stmt, params, err);
-		} else {
-			res = NULL;
-		}
+		res = revive(conn) ? exec_once(conn, stmt, params, err) : NULL;
 	}
 	if (res == NULL && !cterr_isset(err))
 		return db_fail(conn, NULL, err), NULL;
@@ -370,12 +383,8 @@ db_tx_on(PGconn *conn, db_tx_fn fn, void *arg, struct cterr *err)
 			/* Died while idle: reconnect in place and begin again. */
 			if (PQstatus(conn) != CONNECTION_BAD)
 				return -1;
-			forget_prepared(conn);
-			PQreset(conn);
 			cterr_clear(err);
-			if (PQstatus(conn) != CONNECTION_OK ||
-			    simple(conn, "SET TIME ZONE 'UTC'; SET DateStyle = "
-			    "'ISO'", err) != 0 || simple(conn, "BEGIN", err) != 0)
+			if (!revive(conn) || simple(conn, "BEGIN", err) != 0)
 				return db_fail(conn, NULL, err);
 		}
 		if (fn(conn, arg, err) == 0 && simple(conn, "COMMIT", err) == 0)
