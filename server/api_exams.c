@@ -273,6 +273,25 @@ record_tx(PGconn *conn, void *arg, struct cterr *err)
 	return r;
 }
 
+/*
+ * The pure checks of a score against its maximum (texts for messages,
+ * values to compare: both doubles come from the same parser, so the
+ * comparison is the database's on the texts sent).
+ */
+static int
+check_scores(struct request *req, const char *score_text, double score,
+    const char *max_text, double max)
+{
+	if (max <= 0)
+		return cterr_set(&req->err, 422, "invalid_max_score",
+		    "max_score", "the field 'max_score' must be more than 0");
+	if (score > max)
+		return cterr_set(&req->err, 422, "score_above_max", "score",
+		    "the score %s is above the maximum %s", score_text,
+		    max_text);
+	return 0;
+}
+
 int
 api_results_record(struct request *req)
 {
@@ -306,15 +325,8 @@ api_results_record(struct request *req)
 	if (strcmp(rc.kind, "written") != 0 && strcmp(rc.kind, "practical") != 0)
 		return cterr_set(&req->err, 422, "invalid_kind", "kind",
 		    "the field 'kind' must be 'written' or 'practical'");
-	if (max <= 0)
-		return cterr_set(&req->err, 422, "invalid_max_score",
-		    "max_score", "the field 'max_score' must be more than 0");
-	/* Both doubles come from the same parser, so this comparison is the
-	 * database's on the texts sent (shortest round-trip form). */
-	if (score > max)
-		return cterr_set(&req->err, 422, "score_above_max", "score",
-		    "the score %s is above the maximum %s", rc.score,
-		    rc.max_score);
+	if (check_scores(req, rc.score, score, rc.max_score, max) != 0)
+		return -1;
 	if (db_tx(record_tx, &rc, &req->err) != 0)
 		return -1;
 	r = api_reply_db_json(req, 201, rc.reply);
@@ -532,13 +544,10 @@ api_results_amend(struct request *req)
 	    &max);
 	am.taken_on = api_text(req->json, "taken_on", b[2], sizeof(b[2]));
 	am.reason = api_text(req->json, "reason", b[3], sizeof(b[3]));
-	if (am.max_score != NULL && max <= 0)
-		return cterr_set(&req->err, 422, "invalid_max_score",
-		    "max_score", "the field 'max_score' must be more than 0");
-	if (am.max_score != NULL && score > max)
-		return cterr_set(&req->err, 422, "score_above_max", "score",
-		    "the score %s is above the maximum %s", am.score,
-		    am.max_score);
+	/* Without a new max_score the database checks against the stored. */
+	if (am.max_score != NULL && check_scores(req, am.score, score,
+	    am.max_score, max) != 0)
+		return -1;
 	if (db_tx(amend_tx, &am, &req->err) != 0)
 		return -1;
 	r = api_reply_db_json(req, 201, am.reply);
