@@ -55,9 +55,10 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # ---- sources (explicit lists) -------------------------------------------
 
-# Pure modules shared by the daemon and the CLI.
-COMMON_SRC := server/strnum.c server/npi.c server/strbuf.c server/certnum.c \
-              server/csvread.c
+# Pure modules shared by the daemon and the CLI (lib/: neither reaches into
+# the other's folder).
+COMMON_SRC := lib/strnum.c lib/npi.c lib/strbuf.c lib/certnum.c \
+              lib/csvread.c
 
 # Every daemon module but main(), so tests can link the real code.
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \

@@ -1,5 +1,5 @@
 /*
- * Unit tests of server/certnum.c: the Luhn mod 32 check symbol of
+ * Unit tests of lib/certnum.c: the Luhn mod 32 check symbol of
  * certificate numbers (the reference vectors of docs/data-model.md, an
  * independent textbook reference), every single-symbol substitution and
  * every adjacent transposition of valid numbers, and the normalisation of

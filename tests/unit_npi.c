@@ -1,5 +1,5 @@
 /*
- * Unit tests of server/npi.c: the NPI check digit (CMS's "NPI Check Digit"
+ * Unit tests of lib/npi.c: the NPI check digit (CMS's "NPI Check Digit"
  * standard: Luhn over the prefix 80840 followed by the ten digits).
  */
 #include <stdarg.h>

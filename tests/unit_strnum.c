@@ -1,5 +1,5 @@
 /*
- * Unit tests of server/strnum.c: the strict number parser every number from
+ * Unit tests of lib/strnum.c: the strict number parser every number from
  * outside goes through (config values, query parameters, CSV fields).
  */
 #include <stdarg.h>
