@@ -1,6 +1,7 @@
 /*
  * `certrack certificates verify NUMBER` (no login needed: employers and
- * state boards use it) and `certificates revoke NUMBER --reason TEXT`
+ * state boards use it) and `certificates revoke NUMBER --category CATEGORY
+ * --note TEXT`
  * (admins).  A mistyped number is caught here by its check symbol before
  * anything is sent.
  */
@@ -11,7 +12,7 @@
 #include "certrack/certnum.h"
 #include "certrack/cli.h"
 
-enum { OPT_REASON = CLI_OPT_CMD };
+enum { OPT_CATEGORY = CLI_OPT_CMD, OPT_NOTE };
 
 /* The canonical form of operand ARG in OUT, or -1 after a usage error. */
 static int
@@ -49,8 +50,11 @@ print_certificate(const json_t *c)
 	    "never" : cli_jstr(c, "expires_on", b, sizeof(b)));
 	if (json_object_get(c, "revoked_on") != NULL) {
 		cli_kv("revoked:", cli_jstr(c, "revoked_on", b, sizeof(b)));
-		cli_kv("reason:", cli_jstr(c, "revocation_reason", b,
+		cli_kv("category:", cli_jstr(c, "revocation_category", b,
 		    sizeof(b)));
+		if (json_object_get(c, "revocation_note") != NULL)
+			cli_kv("note:", cli_jstr(c, "revocation_note", b,
+			    sizeof(b)));
 	}
 }
 
@@ -96,29 +100,35 @@ cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
-		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "category", required_argument, NULL, OPT_CATEGORY },
+		{ "note", required_argument, NULL, OPT_NOTE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_response resp;
 	struct cli_error err;
 	char number[CERTNUM_LEN + 1], path[64];
-	const char *reason = NULL;
+	const char *category = NULL, *note = NULL;
 	json_t *body;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
 		if (c == CLI_GETOPT_STOP)
 			return rc;
-		if (c == OPT_REASON)
-			reason = optarg;
+		if (c == OPT_CATEGORY)
+			category = optarg;
+		else if (c == OPT_NOTE)
+			note = optarg;
 	}
 	if (cli_operands(ctx, argc, argv, 1, 1, "NUMBER") != 0 ||
 	    number_arg(ctx, argv[optind], number) != 0)
 		return CLI_EXIT_USAGE;
-	if (reason == NULL || reason[0] == '\0')
-		return cli_usage_error(ctx, "missing --reason (a revocation "
-		    "says why)");
-	body = json_pack("{s:s}", "reason", reason);
+	if (category == NULL || category[0] == '\0')
+		return cli_usage_error(ctx, "missing --category (issued_in_error, "
+		    "exam_result_amended, license_action, misconduct or other)");
+	if (note == NULL || note[0] == '\0')
+		return cli_usage_error(ctx, "missing --note (a revocation says "
+		    "why, for staff)");
+	body = json_pack("{s:s, s:s}", "category", category, "note", note);
 	if (body == NULL)
 		return CLI_EXIT_FAILURE;
 	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", number);

@@ -24,7 +24,7 @@ _certrack()
 	--url|-u|--token|-t|--timeout|--given|--given-name|--family|\
 	--family-name|--email|--npi|--license-state|--license-number|\
 	--version|--limit|--offset|--search|--session|--on|--max|--attempt|\
-	--reason|--clinician|--actor|--since|--until|--action|--entity|--id|\
+	--reason|--category|--note|--clinician|--actor|--since|--until|--action|--entity|--id|\
 	--starts|--ends|--location|--instructor|--level|--written-pass-mark|\
 	--practical-pass-mark|--max-attempts|--retake-wait-days|\
 	--contact-hours|--title|--program)
@@ -109,7 +109,7 @@ _certrack()
 			COMPREPLY=($(compgen -W "verify revoke" -- "$cur"))
 			return
 		fi
-		[[ $sub == revoke ]] && opts="--reason" ;;
+		[[ $sub == revoke ]] && opts="--category --note" ;;
 	users)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "list add disable enable

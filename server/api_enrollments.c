@@ -1,10 +1,10 @@
 /*
- * Course sessions and enrollments.  Eligibility and prerequisites (rules 1
- * and 2) are SQL, enrollment_refusal() in sql/0003_rules.sql, shared with
- * the roster import; this file only asks it and reports.  Completing a
- * course is one of the three requirements of a certificate (rule 6): the
- * certificate now due, if any, is issued in the same transaction by
- * certificate_issue_due().  Every write leaves one audit row.
+ * Course sessions and enrollments.  Every rule about them (1, 2, 6 and 8)
+ * is in SQL: session_create(), enrollment_create(), enrollment_complete()
+ * and enrollment_withdraw() in sql/0007_writes.sql, the functions the
+ * roster import calls too.  They lock, decide, write, issue the
+ * certificate a completion makes due and write the audit rows in one
+ * transaction; this file parses, calls and replies.
  */
 #include "certrack/api.h"
 
@@ -31,41 +31,6 @@
 	" 'completed_on', e.completed_on, 'enrolled_at', e.enrolled_at," \
 	" 'updated_at', e.updated_at"
 #define ENROLLMENT_JSON "json_build_object(" ENROLLMENT_MEMBERS ")"
-
-/* How many levels have code $1 (codes are unique per program, so more
- * than one is ambiguous) and the id of the first. */
-static const struct db_stmt q_level_by_code = {
-	"enr_level_by_code",
-	"SELECT count(*), min(id) FROM levels WHERE code = upper($1)",
-	1,
-};
-
-/*
- * The level id for code TEXT in ID (text, at least 24 bytes).  Returns 0,
- * or -1 with ERR 422 unknown_level / ambiguous_level naming FIELD.
- */
-static int
-level_id(PGconn *conn, const char *code, const char *field, char *id,
-    struct cterr *err)
-{
-	const char *params[1] = { code };
-	PGresult *res = db_exec(conn, &q_level_by_code, params, err);
-	long long n = 0;
-
-	if (res == NULL)
-		return -1;
-	strnum_ll(PQgetvalue(res, 0, 0), 0, INT64_MAX, &n, NULL);
-	if (n == 1)
-		snprintf(id, 24, "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-	if (n == 0)
-		return cterr_set(err, 422, "unknown_level", field,
-		    "there is no level '%s'", code);
-	if (n > 1)
-		return cterr_set(err, 422, "ambiguous_level", field,
-		    "more than one program has a level '%s'", code);
-	return 0;
-}
 
 /* ---- GET /v1/sessions ------------------------------------------------- */
 
@@ -102,7 +67,7 @@ api_sessions_list(struct request *req)
 	if (conn == NULL)
 		return -1;
 	if (code != NULL) {
-		if (level_id(conn, code, "level", lid, &req->err) != 0)
+		if (api_level(conn, code, "level", lid, &req->err) != 0)
 			return -1;
 		params[0] = lid;
 	}
@@ -116,25 +81,18 @@ api_sessions_list(struct request *req)
 
 /* ---- POST /v1/sessions ------------------------------------------------ */
 
-static const struct db_stmt q_session_insert = {
-	"enr_session_insert",
-	"WITH s AS ("
-	"  INSERT INTO course_sessions (level_id, starts_on, ends_on,"
-	"   location, instructor)"
-	"  VALUES ($1, $2::date, $3::date, $4, $5)"
-	"  ON CONFLICT ON CONSTRAINT course_sessions_natural_key DO NOTHING"
-	"  RETURNING *"
-	") SELECT s.id, " SESSION_JSON "::text"
-	"    FROM s JOIN levels l ON l.id = s.level_id",
+static const struct db_stmt q_session_create = {
+	"enr_session_create",
+	"SELECT * FROM session_create($1::bigint, $2::date, $3::date, $4, $5)",
 	5,
 };
 
-static const struct db_stmt q_session_same = {
-	"enr_session_same",
-	"SELECT id FROM course_sessions WHERE level_id = $1"
-	" AND starts_on = $2::date AND ends_on = $3::date"
-	" AND location IS NOT DISTINCT FROM $4",
-	4,
+static const struct db_stmt q_session_reply = {
+	"enr_session_reply",
+	"SELECT " SESSION_JSON "::text"
+	"  FROM course_sessions s JOIN levels l ON l.id = s.level_id"
+	" WHERE s.id = $1",
+	1,
 };
 
 struct session_new {
@@ -143,43 +101,42 @@ struct session_new {
 	char *reply;
 };
 
+/* Answers the JSON of row ID of STMT (a one-parameter read) in *REPLY. */
+static int
+reply_of(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+    char **reply, struct cterr *err)
+{
+	PGresult *res = db_exec(conn, stmt, params, err);
+
+	if (res == NULL)
+		return -1;
+	*reply = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (*reply == NULL)
+		return cterr_set(err, 500, "internal", NULL, "out of memory");
+	return 0;
+}
+
 static int
 session_create_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct session_new *sn = arg;
 	char lid[24];
 	const char *params[5];
-	PGresult *res;
-	int rc;
+	struct verdict v;
 
-	if (level_id(conn, sn->level, "level", lid, err) != 0)
+	if (api_level(conn, sn->level, "level", lid, err) != 0 ||
+	    api_write_context(conn, sn->req, err) != 0)
 		return -1;
 	params[0] = lid;
 	params[1] = sn->starts_on;
 	params[2] = sn->ends_on;
 	params[3] = sn->location;
 	params[4] = sn->instructor;
-	res = db_exec(conn, &q_session_insert, params, err);
-	if (res == NULL)
+	if (api_write(conn, &q_session_create, params, &v, err) != 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		res = db_exec(conn, &q_session_same, params, err);
-		if (res == NULL)
-			return -1;
-		cterr_set(err, 409, "duplicate", NULL,
-		    "a session of %s from %s to %s at that location already "
-		    "exists (session %s)", sn->level, sn->starts_on,
-		    sn->ends_on, PQntuples(res) ? PQgetvalue(res, 0, 0) : "?");
-		PQclear(res);
-		return -1;
-	}
-	rc = api_audit(conn, sn->req, "session.create", "course_session",
-	    PQgetvalue(res, 0, 0), NULL, PQgetvalue(res, 0, 1), err);
-	if (rc == 0 && (sn->reply = strdup(PQgetvalue(res, 0, 1))) == NULL)
-		rc = cterr_set(err, 500, "internal", NULL, "out of memory");
-	PQclear(res);
-	return rc;
+	params[0] = v.id;
+	return reply_of(conn, &q_session_reply, params, &sn->reply, err);
 }
 
 int
@@ -203,11 +160,6 @@ api_sessions_create(struct request *req)
 	sn.ends_on = api_text(req->json, "ends_on", b[2], sizeof(b[2]));
 	sn.location = api_text(req->json, "location", b[3], sizeof(b[3]));
 	sn.instructor = api_text(req->json, "instructor", b[4], sizeof(b[4]));
-	/* ISO dates compare as text */
-	if (strcmp(sn.ends_on, sn.starts_on) < 0)
-		return cterr_set(&req->err, 422, "invalid_dates", "ends_on",
-		    "the session cannot end (%s) before it starts (%s)",
-		    sn.ends_on, sn.starts_on);
 	if (db_tx(session_create_tx, &sn, &req->err) != 0)
 		return -1;
 	rc = api_reply_db_json(req, 201, sn.reply);
@@ -217,40 +169,19 @@ api_sessions_create(struct request *req)
 
 /* ---- POST /v1/enrollments --------------------------------------------- */
 
-/* Whether clinician $1 exists, and the level of session $2 (NULL when no
- * session was named; "missing" column true when it was and is unknown). */
-static const struct db_stmt q_enr_resolve = {
-	"enr_resolve",
-	"SELECT EXISTS (SELECT 1 FROM clinicians WHERE id = $1::bigint),"
-	"       $2::bigint IS NOT NULL AND NOT EXISTS"
-	"         (SELECT 1 FROM course_sessions WHERE id = $2::bigint),"
-	"       (SELECT level_id FROM course_sessions WHERE id = $2::bigint)",
-	2,
-};
-
-static const struct db_stmt q_enr_refusal = {
-	"enr_refusal",
-	"SELECT code, detail FROM enrollment_refusal($1, $2)",
-	2,
-};
-
-static const struct db_stmt q_enr_insert = {
-	"enr_insert",
-	"WITH e AS ("
-	"  INSERT INTO enrollments (clinician_id, level_id, session_id)"
-	"  VALUES ($1, $2, $3)"
-	"  ON CONFLICT (clinician_id, level_id) WHERE status <> 'withdrawn'"
-	"  DO NOTHING RETURNING *"
-	") SELECT e.id, " ENROLLMENT_JSON "::text"
-	"    FROM e JOIN levels l ON l.id = e.level_id",
+static const struct db_stmt q_enroll = {
+	"enr_create",
+	"SELECT * FROM enrollment_create(ARRAY[ROW(1, $1::bigint, $2::bigint,"
+	" $3::bigint)::enroll_entry])",
 	3,
 };
 
-static const struct db_stmt q_enr_live = {
-	"enr_live",
-	"SELECT id, status FROM enrollments"
-	" WHERE clinician_id = $1 AND level_id = $2 AND status <> 'withdrawn'",
-	2,
+static const struct db_stmt q_enr_json = {
+	"enr_json",
+	"SELECT " ENROLLMENT_JSON "::text"
+	"  FROM enrollments e JOIN levels l ON l.id = e.level_id"
+	" WHERE e.id = $1",
+	1,
 };
 
 struct enroll {
@@ -265,69 +196,18 @@ enroll_tx(PGconn *conn, void *arg, struct cterr *err)
 	struct enroll *en = arg;
 	char lid[24];
 	const char *params[3];
-	PGresult *res;
-	int rc;
+	struct verdict v;
 
-	params[0] = en->clinician;
-	params[1] = en->session;
-	res = db_exec(conn, &q_enr_resolve, params, err);
-	if (res == NULL)
+	if (api_level(conn, en->level, "level", lid, err) != 0 ||
+	    api_write_context(conn, en->req, err) != 0)
 		return -1;
-	bool no_clinician = strcmp(PQgetvalue(res, 0, 0), "f") == 0;
-	bool no_session = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	char slevel[24];
-	snprintf(slevel, sizeof(slevel), "%s", PQgetvalue(res, 0, 2));
-	PQclear(res);
-	if (no_clinician)
-		return cterr_set(err, 422, "unknown_clinician", "clinician_id",
-		    "there is no clinician %s", en->clinician);
-	if (level_id(conn, en->level, "level", lid, err) != 0)
-		return -1;
-	if (no_session)
-		return cterr_set(err, 422, "unknown_session", "session_id",
-		    "there is no session %s", en->session);
-	if (en->session != NULL && strcmp(slevel, lid) != 0)
-		return cterr_set(err, 422, "session_level_mismatch",
-		    "session_id", "session %s does not teach %s", en->session,
-		    en->level);
-
-	/* Rules 1 and 2, as the import asks them. */
 	params[0] = en->clinician;
 	params[1] = lid;
-	res = db_exec(conn, &q_enr_refusal, params, err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) > 0) {
-		cterr_set(err, 422, PQgetvalue(res, 0, 0), NULL, "%s",
-		    PQgetvalue(res, 0, 1));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-
 	params[2] = en->session;
-	res = db_exec(conn, &q_enr_insert, params, err);
-	if (res == NULL)
+	if (api_write(conn, &q_enroll, params, &v, err) != 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		res = db_exec(conn, &q_enr_live, params, err);
-		if (res == NULL)
-			return -1;
-		cterr_set(err, 409, "already_enrolled", NULL,
-		    "clinician %s already has a live enrollment in %s "
-		    "(enrollment %s, %s)", en->clinician, en->level,
-		    PQntuples(res) ? PQgetvalue(res, 0, 0) : "?",
-		    PQntuples(res) ? PQgetvalue(res, 0, 1) : "?");
-		PQclear(res);
-		return -1;
-	}
-	rc = api_audit(conn, en->req, "enrollment.create", "enrollment",
-	    PQgetvalue(res, 0, 0), NULL, PQgetvalue(res, 0, 1), err);
-	if (rc == 0 && (en->reply = strdup(PQgetvalue(res, 0, 1))) == NULL)
-		rc = cterr_set(err, 500, "internal", NULL, "out of memory");
-	PQclear(res);
-	return rc;
+	params[0] = v.id;
+	return reply_of(conn, &q_enr_json, params, &en->reply, err);
 }
 
 int
@@ -356,36 +236,17 @@ api_enrollments_create(struct request *req)
 
 /* ---- POST /v1/enrollments/{id}/complete and /withdraw ----------------- */
 
-/* The enrollment, locked: later writes for this clinician and level
- * (exam results, certificates) wait for this transaction. */
-static const struct db_stmt q_enr_lock = {
-	"enr_lock",
-	"SELECT e.status, e.clinician_id, e.level_id, s.starts_on,"
-	"       " ENROLLMENT_JSON "::text, l.code"
-	"  FROM enrollments e JOIN levels l ON l.id = e.level_id"
-	"  LEFT JOIN course_sessions s ON s.id = e.session_id"
-	" WHERE e.id = $1 FOR UPDATE OF e",
-	1,
-};
-
 static const struct db_stmt q_enr_complete = {
 	"enr_complete",
-	"UPDATE enrollments SET status = 'completed', completed_on = $2::date,"
-	" updated_at = now() WHERE id = $1",
+	"SELECT * FROM enrollment_complete(ARRAY[ROW(1, $1::bigint,"
+	" $2::date)::completion_entry])",
 	2,
 };
 
 static const struct db_stmt q_enr_withdraw = {
 	"enr_withdraw",
-	"UPDATE enrollments SET status = 'withdrawn', updated_at = now()"
-	" WHERE id = $1",
+	"SELECT * FROM enrollment_withdraw(ARRAY[$1::bigint])",
 	1,
-};
-
-static const struct db_stmt q_issue_due = {
-	"enr_issue_due",
-	"SELECT certificate_issue_due($1, $2)",
-	2,
 };
 
 /* The enrollment's JSON, with "certificate": the one issued ($2) or null
@@ -418,90 +279,18 @@ enr_change_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct enr_change *ch = arg;
 	const char *params[3];
-	char clinician[24], level[24], cert[24], *before = NULL;
-	bool have_cert = false;
-	PGresult *res;
-	int rc = -1;
+	struct verdict v;
 
+	if (api_write_context(conn, ch->req, err) != 0)
+		return -1;
 	params[0] = ch->id;
-	res = db_exec(conn, &q_enr_lock, params, err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cterr_set(err, 404, "not_found", NULL,
-		    "there is no enrollment %s", ch->id);
-	}
-	const char *status = PQgetvalue(res, 0, 0);
-	if (strcmp(status, "withdrawn") == 0) {
-		if (ch->complete)
-			cterr_set(err, 409, "enrollment_withdrawn", NULL,
-			    "enrollment %s was withdrawn: it cannot be "
-			    "completed", ch->id);
-		else
-			cterr_set(err, 409, "already_withdrawn", NULL,
-			    "enrollment %s is already withdrawn", ch->id);
-		PQclear(res);
-		return -1;
-	}
-	if (strcmp(status, "completed") == 0) {
-		cterr_set(err, 409, "already_completed", NULL,
-		    ch->complete ? "enrollment %s is already completed" :
-		    "enrollment %s is completed: it cannot be withdrawn",
-		    ch->id);
-		PQclear(res);
-		return -1;
-	}
-	/* ISO dates compare as text */
-	if (ch->complete && !PQgetisnull(res, 0, 3) &&
-	    strcmp(ch->completed_on, PQgetvalue(res, 0, 3)) < 0) {
-		cterr_set(err, 422, "completed_before_session", "completed_on",
-		    "the course cannot be completed on %s, before its session "
-		    "starts on %s", ch->completed_on, PQgetvalue(res, 0, 3));
-		PQclear(res);
-		return -1;
-	}
-	snprintf(clinician, sizeof(clinician), "%s", PQgetvalue(res, 0, 1));
-	snprintf(level, sizeof(level), "%s", PQgetvalue(res, 0, 2));
-	before = strdup(PQgetvalue(res, 0, 4));
-	PQclear(res);
-	if (before == NULL)
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
-
 	params[1] = ch->completed_on;
-	res = db_exec(conn, ch->complete ? &q_enr_complete : &q_enr_withdraw,
-	    params, err);
-	if (res == NULL)
-		goto out;
-	PQclear(res);
-
-	if (ch->complete) {
-		/* Completion may be the last of the three requirements. */
-		params[0] = clinician;
-		params[1] = level;
-		res = db_exec(conn, &q_issue_due, params, err);
-		if (res == NULL)
-			goto out;
-		have_cert = !PQgetisnull(res, 0, 0);
-		snprintf(cert, sizeof(cert), "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-
-	params[0] = ch->id;
-	params[1] = have_cert ? cert : NULL;
+	if (api_write(conn, ch->complete ? &q_enr_complete : &q_enr_withdraw,
+	    params, &v, err) != 0)
+		return -1;
+	params[1] = v.certificate[0] ? v.certificate : NULL;
 	params[2] = ch->complete ? "true" : "false";
-	res = db_exec(conn, &q_enr_reply, params, err);
-	if (res == NULL)
-		goto out;
-	rc = api_audit(conn, ch->req, ch->complete ? "enrollment.complete" :
-	    "enrollment.withdraw", "enrollment", ch->id, before,
-	    PQgetvalue(res, 0, 0), err);
-	if (rc == 0 && (ch->reply = strdup(PQgetvalue(res, 0, 0))) == NULL)
-		rc = cterr_set(err, 500, "internal", NULL, "out of memory");
-	PQclear(res);
-out:
-	free(before);
-	return rc;
+	return reply_of(conn, &q_enr_reply, params, &ch->reply, err);
 }
 
 static int

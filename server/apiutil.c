@@ -276,3 +276,118 @@ api_audit(PGconn *conn, const struct request *req, const char *action,
 	PQclear(res);
 	return 0;
 }
+
+/* ---- write functions ------------------------------------------------- */
+
+static const struct db_stmt q_write_context = {
+	"write_context",
+	"SELECT write_context($1::bigint, $2, $3, NULL)",
+	3,
+};
+
+int
+api_write_context(PGconn *conn, const struct request *req, struct cterr *err)
+{
+	char actor[24];
+	const char *params[3];
+	PGresult *res;
+
+	snprintf(actor, sizeof(actor), "%lld", req->who.user_id);
+	params[0] = req->who.user_id > 0 ? actor : NULL;
+	params[1] = req->who.user_id > 0 ? req->who.username : "anonymous";
+	params[2] = req->id;
+	res = db_exec(conn, &q_write_context, params, err);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+api_code_status(const char *code)
+{
+	static const char *const conflict[] = {
+		"already_enrolled", "already_completed", "already_withdrawn",
+		"enrollment_withdrawn", "superseded", "already_revoked",
+		"attempt_conflict", "duplicate",
+	};
+	size_t i;
+
+	if (strcmp(code, "not_found") == 0 ||
+	    strcmp(code, "unknown_certificate") == 0)
+		return 404;
+	for (i = 0; i < sizeof(conflict) / sizeof(conflict[0]); i++)
+		if (strcmp(code, conflict[i]) == 0)
+			return 409;
+	return 422;
+}
+
+static void
+copy_col(const PGresult *res, int col, char *out, size_t len)
+{
+	snprintf(out, len, "%s", PQgetisnull(res, 0, col) ? "" :
+	    PQgetvalue(res, 0, col));
+}
+
+int
+api_write(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+    struct verdict *v, struct cterr *err)
+{
+	PGresult *res = db_exec(conn, stmt, params, err);
+	int rc = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) < 8) {
+		int n = PQntuples(res);
+
+		PQclear(res);
+		return cterr_set(err, 500, "internal", NULL,
+		    "a write answered %d rows", n);
+	}
+	if (!PQgetisnull(res, 0, 2)) {
+		const char *code = PQgetvalue(res, 0, 2);
+
+		rc = cterr_set(err, api_code_status(code), code,
+		    PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
+		    "%s", PQgetvalue(res, 0, 4));
+		if (!PQgetisnull(res, 0, 5)) {
+			snprintf(err->extra_key, sizeof(err->extra_key),
+			    "next_allowed_on");
+			copy_col(res, 5, err->extra_value,
+			    sizeof(err->extra_value));
+		}
+	} else {
+		copy_col(res, 1, v->id, sizeof(v->id));
+		copy_col(res, 6, v->certificate, sizeof(v->certificate));
+		copy_col(res, 7, v->revoked, sizeof(v->revoked));
+	}
+	PQclear(res);
+	return rc;
+}
+
+static const struct db_stmt q_level_resolve = {
+	"level_resolve",
+	"SELECT id, code, detail FROM level_resolve($1)",
+	1,
+};
+
+int
+api_level(PGconn *conn, const char *text, const char *field, char *id,
+    struct cterr *err)
+{
+	const char *params[1] = { text };
+	PGresult *res = db_exec(conn, &q_level_resolve, params, err);
+	int rc = 0;
+
+	if (res == NULL)
+		return -1;
+	if (PQgetisnull(res, 0, 0))
+		rc = cterr_set(err, 422, PQgetvalue(res, 0, 1), field, "%s",
+		    PQgetvalue(res, 0, 2));
+	else
+		snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}

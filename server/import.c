@@ -301,6 +301,15 @@ import_begin(struct request *req)
 		return db_fail(im->conn, res, &req->err);
 	snprintf(im->id, sizeof(im->id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	/* Every row the import writes is audited as its user's, with this
+	 * request's and this import's ids (sql/0007_writes.sql). */
+	params[0] = uid;
+	params[1] = req->who.username;
+	params[2] = req->id;
+	params[3] = im->id;
+	if (pg_ok(im, PQexecParams(im->conn, "SELECT write_context($1, $2, $3, "
+	    "$4)", 4, NULL, params, NULL, NULL, 0), &req->err) != 0)
+		return -1;
 	params[0] = kind;
 	if (pg_ok(im, PQexecParams(im->conn, "SELECT import_staging_create($1)",
 	    1, NULL, params, NULL, NULL, 0), &req->err) != 0)
@@ -485,10 +494,12 @@ run_import(struct import *im, struct cterr *err)
 	    "WHERE err_message IS NOT NULL", err);
 	if (failed < 0)
 		return -1;
-	/* All-or-nothing: one bad row (or a bad file) and nothing is
-	 * merged.  A dry run merges and then rolls back, so its report is
-	 * the real one. */
-	merge = !im->fatal && (failed == 0 || im->partial);
+	/* The good rows are always merged, so the rules that need earlier
+	 * writes (attempts, retake waits) are asked of every row and a
+	 * refusal lists every problem in one round.  All-or-nothing: one bad
+	 * row (or a bad file) and the merge is rolled back.  A dry run
+	 * merges and then rolls back, so its report is the real one. */
+	merge = !im->fatal;
 	if (merge) {
 		if (exec(im, "SAVEPOINT merge", err) != 0)
 			return -1;

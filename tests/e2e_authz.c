@@ -87,7 +87,8 @@ static const struct cell matrix[] = {
 	{ "GET", "/v1/certificates/{number}",
 	  "/v1/certificates/ABCD-EFGH-JKMY", NULL, 404, 404, 404, 404 },
 	{ "POST", "/v1/certificates/{number}/revoke",
-	  "/v1/certificates/ABCD-EFGH-JKMY/revoke", "{\"reason\":\"x\"}",
+	  "/v1/certificates/ABCD-EFGH-JKMY/revoke",
+	  "{\"category\":\"other\",\"note\":\"x\"}",
 	  401, 404, 403, 403 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },

@@ -598,26 +598,39 @@ certificates_verify_revoke(void **state)
 	FREE_IO();
 	setenv("HOME", home, 1);
 
-	/* Revocation needs a reason, then a grader may not, an admin may. */
+	/* Revocation needs a category and a note, then a grader may not, an
+	 * admin may. */
 	RUN(2, NULL, "--url", dead_url, "certificates", "revoke", cert_number);
-	has(err, "missing --reason");
+	has(err, "missing --category");
+	FREE_IO();
+	RUN(2, NULL, "--url", dead_url, "certificates", "revoke", cert_number,
+	    "--category", "license_action");
+	has(err, "missing --note");
 	FREE_IO();
 	RUN(4, NULL, "--token", grader_tok, "certificates", "revoke",
-	    cert_number, "--reason", "x");
+	    cert_number, "--category", "other", "--note", "x");
 	has(err, "certrack: cannot revoke certificate ");
 	FREE_IO();
-	RUN(0, NULL, "certificates", "revoke", cert_number, "--reason",
-	    "license suspended");
+	RUN(1, NULL, "certificates", "revoke", cert_number, "--category",
+	    "suspended", "--note", "x");
+	has(err, "the category must be one of");
+	FREE_IO();
+	RUN(0, NULL, "certificates", "revoke", cert_number, "--category",
+	    "license_action", "--note", "license suspended");
 	has(out, ": revoked");
+	has(out, "license_action");
 	has(out, "license suspended");
 	FREE_IO();
-	RUN(1, NULL, "certificates", "revoke", cert_number, "--reason", "y");
+	RUN(1, NULL, "certificates", "revoke", cert_number, "--category",
+	    "other", "--note", "y");
 	has(err, "already revoked");
 	FREE_IO();
-	/* A revoked certificate still verifies, and says so: exit 1. */
+	/* A revoked certificate still verifies, and says so: exit 1; the
+	 * public sees the category, never the note. */
 	RUN(1, NULL, "verify", cert_number);
 	has(out, ": revoked");
-	has(out, "license suspended");
+	has(out, "license_action");
+	assert_null(strstr(out, "license suspended"));
 	FREE_IO();
 }
 

@@ -130,6 +130,32 @@ sql_ll(const char *fmt, ...)
 	return n;
 }
 
+/* The text of a one-value query (caller frees). */
+static char *
+sql_text(const char *fmt, ...)
+{
+	char q[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	return testdb_value(db, q);
+}
+
+/* Runs a statement that must succeed. */
+static void
+sql_do(const char *fmt, ...)
+{
+	char q[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	testdb_exec_ok(db, q);
+}
+
 static long long
 new_clinician(const char *profession)
 {
@@ -149,8 +175,10 @@ audit_total(void)
 /* ---- API helpers ------------------------------------------------------ */
 
 /*
- * A write that must succeed with WANT: exactly one audit row carries its
- * request id.  Returns the reply body (caller decrefs).
+ * A write that must succeed with WANT: exactly one audit row of its own
+ * carries its request id (a certificate it issues or revokes adds one
+ * more, checked where that happens).  Returns the reply body (caller
+ * decrefs).
  */
 static json_t *
 write_ok(const char *method, const char *path, const char *token,
@@ -166,7 +194,7 @@ write_ok(const char *method, const char *path, const char *token,
 	assert_non_null(r.body);
 	assert_int_equal(strlen(r.request_id), 32);
 	assert_int_equal(sql_ll("SELECT count(*) FROM audit_log WHERE "
-	    "request_id = '%s'", r.request_id), 1);
+	    "request_id = '%s' AND entity <> 'certificate'", r.request_id), 1);
 	j = json_incref(r.body);
 	reply_free(&r);
 	return j;
@@ -408,7 +436,8 @@ revoked_prerequisite_does_not_count(void **state)
 	(void)state;
 	certify_dn1(c);
 	snprintf(sql, sizeof(sql), "UPDATE certificates SET revoked_at = "
-	    "now(), revocation_reason = 'test' WHERE clinician_id = %lld", c);
+	    "now(), revocation_category = 'other', revocation_reason = 'test' "
+	    "WHERE clinician_id = %lld", c);
 	testdb_exec_ok(db, sql);
 	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
 	    "\"DN2\"}", c);
@@ -942,7 +971,7 @@ static void
 amend_pass_to_fail_revokes(void **state)
 {
 	long long c = new_clinician("PT"), id;
-	char path[100];
+	char path[100], *old;
 	json_t *j, *rev;
 
 	(void)state;
@@ -959,6 +988,8 @@ amend_pass_to_fail_revokes(void **state)
 	assert_true(json_is_object(rev));
 	assert_string_equal(str(rev, "revocation_reason"),
 	    "exam result amended: answer key error");
+	assert_string_equal(str(rev, "revocation_category"),
+	    "exam_result_amended");
 	json_decref(j);
 	assert_int_equal(sql_ll("SELECT count(*) FROM certificates WHERE "
 	    "clinician_id = %lld AND revoked_at IS NOT NULL AND "
@@ -967,16 +998,44 @@ amend_pass_to_fail_revokes(void **state)
 	assert_int_equal(sql_ll("SELECT count(*) FROM certificates WHERE "
 	    "clinician_id = %lld AND revoked_at IS NULL", c), 0);
 
-	/* passing again later does not silently re-issue */
+	/* passing again issues a new certificate in place of the revoked
+	 * one (rule 9): a new number, dated as the rules date it, linked;
+	 * the revoked one stays revoked */
 	id = sql_ll("SELECT id FROM exam_results_current WHERE clinician_id "
 	    "= %lld AND kind = 'written'", c);
 	snprintf(path, sizeof(path), "/v1/exam-results/%lld/amend", id);
 	j = write_ok("POST", path, grader_tok,
 	    "{\"score\":95,\"reason\":\"answer key fixed\"}", 201);
 	assert_true(json_is_true(json_object_get(j, "passed")));
+	rev = json_object_get(j, "certificate");
+	assert_true(json_is_object(rev));
+	old = sql_text("SELECT number FROM certificates WHERE clinician_id = "
+	    "%lld AND revoked_at IS NOT NULL", c);
+	assert_string_equal(str(rev, "replaces"), old);
+	free(old);
+	assert_true(json_is_null(json_object_get(rev, "revoked_at")));
+	json_decref(j);
+	assert_int_equal(certs_of(c), 2);
+	assert_int_equal(sql_ll("SELECT count(*) FROM certificates n JOIN "
+	    "certificates o ON o.id = n.replaces WHERE n.clinician_id = %lld "
+	    "AND n.revoked_at IS NULL AND o.revoked_at IS NOT NULL AND "
+	    "n.number <> o.number AND n.issued_on = (SELECT issued_on FROM "
+	    "certificates WHERE id = o.id)", c), 1);
+	/* the level counts as certified again: DN2 may be enrolled in */
+	enroll(c, "DN2");
+
+	/* an administrator's revocation is never undone by the rules */
+	sql_do("UPDATE certificates SET revoked_at = now(), "
+	    "revocation_category = 'misconduct', revocation_reason = 'x' "
+	    "WHERE clinician_id = %lld AND revoked_at IS NULL", c);
+	id = sql_ll("SELECT id FROM exam_results_current WHERE clinician_id "
+	    "= %lld AND kind = 'written'", c);
+	snprintf(path, sizeof(path), "/v1/exam-results/%lld/amend", id);
+	j = write_ok("POST", path, grader_tok,
+	    "{\"score\":96,\"reason\":\"typo\"}", 201);
 	assert_true(json_is_null(json_object_get(j, "certificate")));
 	json_decref(j);
-	assert_int_equal(certs_of(c), 1);
+	assert_int_equal(certs_of(c), 2);
 }
 
 /* ---- who sees what ---------------------------------------------------- */

@@ -169,7 +169,8 @@ setup(void **state)
 	{
 		char sql[300];
 		snprintf(sql, sizeof(sql), "UPDATE certificates SET revoked_at "
-		    "= now(), revocation_reason = 'practised outside scope' "
+		    "= now(), revocation_category = 'license_action', "
+		    "revocation_reason = 'practised outside scope' "
 		    "WHERE number = '%s'", dee_dn1);
 		testdb_exec_ok(db, sql);
 	}
@@ -345,7 +346,8 @@ status_mixed_history(void **state)
 	assert_string_equal(str(cert, "status"), "valid");
 	day(670, d);
 	assert_string_equal(str(cert, "expires_on"), d);
-	assert_true(json_is_null(json_object_get(cert, "revocation_reason")));
+	assert_true(json_is_null(json_object_get(cert, "revocation_category")));
+	assert_null(json_object_get(cert, "revocation_reason"));
 
 	/* DN2: enrolled, written failed once 5 days ago, no practical */
 	l2 = json_array_get(json_object_get(p, "levels"), 1);
@@ -438,8 +440,9 @@ status_credential_held(void **state)
 	json_t *c1 = json_object_get(json_array_get(json_object_get(p,
 	    "levels"), 0), "certificate");
 	assert_string_equal(str(c1, "status"), "revoked");
-	assert_string_equal(str(c1, "revocation_reason"),
-	    "practised outside scope");
+	/* the public category, never the staff note */
+	assert_string_equal(str(c1, "revocation_category"), "license_action");
+	assert_null(json_object_get(c1, "revocation_reason"));
 	json_decref(s);
 }
 
@@ -492,7 +495,7 @@ only_keys(const json_t *j, const char *const *allowed, size_t n, size_t nreq)
 
 static const char *const verify_keys[] = {
 	"number", "status", "holder", "level", "program", "issued_on",
-	"expires_on", "revoked_on", "revocation_reason",
+	"expires_on", "revoked_on", "revocation_category",
 };
 
 static void
@@ -533,8 +536,7 @@ verify_valid_expired_revoked(void **state)
 	j = call("GET", path, admin_token, NULL, 200);
 	only_keys(j, verify_keys, 9, 9);
 	assert_string_equal(str(j, "status"), "revoked");
-	assert_string_equal(str(j, "revocation_reason"),
-	    "practised outside scope");
+	assert_string_equal(str(j, "revocation_category"), "license_action");
 	day(0, d);
 	assert_string_equal(str(j, "revoked_on"), d);
 	json_decref(j);
@@ -615,18 +617,27 @@ revoke_twice(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", eve_dn1);
-	/* not by a grader, not without a reason */
+	/* not by a grader, not without a category and a note, not with a
+	 * category off the list */
 	json_decref(call("POST", path, grader_token,
-	    "{\"reason\":\"x\"}", 403));
+	    "{\"category\":\"other\",\"note\":\"x\"}", 403));
 	json_decref(call("POST", path, admin_token, "{}", 422));
+	json_decref(call("POST", path, admin_token,
+	    "{\"category\":\"other\"}", 422));
 	j = call("POST", path, admin_token,
-	    "{\"reason\":\"  licence lapsed  \"}", 200);
+	    "{\"category\":\"lapsed\",\"note\":\"x\"}", 422);
+	assert_string_equal(str(j, "code"), "invalid_category");
+	json_decref(j);
+	j = call("POST", path, admin_token, "{\"category\":\"license_action\","
+	    "\"note\":\"  licence lapsed  \"}", 200);
 	assert_string_equal(str(j, "number"), eve_dn1);
 	assert_string_equal(str(j, "status"), "revoked");
-	assert_string_equal(str(j, "revocation_reason"), "licence lapsed");
+	assert_string_equal(str(j, "revocation_category"), "license_action");
+	assert_string_equal(str(j, "revocation_note"), "licence lapsed");
 	json_decref(j);
 
-	j = call("POST", path, admin_token, "{\"reason\":\"again\"}", 409);
+	j = call("POST", path, admin_token,
+	    "{\"category\":\"other\",\"note\":\"again\"}", 409);
 	assert_string_equal(str(j, "code"), "already_revoked");
 	json_decref(j);
 
@@ -642,14 +653,20 @@ revoke_twice(void **state)
 	snprintf(path, sizeof(path), "/v1/certificates/%s", eve_dn1);
 	j = call("GET", path, NULL, NULL, 200);
 	assert_string_equal(str(j, "status"), "revoked");
-	assert_string_equal(str(j, "revocation_reason"), "licence lapsed");
+	/* the public sees the category, never the staff note */
+	assert_string_equal(str(j, "revocation_category"), "license_action");
+	assert_null(json_object_get(j, "revocation_reason"));
+	assert_null(json_object_get(j, "revocation_note"));
+	v = json_dumps(j, 0);
+	assert_null(strstr(v, "lapsed"));
+	free(v);
 	json_decref(j);
 
 	/* unknown and mistyped numbers */
 	json_decref(call("POST", "/v1/certificates/ABCD-EFGH-JKMY/revoke",
-	    admin_token, "{\"reason\":\"x\"}", 404));
+	    admin_token, "{\"category\":\"other\",\"note\":\"x\"}", 404));
 	json_decref(call("POST", "/v1/certificates/ABCD-EFGH-JKMZ/revoke",
-	    admin_token, "{\"reason\":\"x\"}", 422));
+	    admin_token, "{\"category\":\"other\",\"note\":\"x\"}", 422));
 }
 
 static void

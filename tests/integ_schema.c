@@ -812,6 +812,7 @@ test_two_unrevoked_certificates(void **state)
 	    "'2026-05-01')", c);
 	/* revoked, then issued again */
 	ok(conn, "UPDATE certificates SET revoked_at = now(), "
+	    "revocation_category = 'issued_in_error', "
 	    "revocation_reason = 'issued in error' "
 	    "WHERE clinician_id = %s AND level_id = " LEVEL("DN1"), c);
 	ok(conn, "INSERT INTO certificates (" CERT_COLS ") VALUES "
@@ -847,7 +848,22 @@ test_revoked_needs_reason(void **state)
 	fails(conn, CHECK_VIOLATION,
 	    "UPDATE certificates SET revoked_by = %s "
 	    "WHERE number = 'ABCD-EFGH-JKMY'", u);
+	/* a revocation has a public category from the fixed list, and only
+	 * a revoked certificate has one */
+	fails(conn, CHECK_VIOLATION,
+	    "UPDATE certificates SET revoked_at = now(), revoked_by = %s, "
+	    "revocation_reason = 'license suspended' "
+	    "WHERE number = 'ABCD-EFGH-JKMY'", u);
+	fails(conn, CHECK_VIOLATION,
+	    "UPDATE certificates SET revoked_at = now(), revoked_by = %s, "
+	    "revocation_category = 'suspended', "
+	    "revocation_reason = 'license suspended' "
+	    "WHERE number = 'ABCD-EFGH-JKMY'", u);
+	fails(conn, CHECK_VIOLATION,
+	    "UPDATE certificates SET revocation_category = 'other' "
+	    "WHERE number = 'ABCD-EFGH-JKMY'");
 	ok(conn, "UPDATE certificates SET revoked_at = now(), revoked_by = %s, "
+	    "revocation_category = 'license_action', "
 	    "revocation_reason = 'license suspended' "
 	    "WHERE number = 'ABCD-EFGH-JKMY'", u);
 	free(u);

@@ -93,6 +93,43 @@ int api_reply_query(struct request *req, const struct db_stmt *stmt,
 int api_reply_by_id(struct request *req, const char *what,
     const struct db_stmt *stmt);
 
+/* What a write function of sql/0007_writes.sql answered for one row. */
+struct verdict {
+	char id[24];		/* the row written, "" when refused */
+	char certificate[24];	/* the certificate it issued, or "" */
+	char revoked[24];	/* the certificate it revoked, or "" */
+};
+
+/*
+ * Sets who is writing (REQ's user, its request id) for the audit rows the
+ * write functions of this transaction write.  Returns 0, or -1 with ERR.
+ */
+int api_write_context(PGconn *conn, const struct request *req,
+    struct cterr *err);
+
+/*
+ * Runs STMT, a call of one write function that answers one write_verdict
+ * (line, id, code, field, detail, next_allowed_on, certificate_id,
+ * revoked_certificate_id), and fills V.  A refusal becomes ERR with the
+ * function's code, field and sentence and the status api_code_status()
+ * gives it (retake_too_soon also carries next_allowed_on).  Returns 0, or
+ * -1 with ERR.
+ */
+int api_write(PGconn *conn, const struct db_stmt *stmt,
+    const char *const *params, struct verdict *v, struct cterr *err);
+
+/*
+ * The level a person means by TEXT (a code or title, any case), read by
+ * SQL level_resolve(): its id in ID (at least 24 bytes).  Returns 0, or -1
+ * with ERR 422 unknown_level / ambiguous_level naming FIELD.
+ */
+int api_level(PGconn *conn, const char *text, const char *field, char *id,
+    struct cterr *err);
+
+/* The HTTP status of a write function's refusal CODE: 404 for a missing
+ * target, 409 for a state conflict, 422 for every rule. */
+int api_code_status(const char *code);
+
 /*
  * Writes the audit row of a write, on CONN inside the write's transaction:
  * who (from REQ), ACTION ("clinician.update"), ENTITY and its ID, and the
