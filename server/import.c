@@ -4,9 +4,11 @@
  * (importmap) and streamed over COPY into a temporary staging table with
  * its line number; the checks that need the database and the merge are
  * set-based SQL functions over that table (sql/0006_import_functions.sql)
- * built on the same rule functions as the API (sql/0003, 0005).  Everything happens in one transaction on a
- * connection of the import's own: a client that goes away, a daemon that
- * dies or a database that fails leaves nothing of the import behind.
+ * built on the same rule functions as the API (sql/0003_rules.sql).
+ * Everything happens in one transaction on a connection of the import's
+ * own, through the db layer like every module: a client that goes away, a
+ * daemon that dies or a database that fails leaves nothing of the import
+ * behind.
  *
  * Modes: all-or-nothing (default: one bad row and nothing is written),
  * partial (good rows written, bad ones reported), dry_run (the same path,
