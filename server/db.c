@@ -385,15 +385,23 @@ db_run(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
 	return 0;
 }
 
-int
-db_copy_in(PGconn *conn, const char *sql, struct cterr *err)
+/* Runs SQL (no parameters) expecting WANT: 0, or -1 with ERR. */
+static int
+simple_as(PGconn *conn, const char *sql, ExecStatusType want,
+    struct cterr *err)
 {
 	PGresult *res = PQexec(conn, sql);
 
-	if (PQresultStatus(res) != PGRES_COPY_IN)
+	if (PQresultStatus(res) != want)
 		return db_fail(conn, res, err);
 	PQclear(res);
 	return 0;
+}
+
+int
+db_copy_in(PGconn *conn, const char *sql, struct cterr *err)
+{
+	return simple_as(conn, sql, PGRES_COPY_IN, err);
 }
 
 int
@@ -444,13 +452,11 @@ int
 db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
     struct cterr *err)
 {
-	PGresult *res = PQexec(conn, sql);
 	char *row;
 	int n;
 
-	if (PQresultStatus(res) != PGRES_COPY_OUT)
-		return db_fail(conn, res, err);
-	PQclear(res);
+	if (simple_as(conn, sql, PGRES_COPY_OUT, err) != 0)
+		return -1;
 	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
 		fn(arg, row, (size_t)n);
 		PQfreemem(row);
@@ -463,12 +469,7 @@ db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
 static int
 simple(PGconn *conn, const char *sql, struct cterr *err)
 {
-	PGresult *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return db_fail(conn, res, err);
-	PQclear(res);
-	return 0;
+	return simple_as(conn, sql, PGRES_COMMAND_OK, err);
 }
 
 static bool
