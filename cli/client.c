@@ -560,18 +560,13 @@ cli_escape(const char *s)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 		    c == '~') {
-			if (strbuf_add(&sb, s, 1) != 0)
-				goto fail;
+			strbuf_add(&sb, s, 1);
 			continue;
 		}
 		enc[0] = '%';
 		enc[1] = hex[c >> 4];
 		enc[2] = hex[c & 15];
-		if (strbuf_add(&sb, enc, 3) != 0)
-			goto fail;
+		strbuf_add(&sb, enc, 3);
 	}
-	return strbuf_detach(&sb, NULL);
-fail:
-	strbuf_release(&sb);
-	return NULL;
+	return strbuf_detach(&sb, NULL);	/* NULL if memory ran out */
 }

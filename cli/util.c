@@ -37,17 +37,12 @@ cli_pathf(const char *fmt, ...)
 {
 	struct strbuf sb;
 	va_list ap;
-	int rc;
 
 	strbuf_init(&sb);
 	va_start(ap, fmt);
-	rc = strbuf_vaddf(&sb, fmt, ap);
+	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	if (rc != 0) {
-		strbuf_release(&sb);
-		return NULL;
-	}
-	return strbuf_detach(&sb, NULL);
+	return strbuf_detach(&sb, NULL);	/* NULL if memory ran out */
 }
 
 int
@@ -110,21 +105,31 @@ cli_get_query(struct cli_ctx *ctx, const char *path, int n,
 
 /* ---- command groups ------------------------------------------------ */
 
+/* "a, b, c": the names of SUBS (caller frees), or NULL out of memory. */
+static char *
+sub_names(const struct cli_sub *subs, size_t nsubs)
+{
+	struct strbuf names;
+
+	strbuf_init(&names);
+	for (size_t i = 0; i < nsubs; i++)
+		strbuf_addf(&names, "%s%s", i ? ", " : "", subs[i].name);
+	return strbuf_detach(&names, NULL);
+}
+
 int
 cli_dispatch(struct cli_ctx *ctx, int argc, char **argv,
     const struct cli_sub *subs, size_t nsubs)
 {
-	struct strbuf names;
+	char *names;
 	int rc;
 
 	if (argc < 2) {
-		strbuf_init(&names);
-		for (size_t i = 0; i < nsubs; i++)
-			strbuf_addf(&names, "%s%s", i ? ", " : "",
-			    subs[i].name);
+		if ((names = sub_names(subs, nsubs)) == NULL)
+			goto no_memory;
 		rc = cli_usage_error(ctx, "'%s' needs a subcommand: %s",
-		    argv[0], names.buf);
-		strbuf_release(&names);
+		    argv[0], names);
+		free(names);
 		return rc;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -141,13 +146,15 @@ cli_dispatch(struct cli_ctx *ctx, int argc, char **argv,
 	if (argv[1][0] == '-')
 		return cli_usage_error(ctx, "put the subcommand right after "
 		    "'%s', before '%s'", argv[0], argv[1]);
-	strbuf_init(&names);
-	for (size_t i = 0; i < nsubs; i++)
-		strbuf_addf(&names, "%s%s", i ? ", " : "", subs[i].name);
+	if ((names = sub_names(subs, nsubs)) == NULL)
+		goto no_memory;
 	rc = cli_usage_error(ctx, "unknown subcommand '%s %s' (one of: %s)",
-	    argv[0], argv[1], names.buf);
-	strbuf_release(&names);
+	    argv[0], argv[1], names);
+	free(names);
 	return rc;
+no_memory:
+	cli_errorf("out of memory");
+	return CLI_EXIT_FAILURE;
 }
 
 int

@@ -264,11 +264,12 @@ csvread_feed(struct csvread *r, const char *data, size_t len)
 		return -1;
 	if (!r->bom_checked) {
 		/* Hold back up to three bytes until the mark can be judged. */
-		if (r->head.len + len < 3 && !r->started) {
-			strbuf_add(&r->head, data, len);
-			return 0;
+		if (strbuf_add(&r->head, data, len) != 0) {
+			fail(r, "out of memory");
+			return -1;
 		}
-		strbuf_add(&r->head, data, len);
+		if (r->head.len < 3 && !r->started)
+			return 0;
 		r->bom_checked = true;
 		size_t skip = memcmp(r->head.buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 		struct strbuf held = r->head;

@@ -10,9 +10,17 @@ static char strbuf_empty[1];
 void
 strbuf_init(struct strbuf *sb)
 {
+	strbuf_init_max(sb, 0);
+}
+
+void
+strbuf_init_max(struct strbuf *sb, size_t max)
+{
 	sb->buf = strbuf_empty;
 	sb->len = 0;
 	sb->alloc = 0;
+	sb->max = max;
+	sb->failed = false;
 }
 
 void
@@ -20,7 +28,7 @@ strbuf_release(struct strbuf *sb)
 {
 	if (sb->alloc > 0)
 		free(sb->buf);
-	strbuf_init(sb);
+	strbuf_init_max(sb, sb->max);
 }
 
 void
@@ -31,14 +39,24 @@ strbuf_reset(struct strbuf *sb)
 		sb->buf[0] = '\0';
 }
 
+bool
+strbuf_failed(const struct strbuf *sb)
+{
+	return sb->failed;
+}
+
+/* Makes room for EXTRA more bytes, or marks the buffer failed. */
 static int
 grow(struct strbuf *sb, size_t extra)
 {
 	size_t need, n;
 	char *p;
 
-	if (extra > SIZE_MAX - sb->len - 1)
+	if (sb->failed)
 		return -1;
+	if (extra > SIZE_MAX - sb->len - 1 ||
+	    (sb->max > 0 && extra > sb->max - sb->len))
+		goto fail;
 	need = sb->len + extra + 1;
 	if (need <= sb->alloc)
 		return 0;
@@ -47,12 +65,15 @@ grow(struct strbuf *sb, size_t extra)
 		n = n > SIZE_MAX / 2 ? need : n * 2;
 	p = realloc(sb->alloc > 0 ? sb->buf : NULL, n);
 	if (p == NULL)
-		return -1;
+		goto fail;
 	if (sb->alloc == 0)
 		p[0] = '\0';
 	sb->buf = p;
 	sb->alloc = n;
 	return 0;
+fail:
+	sb->failed = true;
+	return -1;
 }
 
 int
@@ -79,10 +100,16 @@ strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	if (sb->failed)
+		return -1;
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0 || grow(sb, (size_t)n) != 0)
+	if (n < 0) {
+		sb->failed = true;
+		return -1;
+	}
+	if (grow(sb, (size_t)n) != 0)
 		return -1;
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 	sb->len += (size_t)n;
@@ -107,8 +134,14 @@ strbuf_detach(struct strbuf *sb, size_t *len)
 	char *p;
 
 	if (len != NULL)
+		*len = 0;
+	if (sb->failed) {
+		strbuf_release(sb);
+		return NULL;
+	}
+	if (len != NULL)
 		*len = sb->len;
 	p = sb->alloc > 0 ? sb->buf : calloc(1, 1);
-	strbuf_init(sb);
+	strbuf_init_max(sb, sb->max);
 	return p;
 }

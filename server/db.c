@@ -1,5 +1,6 @@
 #include "certrack/db.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -111,6 +112,22 @@ db_shutdown(void)
 	pool_size = pool_nfree = 0;
 	free(db_conninfo);
 	db_conninfo = NULL;
+}
+
+/*
+ * The calling thread's connection if it has one now (the one lent to it,
+ * or without a pool its own), else NULL: never borrows from the pool, so
+ * work on a connection of its own (an import's) never waits for one.
+ */
+static struct thread_conn *
+thread_conn_peek(void)
+{
+	if (held != NULL)
+		return held;
+	if (pool_size > 0)
+		return NULL;
+	pthread_once(&key_once, make_key);
+	return pthread_getspecific(conn_key);
 }
 
 static struct thread_conn *
@@ -264,7 +281,7 @@ db_fail(PGconn *conn, PGresult *res, struct cterr *err)
 static int
 ensure_prepared(PGconn *conn, const struct db_stmt *stmt, struct cterr *err)
 {
-	struct thread_conn *tc = thread_conn();
+	struct thread_conn *tc = thread_conn_peek();
 	PGresult *res;
 
 	/* Only the thread's own connection keeps a prepared list; another
@@ -288,7 +305,7 @@ ensure_prepared(PGconn *conn, const struct db_stmt *stmt, struct cterr *err)
 static void
 forget_prepared(PGconn *conn)
 {
-	struct thread_conn *tc = thread_conn();
+	struct thread_conn *tc = thread_conn_peek();
 
 	if (tc != NULL && tc->conn == conn)
 		tc->nprepared = 0;
@@ -356,15 +373,103 @@ db_exec(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
 	}
 }
 
+int
+db_run(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
+    struct cterr *err)
+{
+	PGresult *res = db_exec(conn, stmt, params, err);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* Runs SQL (no parameters) expecting WANT: 0, or -1 with ERR. */
 static int
-simple(PGconn *conn, const char *sql, struct cterr *err)
+simple_as(PGconn *conn, const char *sql, ExecStatusType want,
+    struct cterr *err)
 {
 	PGresult *res = PQexec(conn, sql);
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != want)
 		return db_fail(conn, res, err);
 	PQclear(res);
 	return 0;
+}
+
+int
+db_copy_in(PGconn *conn, const char *sql, struct cterr *err)
+{
+	return simple_as(conn, sql, PGRES_COPY_IN, err);
+}
+
+int
+db_copy_put(PGconn *conn, const struct strbuf *sb, struct cterr *err)
+{
+	/* Rows with a hole in them must not reach the table: the whole
+	 * buffer is held back, and the statement is to be abandoned. */
+	if (strbuf_failed(sb))
+		return cterr_set(err, 500, "internal", NULL, "out of memory: "
+		    "data for the database was lost before it was sent");
+	if (sb->len > INT_MAX)
+		return cterr_set(err, 500, "internal", NULL, "a piece of COPY "
+		    "data larger than %d bytes", INT_MAX);
+	if (sb->len > 0 && PQputCopyData(conn, sb->buf, (int)sb->len) != 1)
+		return db_fail(conn, NULL, err);
+	return 0;
+}
+
+/* The results that follow a COPY: each must be COMMAND_OK. */
+static int
+copy_results(PGconn *conn, struct cterr *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	/* Read to the end even after a failure, so the connection is ready
+	 * for the next statement; the first failure is the one reported. */
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			PQclear(res);
+		else if (rc == 0)
+			rc = db_fail(conn, res, err);
+		else
+			PQclear(res);
+	}
+	return rc;
+}
+
+int
+db_copy_end(PGconn *conn, const char *reason, struct cterr *err)
+{
+	if (PQputCopyEnd(conn, reason) != 1)
+		return db_fail(conn, NULL, err);
+	return copy_results(conn, err);
+}
+
+int
+db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
+    struct cterr *err)
+{
+	char *row;
+	int n;
+
+	if (simple_as(conn, sql, PGRES_COPY_OUT, err) != 0)
+		return -1;
+	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
+		fn(arg, row, (size_t)n);
+		PQfreemem(row);
+	}
+	if (n == -2)
+		return db_fail(conn, NULL, err);
+	return copy_results(conn, err);
+}
+
+static int
+simple(PGconn *conn, const char *sql, struct cterr *err)
+{
+	return simple_as(conn, sql, PGRES_COMMAND_OK, err);
 }
 
 static bool

@@ -28,6 +28,8 @@ struct http_server {
 	char *tls_cert, *tls_key;	/* PEM, kept while serving */
 };
 
+#define SLURP_MAX (1 << 20)
+
 /* A whole (small) file as a NUL-terminated string, or NULL with ERRBUF. */
 static char *
 slurp(const char *path, const char *what, char *errbuf, size_t errlen)
@@ -42,11 +44,13 @@ slurp(const char *path, const char *what, char *errbuf, size_t errlen)
 		    path, strerror(errno));
 		return NULL;
 	}
-	strbuf_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && sb.len < (1 << 20))
-		strbuf_add(&sb, buf, n);
-	if (ferror(fp) || sb.len == 0) {
+	strbuf_init_max(&sb, SLURP_MAX);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 &&
+	    strbuf_add(&sb, buf, n) == 0)
+		;
+	if (ferror(fp) || strbuf_failed(&sb) || sb.len == 0) {
 		snprintf(errbuf, errlen, "cannot read the %s '%s'%s", what, path,
+		    strbuf_failed(&sb) ? ": it is larger than 1 MiB" :
 		    sb.len == 0 ? ": it is empty" : "");
 		fclose(fp);
 		strbuf_release(&sb);

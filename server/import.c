@@ -4,9 +4,11 @@
  * (importmap) and streamed over COPY into a temporary staging table with
  * its line number; the checks that need the database and the merge are
  * set-based SQL functions over that table (sql/0006_import_functions.sql)
- * built on the same rule functions as the API (sql/0003, 0005).  Everything happens in one transaction on a
- * connection of the import's own: a client that goes away, a daemon that
- * dies or a database that fails leaves nothing of the import behind.
+ * built on the same rule functions as the API (sql/0003_rules.sql).
+ * Everything happens in one transaction on a connection of the import's
+ * own, through the db layer like every module: a client that goes away, a
+ * daemon that dies or a database that fails leaves nothing of the import
+ * behind.
  *
  * Modes: all-or-nothing (default: one bad row and nothing is written),
  * partial (good rows written, bad ones reported), dry_run (the same path,
@@ -57,6 +59,7 @@ struct import {
 	long rows;
 	struct strbuf copy;
 	char id[24];
+	char uid[24];			/* who imports, as a parameter */
 
 	/* A problem with the file as a whole: nothing more is read. */
 	bool fatal;
@@ -65,32 +68,20 @@ struct import {
 	char fatal_message[300];
 };
 
-static int
-pg_ok(struct import *im, PGresult *res, struct cterr *err)
-{
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		PQclear(res);
-		return 0;
-	}
-	return db_fail(im->conn, res, err);
-}
-
-static int
-exec(struct import *im, const char *sql, struct cterr *err)
-{
-	return pg_ok(im, PQexec(im->conn, sql), err);
-}
-
-static int
-exec1(struct import *im, const char *sql, struct cterr *err)
-{
-	const char *params[1] = { im->id };
-
-	return pg_ok(im, PQexecParams(im->conn, sql, 1, NULL, params, NULL,
-	    NULL, 0), err);
-}
+/*
+ * The import's statements, run on its own connection through the db
+ * layer (which maps every failure to a cterr).  Not prepared there: each
+ * runs once per import.
+ */
+static const struct db_stmt q_begin = { "import_begin", "BEGIN", 0 };
+static const struct db_stmt q_commit = { "import_commit", "COMMIT", 0 };
+static const struct db_stmt q_new = { "import_new", "INSERT INTO imports "
+    "(kind, user_id, filename, dry_run, partial) VALUES ($1, $2, $3, $4, "
+    "$5) RETURNING id", 5 };
+static const struct db_stmt q_staging = { "import_staging",
+    "SELECT import_staging_create($1)", 1 };
+static const struct db_stmt q_ignored = { "import_ignored", "UPDATE imports "
+    "SET ignored_columns = $2::jsonb WHERE id = $1", 2 };
 
 static void
 set_fatal(struct import *im, long line, const char *column, const char *msg)
@@ -123,14 +114,21 @@ copy_value(struct strbuf *sb, const char *v)
 	}
 }
 
+/*
+ * Sends the rows gathered so far once there are enough of them (or, with
+ * FORCE, whatever there is).  A buffer that lost an append is never sent
+ * (db_copy_put() refuses it): the import stops reading and fails.
+ */
 static int
-flush_copy(struct import *im, bool force)
+flush_copy(struct import *im, bool force, struct cterr *err)
 {
-	if (im->copy.len == 0 || (!force && im->copy.len < COPY_FLUSH))
+	if (!strbuf_failed(&im->copy) && (im->copy.len == 0 ||
+	    (!force && im->copy.len < COPY_FLUSH)))
 		return 0;
-	if (PQputCopyData(im->conn, im->copy.buf, (int)im->copy.len) != 1) {
-		set_fatal(im, 0, NULL, "the database went away during the "
-		    "import");
+	if (db_copy_put(im->conn, &im->copy, err) != 0) {
+		set_fatal(im, 0, NULL, strbuf_failed(&im->copy) ?
+		    "the server ran out of memory during the import" :
+		    "the database went away during the import");
 		return -1;
 	}
 	strbuf_reset(&im->copy);
@@ -143,6 +141,7 @@ on_row(void *arg, long line, int n, char *const *fields, int bad_utf8)
 	struct import *im = arg;
 	struct import_row row;
 	char msg[300], linebuf[24];
+	struct cterr err = { 0 };
 	int ncols;
 
 	if (!im->have_header) {
@@ -190,7 +189,9 @@ on_row(void *arg, long line, int n, char *const *fields, int bad_utf8)
 	strbuf_add(&im->copy, "\t", 1);
 	copy_value(&im->copy, row.message[0] ? row.message : NULL);
 	strbuf_add(&im->copy, "\n", 1);
-	return flush_copy(im, false);
+	/* Appends above are not checked one by one: a lost one is sticky
+	 * and flush_copy() refuses the buffer. */
+	return flush_copy(im, false, &err);
 }
 
 static const char *const copy_roster =
@@ -241,7 +242,6 @@ import_begin(struct request *req)
 {
 	struct import *im;
 	const char *kind = http_query(req, "kind"), *d, *fn;
-	char uid[24];
 	const char *params[5];
 	PGresult *res;
 
@@ -286,19 +286,17 @@ import_begin(struct request *req)
 	im->conn = db_open(&req->err);
 	if (im->conn == NULL)
 		return -1;
-	if (exec(im, "BEGIN", &req->err) != 0)
+	if (db_run(im->conn, &q_begin, NULL, &req->err) != 0)
 		return -1;
-	snprintf(uid, sizeof(uid), "%lld", req->who.user_id);
+	snprintf(im->uid, sizeof(im->uid), "%lld", req->who.user_id);
 	params[0] = kind;
-	params[1] = uid;
+	params[1] = im->uid;
 	params[2] = im->filename[0] ? im->filename : NULL;
 	params[3] = im->dry_run ? "true" : "false";
 	params[4] = im->partial ? "true" : "false";
-	res = PQexecParams(im->conn, "INSERT INTO imports (kind, user_id, "
-	    "filename, dry_run, partial) VALUES ($1, $2, $3, $4, $5) "
-	    "RETURNING id", 5, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return db_fail(im->conn, res, &req->err);
+	res = db_exec(im->conn, &q_new, params, &req->err);
+	if (res == NULL)
+		return -1;
 	snprintf(im->id, sizeof(im->id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	/* Every row the import writes is audited as its user's, with this
@@ -311,14 +309,10 @@ import_begin(struct request *req)
 	    "$4)", 4, NULL, params, NULL, NULL, 0), &req->err) != 0)
 		return -1;
 	params[0] = kind;
-	if (pg_ok(im, PQexecParams(im->conn, "SELECT import_staging_create($1)",
-	    1, NULL, params, NULL, NULL, 0), &req->err) != 0)
+	if (db_run(im->conn, &q_staging, params, &req->err) != 0 ||
+	    db_copy_in(im->conn, im->kind == IMPORT_ROSTER ? copy_roster :
+	    copy_results, &req->err) != 0)
 		return -1;
-	res = PQexec(im->conn, im->kind == IMPORT_ROSTER ? copy_roster :
-	    copy_results);
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		return db_fail(im->conn, res, &req->err);
-	PQclear(res);
 	im->in_copy = true;
 	log_info("import %s: %s%s%s started", im->id, kind,
 	    im->dry_run ? " (dry run)" : "", im->partial ? " (partial)" : "");
@@ -350,17 +344,18 @@ static int
 count_outcomes(struct import *im, long *failed, long *created, long *updated,
     long *unchanged, struct cterr *err)
 {
-	long *out[4] = { failed, created, updated, unchanged };
-	PGresult *res = PQexec(im->conn, "SELECT"
+	static const struct db_stmt q = { "import_outcomes", "SELECT"
 	    " count(*) FILTER (WHERE err_message IS NOT NULL),"
 	    " count(*) FILTER (WHERE err_message IS NULL AND outcome = 'created'),"
 	    " count(*) FILTER (WHERE err_message IS NULL AND outcome = 'updated'),"
 	    " count(*) FILTER (WHERE err_message IS NULL"
 	    "  AND outcome = 'unchanged')"
-	    " FROM import_rows");
+	    " FROM import_rows", 0 };
+	long *out[4] = { failed, created, updated, unchanged };
+	PGresult *res = db_exec(im->conn, &q, NULL, err);
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return db_fail(im->conn, res, err);
+	if (res == NULL)
+		return -1;
 	for (int i = 0; i < 4; i++) {
 		long long n = 0;
 		strnum_ll(PQgetvalue(res, 0, i), 0, INT64_MAX, &n, NULL);
@@ -370,32 +365,48 @@ count_outcomes(struct import *im, long *failed, long *created, long *updated,
 	return 0;
 }
 
+/* The count STMT answers, or -1 with ERR. */
 static long
-count_of(struct import *im, const char *sql, struct cterr *err)
+count_of(struct import *im, const struct db_stmt *stmt, struct cterr *err)
 {
-	PGresult *res = PQexec(im->conn, sql);
+	PGresult *res = db_exec(im->conn, stmt, NULL, err);
 	long long n = -1;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_fail(im->conn, res, err);
+	if (res == NULL)
 		return -1;
-	}
 	strnum_ll(PQgetvalue(res, 0, 0), 0, INT64_MAX, &n, NULL);
 	PQclear(res);
 	return (long)n;
 }
 
-/* Runs SQL with the grader's id as $1 (results merge) or no parameter. */
-static int
-call(struct import *im, const char *sql, bool with_user, struct cterr *err)
-{
-	char uid[24];
-	const char *params[1] = { uid };
-
-	snprintf(uid, sizeof(uid), "%lld", im->req->who.user_id);
-	return pg_ok(im, PQexecParams(im->conn, sql, with_user ? 1 : 0, NULL,
-	    params, NULL, NULL, 0), err);
-}
+/* The statements of run_import(); $1 of the results merge is the grader's
+ * id, $1 of import_errors' the import's. */
+static const struct db_stmt q_roster_check = { "import_roster_check",
+    "SELECT import_roster_check()", 0 };
+static const struct db_stmt q_results_check = { "import_results_check",
+    "SELECT import_results_check()", 0 };
+static const struct db_stmt q_failed = { "import_failed", "SELECT count(*) "
+    "FROM import_rows WHERE err_message IS NOT NULL", 0 };
+static const struct db_stmt q_savepoint = { "import_savepoint",
+    "SAVEPOINT merge", 0 };
+static const struct db_stmt q_rollback_merge = { "import_rollback_merge",
+    "ROLLBACK TO SAVEPOINT merge", 0 };
+static const struct db_stmt q_roster_merge = { "import_roster_merge",
+    "SELECT import_roster_merge()", 0 };
+static const struct db_stmt q_results_merge = { "import_results_merge",
+    "SELECT import_results_merge($1)", 1 };
+static const struct db_stmt q_errors = { "import_errors", "INSERT INTO "
+    "import_errors (import_id, line, column_name, value, message) SELECT $1, "
+    "line, err_column, err_value, err_message FROM import_rows WHERE "
+    "err_message IS NOT NULL ORDER BY line", 1 };
+static const struct db_stmt q_fatal = { "import_fatal", "INSERT INTO "
+    "import_errors (import_id, line, column_name, message) VALUES ($1, $2, "
+    "$3, $4)", 4 };
+static const struct db_stmt q_finished = { "import_finished",
+    "UPDATE imports SET finished_at = clock_timestamp(),"
+    " status = $7, rows_total = $2, rows_failed = $3,"
+    " rows_created = $4, rows_updated = $5, rows_unchanged = $6"
+    " WHERE id = $1", 7 };
 
 /*
  * The rows' problems, as import_errors rows.  Normally straight from the
@@ -408,38 +419,35 @@ static const char *const errors_out =
 	"COPY (SELECT line, err_column, err_value, err_message FROM import_rows"
 	" WHERE err_message IS NOT NULL ORDER BY line) TO STDOUT";
 
+struct spool {
+	FILE *fp;
+	const char *id;
+};
+
+/* One row of the report into the spool, the import's id in front. */
+static void
+spool_row(void *arg, const char *row, size_t len)
+{
+	struct spool *sp = arg;
+
+	fprintf(sp->fp, "%s\t", sp->id);
+	fwrite(row, 1, len, sp->fp);
+}
+
 static FILE *
 spool_errors(struct import *im, struct cterr *err)
 {
 	FILE *fp = tmpfile();
-	PGresult *res;
-	char *row;
-	int n;
+	struct spool sp = { fp, im->id };
 
 	if (fp == NULL) {
 		cterr_set(err, 500, "internal", NULL, "cannot make a temporary "
 		    "file for the import's report");
 		return NULL;
 	}
-	res = PQexec(im->conn, errors_out);
-	if (PQresultStatus(res) != PGRES_COPY_OUT) {
-		db_fail(im->conn, res, err);
+	if (db_copy_out(im->conn, errors_out, spool_row, &sp, err) != 0) {
 		fclose(fp);
 		return NULL;
-	}
-	PQclear(res);
-	while ((n = PQgetCopyData(im->conn, &row, 0)) > 0) {
-		fprintf(fp, "%s\t", im->id);
-		fwrite(row, 1, (size_t)n, fp);
-		PQfreemem(row);
-	}
-	while ((res = PQgetResult(im->conn)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			db_fail(im->conn, res, err);
-			fclose(fp);
-			return NULL;
-		}
-		PQclear(res);
 	}
 	if (ferror(fp) || fflush(fp) != 0) {
 		fclose(fp);
@@ -454,25 +462,26 @@ spool_errors(struct import *im, struct cterr *err)
 static int
 unspool_errors(struct import *im, FILE *fp, struct cterr *err)
 {
-	PGresult *res;
+	struct strbuf chunk;
 	char buf[COPY_FLUSH];
 	size_t n;
+	int rc;
 
-	res = PQexec(im->conn, "COPY import_errors (import_id, line, "
-	    "column_name, value, message) FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		return db_fail(im->conn, res, err);
-	PQclear(res);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		if (PQputCopyData(im->conn, buf, (int)n) != 1)
-			break;
-	if (PQputCopyEnd(im->conn, ferror(fp) ? "cannot read the spool" :
-	    NULL) != 1)
-		return db_fail(im->conn, NULL, err);
-	while ((res = PQgetResult(im->conn)) != NULL)
-		if (pg_ok(im, res, err) != 0)
-			return -1;
-	return 0;
+	if (db_copy_in(im->conn, "COPY import_errors (import_id, line, "
+	    "column_name, value, message) FROM STDIN", err) != 0)
+		return -1;
+	strbuf_init(&chunk);
+	rc = 0;
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		strbuf_reset(&chunk);
+		strbuf_add(&chunk, buf, n);
+		rc = db_copy_put(im->conn, &chunk, err);
+	}
+	strbuf_release(&chunk);
+	if (rc != 0)
+		return -1;
+	return db_copy_end(im->conn, ferror(fp) ? "cannot read the spool" :
+	    NULL, err);
 }
 
 /* Checks, merge (unless refused), report rows; all in the transaction. */
@@ -486,12 +495,10 @@ run_import(struct import *im, struct cterr *err)
 
 	/* The checks and the merge are SQL functions (sql/0006), the same
 	 * ones a hand-written psql path would call. */
-	if (!im->fatal && call(im, im->kind == IMPORT_ROSTER ?
-	    "SELECT import_roster_check()" : "SELECT import_results_check()",
-	    false, err) != 0)
+	if (!im->fatal && db_run(im->conn, im->kind == IMPORT_ROSTER ?
+	    &q_roster_check : &q_results_check, NULL, err) != 0)
 		return -1;
-	failed = count_of(im, "SELECT count(*) FROM import_rows "
-	    "WHERE err_message IS NOT NULL", err);
+	failed = count_of(im, &q_failed, err);
 	if (failed < 0)
 		return -1;
 	/* The good rows are always merged, so the rules that need earlier
@@ -501,11 +508,12 @@ run_import(struct import *im, struct cterr *err)
 	 * merges and then rolls back, so its report is the real one. */
 	merge = !im->fatal;
 	if (merge) {
-		if (exec(im, "SAVEPOINT merge", err) != 0)
+		if (db_run(im->conn, &q_savepoint, NULL, err) != 0)
 			return -1;
 		if (im->kind == IMPORT_ROSTER ?
-		    call(im, "SELECT import_roster_merge()", false, err) != 0 :
-		    call(im, "SELECT import_results_merge($1)", true, err) != 0)
+		    db_run(im->conn, &q_roster_merge, NULL, err) != 0 :
+		    db_run(im->conn, &q_results_merge,
+		    (const char *const[]){ im->uid }, err) != 0)
 			return -1;
 		/* Rows refused by a rule during the merge fail too.  One
 		 * scan of the staging table counts everything. */
@@ -516,14 +524,11 @@ run_import(struct import *im, struct cterr *err)
 	refused = im->fatal || (failed > 0 && !im->partial);
 	if (merge && (im->dry_run || refused)) {
 		if ((spool = spool_errors(im, err)) == NULL ||
-		    exec(im, "ROLLBACK TO SAVEPOINT merge", err) != 0 ||
+		    db_run(im->conn, &q_rollback_merge, NULL, err) != 0 ||
 		    unspool_errors(im, spool, err) != 0)
 			goto out;
-	} else if (failed > 0 && exec1(im, "INSERT INTO import_errors "
-	    "(import_id, line, "
-	    "column_name, value, message) SELECT $1, line, err_column, "
-	    "err_value, err_message FROM import_rows WHERE err_message IS NOT "
-	    "NULL ORDER BY line", err) != 0) {
+	} else if (failed > 0 && db_run(im->conn, &q_errors,
+	    (const char *const[]){ im->id }, err) != 0) {
 		goto out;
 	}
 	if (im->fatal) {
@@ -534,9 +539,7 @@ run_import(struct import *im, struct cterr *err)
 		params[1] = line;
 		params[2] = im->fatal_column[0] ? im->fatal_column : NULL;
 		params[3] = im->fatal_message;
-		if (pg_ok(im, PQexecParams(im->conn, "INSERT INTO import_errors "
-		    "(import_id, line, column_name, message) VALUES ($1, $2, "
-		    "$3, $4)", 4, NULL, params, NULL, NULL, 0), err) != 0)
+		if (db_run(im->conn, &q_fatal, params, err) != 0)
 			goto out;
 	}
 	/* A refused import wrote nothing, and says so. */
@@ -560,11 +563,7 @@ run_import(struct import *im, struct cterr *err)
 		for (int i = 0; i < 5; i++)
 			params[i + 1] = v[i];
 		params[6] = refused ? "failed" : "succeeded";
-		if (pg_ok(im, PQexecParams(im->conn,
-		    "UPDATE imports SET finished_at = clock_timestamp(),"
-		    " status = $7, rows_total = $2, rows_failed = $3,"
-		    " rows_created = $4, rows_updated = $5, rows_unchanged = $6"
-		    " WHERE id = $1", 7, NULL, params, NULL, NULL, 0), err) != 0)
+		if (db_run(im->conn, &q_finished, params, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -591,6 +590,7 @@ static const char *const report_sql =
 	" 'errors_total', (SELECT count(*) FROM import_errors"
 	"  WHERE import_id = i.id))::text"
 	" FROM imports i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = $1";
+static const struct db_stmt q_report = { "imports_get", report_sql, 2 };
 
 static int
 import_finish(struct request *req)
@@ -604,36 +604,37 @@ import_finish(struct request *req)
 	if (!im->fatal && csvread_finish(im->csv) != 0 && !im->fatal)
 		set_fatal(im, csvread_error_line(im->csv), NULL,
 		    csvread_error(im->csv));
-	if (!im->fatal && !im->have_header)
+	/* A header and no row is as empty as no header: nothing to import. */
+	if (!im->fatal && (!im->have_header || im->rows == 0))
 		set_fatal(im, 1, NULL, "the file is empty (it needs a header "
 		    "line and at least one row)");
-	if (flush_copy(im, true) != 0 ||
-	    PQputCopyEnd(im->conn, NULL) != 1)
-		return cterr_set(err, 503, "database_unavailable", NULL,
-		    "the database went away during the import; nothing was "
-		    "written");
-	im->in_copy = false;
-	while ((res = PQgetResult(im->conn)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			return db_fail(im->conn, res, err);
-		PQclear(res);
+	if (flush_copy(im, true, err) != 0 ||
+	    db_copy_end(im->conn, NULL, err) != 0) {
+		/* Closing the connection rolls everything back. */
+		if (strbuf_failed(&im->copy))
+			return cterr_set(err, 500, "internal", NULL, "the server "
+			    "ran out of memory during the import; nothing was "
+			    "written");
+		if (strcmp(err->code, "database_unavailable") == 0)
+			return cterr_set(err, 503, "database_unavailable", NULL,
+			    "the database went away during the import; nothing "
+			    "was written");
+		return -1;
 	}
+	im->in_copy = false;
 	if (im->ignored_json != NULL) {
 		params[0] = im->id;
 		params[1] = im->ignored_json;
-		if (pg_ok(im, PQexecParams(im->conn, "UPDATE imports SET "
-		    "ignored_columns = $2::jsonb WHERE id = $1", 2, NULL, params, NULL,
-		    NULL, 0), err) != 0)
+		if (db_run(im->conn, &q_ignored, params, err) != 0)
 			return -1;
 	}
 	if (run_import(im, err) != 0)
 		return -1;
 	params[0] = im->id;
 	params[1] = "1000";
-	res = PQexecParams(im->conn, report_sql, 2, NULL, params, NULL, NULL,
-	    0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return db_fail(im->conn, res, err);
+	res = db_exec(im->conn, &q_report, params, err);
+	if (res == NULL)
+		return -1;
 	/* The audit row: who imported what, and the counts. */
 	{
 		char *report = strdup(PQgetvalue(res, 0, 0));
@@ -653,7 +654,7 @@ import_finish(struct request *req)
 		rc = api_audit(im->conn, req, "import.run", "import", im->id,
 		    NULL, after, err);
 		free(after);
-		if (rc != 0 || exec(im, "COMMIT", err) != 0) {
+		if (rc != 0 || db_run(im->conn, &q_commit, NULL, err) != 0) {
 			free(report);
 			return -1;
 		}
@@ -714,7 +715,6 @@ api_imports_list(struct request *req)
 int
 api_imports_get(struct request *req)
 {
-	static const struct db_stmt q = { "imports_get", report_sql, 2 };
 	char id[24], limit_s[24];
 	const char *params[2] = { id, limit_s };
 	long long n, limit;
@@ -726,5 +726,5 @@ api_imports_get(struct request *req)
 	char missing[64];
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
 	snprintf(missing, sizeof(missing), "there is no import %s", id);
-	return api_reply_query(req, &q, params, "not_found", missing);
+	return api_reply_query(req, &q_report, params, "not_found", missing);
 }

@@ -139,11 +139,13 @@ metrics_render(struct strbuf *sb)
 	for (size_t i = 0; i < 4; i++)
 		strbuf_addf(sb, "certrack_import_rows_total{outcome=\"%s\"} "
 		    "%lu\n", outcomes[i], atomic_load(&import_rows[i]));
-	return strbuf_addf(sb,
+	strbuf_addf(sb,
 	    "# HELP certrack_db_errors_total Database errors: lost "
 	    "connections and failed statements.\n"
 	    "# TYPE certrack_db_errors_total counter\n"
 	    "certrack_db_errors_total %lu\n", db_error_count());
+	/* One check for every append above: a failed one is sticky. */
+	return strbuf_failed(sb) ? -1 : 0;
 }
 
 int

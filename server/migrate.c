@@ -127,11 +127,13 @@ read_file(const char *path, struct cterr *err)
 		return NULL;
 	}
 	strbuf_init(&sb);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	if (ferror(fp)) {
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 &&
+	    strbuf_add(&sb, buf, n) == 0)
+		;
+	if (ferror(fp) || strbuf_failed(&sb)) {
 		cterr_set(err, 500, "bad_migrations", NULL,
-		    "cannot read '%s': %s", path, strerror(errno));
+		    "cannot read '%s': %s", path, strbuf_failed(&sb) ?
+		    "out of memory" : strerror(errno));
 		fclose(fp);
 		strbuf_release(&sb);
 		return NULL;

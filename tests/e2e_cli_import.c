@@ -256,6 +256,49 @@ refused_roster(void **state)
 	FREE_IO();
 }
 
+/* A header and no row: refused as an empty file, by path and by stdin,
+ * for either kind, even with --partial; one row is an import. */
+static void
+header_only_refused(void **state)
+{
+	char *out = NULL, *err = NULL, path[800];
+	long long before = last_import();
+
+	(void)state;
+	fixture("roster_header_only.csv", path, sizeof(path));
+	RUN(1, NULL, "import", "roster", path);
+	assert_string_equal(out, "refused 'roster_header_only.csv': the file "
+	    "has problems; nothing was written\n"
+	    "LINE  COLUMN  VALUE  MESSAGE\n"
+	    "1     -       -      the file is empty (it needs a header line "
+	    "and at least one row)\n");
+	assert_string_equal(err, "");
+	FREE_IO();
+	fixture("results_header_only.csv", path, sizeof(path));
+	RUN(1, NULL, "import", "results", path, "--partial");
+	has(out, "refused 'results_header_only.csv': the file has problems; "
+	    "nothing was written\n");
+	has(out, "the file is empty (it needs a header line and at least one "
+	    "row)\n");
+	FREE_IO();
+	RUN(1, "given_name,family_name,email,profession,level\n",
+	    "import", "roster", "-");
+	has(out, "refused standard input: the file has problems");
+	has(out, "the file is empty (it needs a header line and at least one "
+	    "row)\n");
+	FREE_IO();
+	assert_int_equal(last_import(), before + 3);
+	assert_int_equal(count("SELECT count(*) FROM imports WHERE id > "
+	    "(SELECT max(id) - 3 FROM imports) AND status = 'failed' AND "
+	    "rows_total = 0 AND rows_failed = 1"), 3);
+	/* The boundary: one row is imported. */
+	RUN(0, "given_name,family_name,email,profession,level\n"
+	    "Una,Row,una.row@example.org,PT,DN1\n", "import", "roster", "-");
+	assert_string_equal(out, "imported standard input: 1 row: 1 created, "
+	    "0 updated, 0 unchanged, 0 failed\n");
+	FREE_IO();
+}
+
 static void
 dry_run_changes_nothing(void **state)
 {
@@ -692,6 +735,7 @@ main(void)
 		cmocka_unit_test(examples_import_cleanly),
 		cmocka_unit_test(good_roster_and_reimport),
 		cmocka_unit_test(refused_roster),
+		cmocka_unit_test(header_only_refused),
 		cmocka_unit_test(dry_run_changes_nothing),
 		cmocka_unit_test(partial_mode),
 		cmocka_unit_test(json_is_the_report),

@@ -310,6 +310,15 @@ refused_inputs(void **state)
 		  "[{\"line\":1,\"column\":null,\"value\":null,\"message\":"
 		  "\"the file is empty (it needs a header line and at least one "
 		  "row)\"}]", NULL },
+		/* A header and no row (blank lines are no rows) is as empty. */
+		{ "roster_header_only.csv", "kind=roster", 422, 0, 0, 0, 0, 1,
+		  "[{\"line\":1,\"column\":null,\"value\":null,\"message\":"
+		  "\"the file is empty (it needs a header line and at least one "
+		  "row)\"}]", NULL },
+		{ "results_header_only.csv", "kind=results", 422, 0, 0, 0, 0, 1,
+		  "[{\"line\":1,\"column\":null,\"value\":null,\"message\":"
+		  "\"the file is empty (it needs a header line and at least one "
+		  "row)\"}]", NULL },
 	};
 
 	(void)state;

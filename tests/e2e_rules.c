@@ -1,5 +1,5 @@
 /*
- * End to end: the rules (DESIGN.md "The rules" 1-6) through a real certrackd
+ * End to end: the rules (sql/0003_rules.sql) through a real certrackd
  * over raw HTTP, each with a case that passes and the nearest one that must
  * not: eligibility, prerequisites, exams only after enrollment, the pass
  * mark's boundary, the attempt limit, the retake wait, certificates issued

@@ -7,7 +7,10 @@
  *   cli/commands.c   the command table and `certrack help`
  *   cli/opts.c       context, option parsing, URL/token resolution, errors
  *   cli/client.c     one HTTP request to certrackd (libcurl + jansson)
+ *   cli/util.c       helpers the commands share (dispatch, checks, tables)
  *   cli/cmd_NAME.c   one file per subcommand: cli_cmd_NAME()
+ *   lib/             what the daemon shares (strnum, certnum, csvread, ...);
+ *                    nothing from server/ is linked in
  *
  * Adding a command: write cli/cmd_NAME.c with
  *     int cli_cmd_NAME(struct cli_ctx *ctx, int argc, char **argv);

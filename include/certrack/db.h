@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "certrack/cterr.h"
+#include "certrack/strbuf.h"
 
 /* A statement prepared lazily on each connection.  Declare them static. */
 struct db_stmt {
@@ -56,6 +57,38 @@ void db_disconnect(void);
  */
 PGresult *db_exec(PGconn *conn, const struct db_stmt *stmt,
     const char *const *params, struct cterr *err);
+
+/*
+ * db_exec() for a statement whose result is not wanted (BEGIN, an INSERT,
+ * a function called for its effect): 0, or -1 with ERR by db_fail().
+ * PARAMS may be NULL when STMT has none.
+ */
+int db_run(PGconn *conn, const struct db_stmt *stmt,
+    const char *const *params, struct cterr *err);
+
+/*
+ * COPY FROM STDIN on CONN (used by imports on a connection of their own).
+ * db_copy_in() runs SQL (a constant "COPY ... FROM STDIN"), db_copy_put()
+ * sends a buffer's bytes, db_copy_end() ends the data (REASON NULL) or
+ * abandons the COPY with REASON as its error, and reads the statement's
+ * result.  Each returns 0, or -1 with ERR by db_fail(); db_copy_put()
+ * refuses a buffer that lost an append (strbuf_failed()) with 500
+ * "internal" and sends nothing of it, so rows with a hole in them never
+ * reach the table: the caller then abandons the COPY.
+ */
+int db_copy_in(PGconn *conn, const char *sql, struct cterr *err);
+int db_copy_put(PGconn *conn, const struct strbuf *sb, struct cterr *err);
+int db_copy_end(PGconn *conn, const char *reason, struct cterr *err);
+
+/* Called with each row of a COPY TO STDOUT, LEN bytes ending in '\n'. */
+typedef void (*db_copy_row_fn)(void *arg, const char *row, size_t len);
+
+/*
+ * Runs SQL (a constant "COPY ... TO STDOUT") on CONN and hands each row to
+ * FN.  Returns 0, or -1 with ERR by db_fail().
+ */
+int db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
+    struct cterr *err);
 
 /*
  * Turns a failed result into ERR by SQLSTATE: lost connection 503

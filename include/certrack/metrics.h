@@ -20,7 +20,9 @@ void metrics_observe(const struct route *route, int status, double seconds);
  * "unchanged", "failed"). */
 void metrics_import_rows(const char *outcome, long n);
 
-/* Appends the exposition text to SB.  Returns 0, or -1 out of memory. */
+/* Appends the exposition text to SB.  Returns 0, or -1 when SB lost an
+ * append (out of memory, its limit, or failed before the call): then the
+ * text is incomplete and must not be served. */
 int metrics_render(struct strbuf *sb);
 
 #endif
