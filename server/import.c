@@ -78,6 +78,8 @@ static const struct db_stmt q_commit = { "import_commit", "COMMIT", 0 };
 static const struct db_stmt q_new = { "import_new", "INSERT INTO imports "
     "(kind, user_id, filename, dry_run, partial) VALUES ($1, $2, $3, $4, "
     "$5) RETURNING id", 5 };
+static const struct db_stmt q_context = { "import_context",
+	"SELECT write_context($1, $2, $3, $4)", 4 };
 static const struct db_stmt q_staging = { "import_staging",
     "SELECT import_staging_create($1)", 1 };
 static const struct db_stmt q_ignored = { "import_ignored", "UPDATE imports "
@@ -301,12 +303,11 @@ import_begin(struct request *req)
 	PQclear(res);
 	/* Every row the import writes is audited as its user's, with this
 	 * request's and this import's ids (sql/0007_writes.sql). */
-	params[0] = uid;
+	params[0] = im->uid;
 	params[1] = req->who.username;
 	params[2] = req->id;
 	params[3] = im->id;
-	if (pg_ok(im, PQexecParams(im->conn, "SELECT write_context($1, $2, $3, "
-	    "$4)", 4, NULL, params, NULL, NULL, 0), &req->err) != 0)
+	if (db_run(im->conn, &q_context, params, &req->err) != 0)
 		return -1;
 	params[0] = kind;
 	if (db_run(im->conn, &q_staging, params, &req->err) != 0 ||
