@@ -70,7 +70,7 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_error err;
 	json_t *score = NULL, *max = NULL, *body = NULL;
 	const char *on = NULL, *kind;
-	char today[16], name[256], level[64];
+	char today[16], on_buf[16], name[256], level[64];
 	long long clinician, attempt = 0;
 	int c, rc = CLI_EXIT_USAGE;
 
@@ -87,11 +87,11 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case OPT_ON:
-			if (cli_arg_date(ctx, "--on", optarg) != 0) {
+			if (cli_arg_date(ctx, "--on", optarg, on_buf) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
-			on = optarg;
+			on = on_buf;
 			break;
 		case OPT_ATTEMPT:
 			if (cli_arg_int(ctx, "--attempt", optarg, 1, 1000,
@@ -172,7 +172,7 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_error err;
 	json_t *score = NULL, *max = NULL, *body = NULL;
 	const char *on = NULL, *reason = NULL;
-	char path[64], name[256];
+	char path[64], name[256], on_buf[16];
 	long long id;
 	int c, rc = CLI_EXIT_USAGE;
 
@@ -192,11 +192,11 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case OPT_ON:
-			if (cli_arg_date(ctx, "--on", optarg) != 0) {
+			if (cli_arg_date(ctx, "--on", optarg, on_buf) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
-			on = optarg;
+			on = on_buf;
 			break;
 		}
 	}

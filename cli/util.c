@@ -17,12 +17,22 @@
 #include "certrack/cli.h"
 #include "certrack/strbuf.h"
 #include "certrack/strnum.h"
+#include "certrack/value.h"
 
 int
 cli_call(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *headers, struct cli_response *resp,
     struct cli_error *err)
 {
+	struct value_err ve;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, key, v)
+		if (json_is_string(v) &&
+		    value_text(key, json_string_value(v), &ve) != 0)
+			return cli_error_set(err, CLI_EXIT_REFUSED, "%s",
+			    ve.detail);
 	if (cli_request_hdr(ctx, method, path, body, headers, resp, err) != 0)
 		return -1;
 	if (resp->status >= 200 && resp->status < 300)
@@ -221,36 +231,27 @@ cli_arg_int(const struct cli_ctx *ctx, const char *what, const char *arg,
 	return 0;
 }
 
-bool
-cli_date_valid(const char *s)
+int
+cli_arg_date(const struct cli_ctx *ctx, const char *what, const char *arg,
+    char *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, m, d;
+	struct value_err ve;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
-	    (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0)))
-		return false;
-	return true;
+	if (value_date(arg, VALUE_DATE_TYPED, out, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
+		return -1;
+	}
+	return 0;
 }
 
 int
-cli_arg_date(const struct cli_ctx *ctx, const char *what, const char *arg)
+cli_arg_state(const struct cli_ctx *ctx, const char *what, const char *arg,
+    char *out)
 {
-	if (!cli_date_valid(arg)) {
-		cli_usage_error(ctx, "%s '%s' is not a date written "
-		    "YYYY-MM-DD", what, arg);
+	struct value_err ve;
+
+	if (value_state(arg, out, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
 		return -1;
 	}
 	return 0;
@@ -260,20 +261,21 @@ int
 cli_arg_score(const struct cli_ctx *ctx, const char *what, const char *arg,
     json_t **out)
 {
-	const char *why;
-	long long hundredths;
+	struct value_err ve;
+	char text[VALUE_SCORE_LEN];
+	long long whole;
 
-	/* Two decimals are plenty for a score; 1e9 keeps it exact. */
-	if (strnum_decimal(arg, 2, 0, 100000000000LL, &hundredths,
-	    &why) != 0) {
-		cli_usage_error(ctx, "%s '%s' is not a number (such as 42 or "
-		    "87.5, at most two decimals)", what, arg);
+	if (value_score(arg, text, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
 		return -1;
 	}
-	if (hundredths % 100 == 0)
-		*out = json_integer(hundredths / 100);
+	/* The exact decimal as the JSON number the API reads back the same
+	 * (at most 4 decimals and 10 digits: a double holds it exactly
+	 * enough that the API's shortest text is this text again). */
+	if (strnum_ll(text, 0, VALUE_SCORE_MAX, &whole, NULL) == 0)
+		*out = json_integer(whole);
 	else
-		*out = json_real((double)hundredths / 100.0);
+		*out = json_real(strtod(text, NULL));
 	if (*out == NULL) {
 		cli_errorf("out of memory");
 		return -1;
