@@ -81,7 +81,8 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_MAX:
 			json_decref(max);
 			max = NULL;
-			if (cli_arg_score(ctx, "--max", optarg, &max) != 0) {
+			if (cli_arg_score(ctx, "--max", "max_score", optarg,
+			    &max) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
@@ -113,7 +114,8 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		    "'practical'", kind);
 		goto out;
 	}
-	if (cli_arg_score(ctx, "score", argv[optind + 3], &score) != 0)
+	if (cli_arg_score(ctx, "SCORE", "score", argv[optind + 3],
+	    &score) != 0)
 		goto out;
 	if (max == NULL)
 		max = json_integer(100);
@@ -186,7 +188,8 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_MAX:
 			json_decref(max);
 			max = NULL;
-			if (cli_arg_score(ctx, "--max", optarg, &max) != 0) {
+			if (cli_arg_score(ctx, "--max", "max_score", optarg,
+			    &max) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
@@ -204,7 +207,8 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 2, 2, "RESULT (an id) and the new "
 	    "SCORE") != 0 ||
 	    cli_arg_id(ctx, "result", argv[optind], &id) != 0 ||
-	    cli_arg_score(ctx, "score", argv[optind + 1], &score) != 0)
+	    cli_arg_score(ctx, "SCORE", "score", argv[optind + 1],
+	    &score) != 0)
 		goto out;
 	if (reason == NULL || reason[0] == '\0') {
 		cli_usage_error(ctx, "missing --reason (an amendment says why)");

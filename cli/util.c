@@ -258,14 +258,14 @@ cli_arg_state(const struct cli_ctx *ctx, const char *what, const char *arg,
 }
 
 int
-cli_arg_score(const struct cli_ctx *ctx, const char *what, const char *arg,
-    json_t **out)
+cli_arg_score(const struct cli_ctx *ctx, const char *what,
+    const char *field, const char *arg, json_t **out)
 {
 	struct value_err ve;
 	char text[VALUE_SCORE_LEN];
 	long long whole;
 
-	if (value_score(arg, text, &ve) != 0) {
+	if (value_score(field, arg, text, &ve) != 0) {
 		cli_usage_error(ctx, "%s: %s", what, ve.detail);
 		return -1;
 	}

@@ -242,16 +242,16 @@ score_units(const char *s, long long *units)
 }
 
 int
-value_score(const char *s, char out[VALUE_SCORE_LEN], struct value_err *err)
+value_score(const char *field, const char *s, char out[VALUE_SCORE_LEN],
+    struct value_err *err)
 {
 	long long u;
-	char q[48];
 	int n;
 
 	if (!score_units(s, &u))
-		return refuse(err, "invalid_score", "'%s' is not a score (a "
-		    "number from 0 to %d with at most %d decimals)",
-		    quoted(s, q), VALUE_SCORE_MAX, VALUE_SCORE_DECIMALS);
+		return refuse(err, "invalid_score", "the field '%s' must be a "
+		    "number from 0 to %d with at most %d decimals", field,
+		    VALUE_SCORE_MAX, VALUE_SCORE_DECIMALS);
 	n = snprintf(out, VALUE_SCORE_LEN, "%lld.%04lld", u / 10000,
 	    u % 10000);
 	while (out[n - 1] == '0')

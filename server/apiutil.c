@@ -96,7 +96,7 @@ value_ok(json_t *body, const struct field *f, json_t *v, struct cterr *err)
 			    "out of memory");
 		break;
 	case FT_SCORE:
-		rc = value_score(api_text(body, f->name, text, sizeof(text)),
+		rc = value_score(f->name, api_text(body, f->name, text, sizeof(text)),
 		    buf, &ve);
 		break;
 	default:

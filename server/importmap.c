@@ -312,10 +312,11 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		return bad(m, row, X_KIND, "'%s' is not an exam kind (written "
 		    "or practical)", row->value[X_KIND]);
 	row->value[X_KIND] = k == 0 ? "written" : "practical";
-	if (value_score(row->value[X_SCORE], row->buf[X_SCORE], &ve) != 0)
+	if (value_score(cols[X_SCORE].name, row->value[X_SCORE],
+	    row->buf[X_SCORE], &ve) != 0)
 		return refused(m, row, X_SCORE, &ve);
-	if (value_score(row->value[X_MAX_SCORE], row->buf[X_MAX_SCORE],
-	    &ve) != 0)
+	if (value_score(cols[X_MAX_SCORE].name, row->value[X_MAX_SCORE],
+	    row->buf[X_MAX_SCORE], &ve) != 0)
 		return refused(m, row, X_MAX_SCORE, &ve);
 	if (strcmp(row->buf[X_MAX_SCORE], "0") == 0)
 		return bad(m, row, X_MAX_SCORE, "'%s' is not a maximum score "

@@ -400,15 +400,15 @@ int cli_arg_int(const struct cli_ctx *ctx, const char *what, const char *arg,
  * The shared value readers (lib/value.c) on what a person typed, with the
  * sentence the API and an import give for the same value: a date as
  * YYYY-MM-DD or M/D/YYYY, written YYYY-MM-DD into OUT (11 bytes); a
- * license state, written upper-case into OUT (3 bytes); a score as a new
- * JSON number.
+ * license state, written upper-case into OUT (3 bytes); a score (of API
+ * field FIELD, which the refusal names) as a new JSON number.
  */
 int cli_arg_date(const struct cli_ctx *ctx, const char *what,
     const char *arg, char *out);
 int cli_arg_state(const struct cli_ctx *ctx, const char *what,
     const char *arg, char *out);
 int cli_arg_score(const struct cli_ctx *ctx, const char *what,
-    const char *arg, json_t **out);
+    const char *field, const char *arg, json_t **out);
 
 /* Today's local date, YYYY-MM-DD, in BUF. */
 void cli_today(char buf[16]);

@@ -51,15 +51,16 @@ int value_state(const char *s, char out[VALUE_STATE_LEN],
     struct value_err *err);
 
 /*
- * A score: the syntax of a JSON number ("85", "85.5", "1e2", "8.55E1";
+ * Score field FIELD ("score", "max_score"): the syntax of a JSON number ("85", "85.5", "1e2", "8.55E1";
  * not "+1", ".5", "1.", " 1", "0x10", "nan") whose value lies in 0 to
  * VALUE_SCORE_MAX with at most VALUE_SCORE_DECIMALS decimals, written
  * into OUT as its shortest exact decimal ("1e2" -> "100", "85.50" ->
  * "85.5").  The API reads JSON numbers, so the text syntax of the CLI and
- * CSV files is JSON's: the API cannot tell 1e2 from 100.0.  Returns 0, or
- * -1 with ERR invalid_score.
+ * CSV files is JSON's: the API cannot tell 1e2 from 100.0 (so the
+ * refusal names the field, not the text, which the API only has as a
+ * parsed number).  Returns 0, or -1 with ERR invalid_score.
  */
-int value_score(const char *s, char out[VALUE_SCORE_LEN],
+int value_score(const char *field, const char *s, char out[VALUE_SCORE_LEN],
     struct value_err *err);
 
 /*
