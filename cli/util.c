@@ -401,18 +401,6 @@ cli_table_add(struct cli_table *t, ...)
 	return rc;
 }
 
-/* Columns a UTF-8 string takes (one per code point, near enough). */
-static size_t
-width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 int
 cli_table_print(const struct cli_table *t, FILE *fp)
 {
@@ -423,7 +411,8 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 		return -1;
 	for (size_t r = 0; r < rows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
-			size_t n = width(t->cells[r * t->ncols + c]);
+			/* columns: one per code point, near enough */
+			size_t n = value_chars(t->cells[r * t->ncols + c]);
 			if (n > w[c])
 				w[c] = n;
 		}
@@ -433,8 +422,8 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 
 			fputs(s, fp);
 			if (c + 1 < t->ncols)
-				for (size_t pad = width(s); pad < w[c] + 2;
-				    pad++)
+				for (size_t pad = value_chars(s);
+				    pad < w[c] + 2; pad++)
 					fputc(' ', fp);
 		}
 		fputc('\n', fp);
