@@ -51,8 +51,9 @@ int value_state(const char *s, char out[VALUE_STATE_LEN],
     struct value_err *err);
 
 /*
- * Score field FIELD ("score", "max_score"): the syntax of a JSON number ("85", "85.5", "1e2", "8.55E1";
- * not "+1", ".5", "1.", " 1", "0x10", "nan") whose value lies in 0 to
+ * Score field FIELD ("score", "max_score"): the syntax of a JSON number
+ * ("85", "85.5", "1e2", "8.55E1"; not "+1", ".5", "1.", " 1", "0x10",
+ * "nan"; "-0" is 0) whose value lies in 0 to
  * VALUE_SCORE_MAX with at most VALUE_SCORE_DECIMALS decimals, written
  * into OUT as its shortest exact decimal ("1e2" -> "100", "85.50" ->
  * "85.5").  The API reads JSON numbers, so the text syntax of the CLI and
