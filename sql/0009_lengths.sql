@@ -43,8 +43,16 @@ BEGIN
 	FOR c IN
 		SELECT conrelid::regclass AS tbl, conname
 		  FROM pg_constraint
-		 WHERE conname LIKE '%\_length' AND NOT convalidated
+		 WHERE NOT convalidated
 		   AND connamespace = current_schema()::regnamespace
+		   AND conname IN ('clinicians_given_name_length',
+		                   'clinicians_family_name_length',
+		                   'clinicians_license_number_length',
+		                   'course_sessions_location_length',
+		                   'course_sessions_instructor_length',
+		                   'levels_title_length',
+		                   'exam_results_amend_reason_length',
+		                   'certificates_revocation_reason_length')
 	LOOP
 		BEGIN
 			EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I',

@@ -614,6 +614,66 @@ profession_filter(void **state)
 	free(err);
 }
 
+/*
+ * The database holds the same limits as CHECK constraints (0009): the
+ * last line behind the readers, on the exact boundary, counted in
+ * characters as the readers count them.
+ */
+static void
+database_last_line(void **state)
+{
+	static const struct {
+		const char *sql;	/* %s: repeat(unit, n) */
+		int max;
+	} rows[] = {
+		{ "INSERT INTO clinicians (email, given_name, family_name, "
+		  "profession_code) VALUES ('db%d@example.org', %s, 'F', 'PT')",
+		  100 },
+		{ "INSERT INTO clinicians (email, given_name, family_name, "
+		  "profession_code) VALUES ('db%d@example.org', 'G', %s, 'PT')",
+		  100 },
+		{ "INSERT INTO clinicians (email, given_name, family_name, "
+		  "profession_code, license_number) VALUES "
+		  "('db%d@example.org', 'G', 'F', 'PT', %s)", 32 },
+		{ "INSERT INTO course_sessions (level_id, starts_on, ends_on, "
+		  "location) SELECT id, date '2023-01-01' + %d, '2023-02-01', "
+		  "%s FROM levels WHERE code = 'DN1'", 200 },
+		{ "INSERT INTO course_sessions (level_id, starts_on, ends_on, "
+		  "instructor) SELECT id, '2022-01-01', date '2022-01-01' + %d, "
+		  "%s FROM levels WHERE code = 'DN1'", 200 },
+		{ "UPDATE levels SET title = %2$s WHERE code = 'DN2' AND "
+		  "%1$d > 0", 200 },
+	};
+	char sql[600], rep[80];
+	int n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		/* the limit in two-byte characters is stored; one more is not
+		 * (the row's own number takes characters of the location and
+		 * title, so those repeat one fewer) */
+		int own = strstr(rows[i].sql, "%d ||") ? 1 : 0;
+		snprintf(rep, sizeof(rep), "repeat('\xc3\xa9', %d)",
+		    rows[i].max - own);
+		snprintf(sql, sizeof(sql), rows[i].sql, ++n, rep);
+		testdb_exec_ok(w.db, sql);
+		snprintf(rep, sizeof(rep), "repeat('\xc3\xa9', %d)",
+		    rows[i].max + 1 - own);
+		snprintf(sql, sizeof(sql), rows[i].sql, ++n, rep);
+		testdb_exec_fails(w.db, sql, "23514");
+	}
+	/* every limit is there, validated on a fresh database */
+	char *v = db_value("SELECT count(*) FROM pg_constraint WHERE conname "
+	    "IN ('clinicians_given_name_length', 'clinicians_family_name_length',"
+	    " 'clinicians_license_number_length', "
+	    "'course_sessions_location_length', "
+	    "'course_sessions_instructor_length', 'levels_title_length', "
+	    "'exam_results_amend_reason_length', "
+	    "'certificates_revocation_reason_length') AND convalidated");
+	assert_string_equal(v, "8");
+	free(v);
+}
+
 static int
 setup(void **state)
 {
@@ -645,6 +705,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_table),
 		cmocka_unit_test(profession_filter),
+		cmocka_unit_test(database_last_line),
 	};
 
 	return cmocka_run_group_tests_name("e2e_parity", tests, setup,
