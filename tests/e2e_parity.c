@@ -20,6 +20,9 @@
 
 #include <jansson.h>
 
+#include "certrack/cterr.h"
+#include "certrack/migrate.h"
+
 static struct testlib_world w;
 static char home[600];
 static int serial;		/* makes emails and session dates unique */
@@ -674,6 +677,54 @@ database_last_line(void **state)
 	free(v);
 }
 
+/*
+ * A database in the field that already holds a value longer than a new
+ * limit still migrates: that constraint stays NOT VALID (the others are
+ * validated), the old row stays, and a new long value is refused.
+ */
+static void
+old_long_rows_still_migrate(void **state)
+{
+	char *ci = testdb_create("parity_old_rows");
+	PGconn *conn = testdb_connect(ci);
+	struct migration_set all, upto;
+	struct cterr err;
+	size_t k = 0;
+	int applied;
+
+	(void)state;
+	cterr_clear(&err);
+	assert_int_equal(migrate_set_embedded(&all, &err), 0);
+	while (k < all.n && strcmp(all.v[k].name, "0009_lengths.sql") != 0)
+		k++;
+	assert_true(k < all.n);
+	upto.v = all.v;
+	upto.n = k;		/* everything before 0009 */
+	assert_int_equal(migrate_apply(conn, &upto, &applied, &err), 0);
+	testdb_exec_ok(conn, "INSERT INTO clinicians (email, given_name, "
+	    "family_name, profession_code, license_number) VALUES "
+	    "('old@example.org', 'Old', 'Row', 'PT', repeat('9', 40))");
+	upto.n = k + 1;
+	if (migrate_apply(conn, &upto, &applied, &err) != 0)
+		fail_msg("0009 refused an old database: %s", err.detail);
+	assert_int_equal(applied, 1);
+	char *v = testdb_value(conn, "SELECT string_agg(conname, ',' ORDER BY "
+	    "conname) FROM pg_constraint WHERE conname LIKE '%\\_length' "
+	    "AND NOT convalidated");
+	assert_string_equal(v, "clinicians_license_number_length");
+	free(v);
+	v = testdb_value(conn, "SELECT length(license_number) FROM clinicians");
+	assert_string_equal(v, "40");
+	free(v);
+	testdb_exec_fails(conn, "INSERT INTO clinicians (email, given_name, "
+	    "family_name, profession_code, license_number) VALUES "
+	    "('new@example.org', 'New', 'Row', 'PT', repeat('9', 33))",
+	    "23514");
+	migrate_set_release(&all);
+	PQfinish(conn);
+	free(ci);
+}
+
 static int
 setup(void **state)
 {
@@ -706,6 +757,7 @@ main(void)
 		cmocka_unit_test(one_table),
 		cmocka_unit_test(profession_filter),
 		cmocka_unit_test(database_last_line),
+		cmocka_unit_test(old_long_rows_still_migrate),
 	};
 
 	return cmocka_run_group_tests_name("e2e_parity", tests, setup,
