@@ -59,6 +59,7 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # the other's folder).
 COMMON_SRC := lib/strnum.c lib/npi.c lib/strbuf.c lib/certnum.c \
               lib/csvread.c
+COMMON_SRC += lib/value.c
 
 # Every daemon module but main(), so tests can link the real code.
 SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
@@ -85,6 +86,8 @@ E2E_TESTS   += e2e_cli e2e_docs e2e_cli_import
 E2E_TESTS   += e2e_quickstart e2e_install e2e_tls
 UNIT_TESTS  += unit_strbuf
 INTEG_TESTS += integ_db
+UNIT_TESTS  += unit_value
+E2E_TESTS   += e2e_parity
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -31,6 +31,7 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *q[9] = { NULL };
+	char since[16], until[16];
 	static const char *const names[9] = { "clinician", "actor", "since",
 	    "until", "action", "entity", "entity_id", "limit", "offset" };
 	struct cli_response resp;
@@ -49,12 +50,14 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_SINCE:
-			if (cli_arg_date(ctx, "--since", optarg) != 0)
+			if (cli_arg_date(ctx, "--since", optarg, since) != 0)
 				return CLI_EXIT_USAGE;
+			optarg = since;
 			break;
 		case OPT_UNTIL:
-			if (cli_arg_date(ctx, "--until", optarg) != 0)
+			if (cli_arg_date(ctx, "--until", optarg, until) != 0)
 				return CLI_EXIT_USAGE;
+			optarg = until;
 			break;
 		case OPT_LIMIT:
 			if (cli_arg_int(ctx, "--limit", optarg, 1, 1000,

@@ -29,11 +29,16 @@ enum {
 	{ "license-state", required_argument, NULL, OPT_STATE }, \
 	{ "license-number", required_argument, NULL, OPT_LICENSE }
 
-/* Sets BODY's member for a clinician option C; 1 when C is not one.
- * For updates (CLEARABLE) an empty value of an optional field clears it. */
+/* Sets BODY's member for a clinician option C; 1 when C is not one, -1
+ * (reported) when the value is refused.  For updates (CLEARABLE) an empty
+ * value of an optional field clears it.  A license state is read as the
+ * API and imports read it, and sent upper-case. */
 static int
-clinician_field(json_t *body, int c, const char *arg, bool clearable)
+clinician_field(const struct cli_ctx *ctx, json_t *body, int c,
+    const char *arg, bool clearable)
 {
+	char state[4];
+
 	static const struct { int opt; const char *key; bool optional; }
 	    map[] = {
 		{ OPT_GIVEN, "given_name", false },
@@ -48,11 +53,17 @@ clinician_field(json_t *body, int c, const char *arg, bool clearable)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (map[i].opt != c)
 			continue;
-		if (clearable && map[i].optional && *arg == '\0')
+		if (clearable && map[i].optional && *arg == '\0') {
 			json_object_set_new(body, map[i].key, json_null());
-		else
-			json_object_set_new(body, map[i].key,
-			    json_string(arg));
+			return 0;
+		}
+		if (c == OPT_STATE) {
+			if (cli_arg_state(ctx, "--license-state", arg,
+			    state) != 0)
+				return -1;
+			arg = state;
+		}
+		json_object_set_new(body, map[i].key, json_string(arg));
 		return 0;
 	}
 	return 1;
@@ -124,7 +135,10 @@ cmd_add(struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
 		if (c == CLI_GETOPT_STOP)
 			goto out;
-		clinician_field(body, c, optarg, false);
+		if (clinician_field(ctx, body, c, optarg, false) < 0) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 	}
 	rc = CLI_EXIT_USAGE;
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
@@ -306,7 +320,10 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			continue;
 		}
-		clinician_field(body, c, optarg, true);
+		if (clinician_field(ctx, body, c, optarg, true) < 0) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 	}
 	rc = CLI_EXIT_USAGE;
 	if (cli_operands(ctx, argc, argv, 1, 1, "CLINICIAN (an id)") != 0 ||

@@ -162,7 +162,7 @@ change(struct cli_ctx *ctx, int argc, char **argv, bool complete)
 	};
 	struct cli_response resp;
 	struct cli_error err;
-	char what[320], path[96], today[16], b[64];
+	char what[320], path[96], today[16], on_buf[16], b[64];
 	const char *on = NULL;
 	json_t *body = NULL;
 	long long id;
@@ -173,9 +173,9 @@ change(struct cli_ctx *ctx, int argc, char **argv, bool complete)
 		if (c == CLI_GETOPT_STOP)
 			return rc;
 		if (c == OPT_ON) {
-			if (cli_arg_date(ctx, "--on", optarg) != 0)
+			if (cli_arg_date(ctx, "--on", optarg, on_buf) != 0)
 				return CLI_EXIT_USAGE;
-			on = optarg;
+			on = on_buf;
 		}
 	}
 	rc = find_enrollment(ctx, argc, argv, &id, what, sizeof(what), &err);
@@ -322,6 +322,7 @@ sessions_add(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *starts = NULL, *ends = NULL, *location = NULL;
 	const char *instructor = NULL;
+	char starts_buf[16], ends_buf[16];
 	struct cli_response resp;
 	struct cli_error err;
 	json_t *body;
@@ -332,14 +333,14 @@ sessions_add(struct cli_ctx *ctx, int argc, char **argv)
 		case CLI_GETOPT_STOP:
 			return rc;
 		case OPT_STARTS:
-			if (cli_arg_date(ctx, "--starts", optarg) != 0)
+			if (cli_arg_date(ctx, "--starts", optarg, starts_buf) != 0)
 				return CLI_EXIT_USAGE;
-			starts = optarg;
+			starts = starts_buf;
 			break;
 		case OPT_ENDS:
-			if (cli_arg_date(ctx, "--ends", optarg) != 0)
+			if (cli_arg_date(ctx, "--ends", optarg, ends_buf) != 0)
 				return CLI_EXIT_USAGE;
-			ends = optarg;
+			ends = ends_buf;
 			break;
 		case OPT_LOCATION:
 			location = optarg;

@@ -297,7 +297,7 @@ levels_set(struct cli_ctx *ctx, int argc, char **argv)
 			key = c == OPT_WRITTEN ? "written_pass_mark" :
 			    c == OPT_PRACTICAL ? "practical_pass_mark" :
 			    "contact_hours";
-			if (cli_arg_score(ctx, key, optarg, &v) != 0) {
+			if (cli_arg_score(ctx, key, key, optarg, &v) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}

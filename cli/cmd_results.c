@@ -70,7 +70,7 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_error err;
 	json_t *score = NULL, *max = NULL, *body = NULL;
 	const char *on = NULL, *kind;
-	char today[16], name[256], level[64];
+	char today[16], on_buf[16], name[256], level[64];
 	long long clinician, attempt = 0;
 	int c, rc = CLI_EXIT_USAGE;
 
@@ -81,17 +81,18 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_MAX:
 			json_decref(max);
 			max = NULL;
-			if (cli_arg_score(ctx, "--max", optarg, &max) != 0) {
+			if (cli_arg_score(ctx, "--max", "max_score", optarg,
+			    &max) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case OPT_ON:
-			if (cli_arg_date(ctx, "--on", optarg) != 0) {
+			if (cli_arg_date(ctx, "--on", optarg, on_buf) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
-			on = optarg;
+			on = on_buf;
 			break;
 		case OPT_ATTEMPT:
 			if (cli_arg_int(ctx, "--attempt", optarg, 1, 1000,
@@ -113,7 +114,8 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		    "'practical'", kind);
 		goto out;
 	}
-	if (cli_arg_score(ctx, "score", argv[optind + 3], &score) != 0)
+	if (cli_arg_score(ctx, "SCORE", "score", argv[optind + 3],
+	    &score) != 0)
 		goto out;
 	if (max == NULL)
 		max = json_integer(100);
@@ -172,7 +174,7 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_error err;
 	json_t *score = NULL, *max = NULL, *body = NULL;
 	const char *on = NULL, *reason = NULL;
-	char path[64], name[256];
+	char path[64], name[256], on_buf[16];
 	long long id;
 	int c, rc = CLI_EXIT_USAGE;
 
@@ -186,17 +188,18 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_MAX:
 			json_decref(max);
 			max = NULL;
-			if (cli_arg_score(ctx, "--max", optarg, &max) != 0) {
+			if (cli_arg_score(ctx, "--max", "max_score", optarg,
+			    &max) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case OPT_ON:
-			if (cli_arg_date(ctx, "--on", optarg) != 0) {
+			if (cli_arg_date(ctx, "--on", optarg, on_buf) != 0) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
 			}
-			on = optarg;
+			on = on_buf;
 			break;
 		}
 	}
@@ -204,7 +207,8 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 2, 2, "RESULT (an id) and the new "
 	    "SCORE") != 0 ||
 	    cli_arg_id(ctx, "result", argv[optind], &id) != 0 ||
-	    cli_arg_score(ctx, "score", argv[optind + 1], &score) != 0)
+	    cli_arg_score(ctx, "SCORE", "score", argv[optind + 1],
+	    &score) != 0)
 		goto out;
 	if (reason == NULL || reason[0] == '\0') {
 		cli_usage_error(ctx, "missing --reason (an amendment says why)");

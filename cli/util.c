@@ -17,12 +17,22 @@
 #include "certrack/cli.h"
 #include "certrack/strbuf.h"
 #include "certrack/strnum.h"
+#include "certrack/value.h"
 
 int
 cli_call(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *headers, struct cli_response *resp,
     struct cli_error *err)
 {
+	struct value_err ve;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, key, v)
+		if (json_is_string(v) &&
+		    value_text(key, json_string_value(v), &ve) != 0)
+			return cli_error_set(err, CLI_EXIT_REFUSED, "%s",
+			    ve.detail);
 	if (cli_request_hdr(ctx, method, path, body, headers, resp, err) != 0)
 		return -1;
 	if (resp->status >= 200 && resp->status < 300)
@@ -228,59 +238,51 @@ cli_arg_int(const struct cli_ctx *ctx, const char *what, const char *arg,
 	return 0;
 }
 
-bool
-cli_date_valid(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, m, d;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
-	    (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0)))
-		return false;
-	return true;
-}
-
 int
-cli_arg_date(const struct cli_ctx *ctx, const char *what, const char *arg)
+cli_arg_date(const struct cli_ctx *ctx, const char *what, const char *arg,
+    char *out)
 {
-	if (!cli_date_valid(arg)) {
-		cli_usage_error(ctx, "%s '%s' is not a date written "
-		    "YYYY-MM-DD", what, arg);
+	struct value_err ve;
+
+	if (value_date(arg, VALUE_DATE_TYPED, out, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
 		return -1;
 	}
 	return 0;
 }
 
 int
-cli_arg_score(const struct cli_ctx *ctx, const char *what, const char *arg,
-    json_t **out)
+cli_arg_state(const struct cli_ctx *ctx, const char *what, const char *arg,
+    char *out)
 {
-	const char *why;
-	long long hundredths;
+	struct value_err ve;
 
-	/* Two decimals are plenty for a score; 1e9 keeps it exact. */
-	if (strnum_decimal(arg, 2, 0, 100000000000LL, &hundredths,
-	    &why) != 0) {
-		cli_usage_error(ctx, "%s '%s' is not a number (such as 42 or "
-		    "87.5, at most two decimals)", what, arg);
+	if (value_state(arg, out, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
 		return -1;
 	}
-	if (hundredths % 100 == 0)
-		*out = json_integer(hundredths / 100);
+	return 0;
+}
+
+int
+cli_arg_score(const struct cli_ctx *ctx, const char *what,
+    const char *field, const char *arg, json_t **out)
+{
+	struct value_err ve;
+	char text[VALUE_SCORE_LEN];
+	long long whole;
+
+	if (value_score(field, arg, text, &ve) != 0) {
+		cli_usage_error(ctx, "%s: %s", what, ve.detail);
+		return -1;
+	}
+	/* The exact decimal as the JSON number the API reads back the same
+	 * (at most 4 decimals and 10 digits: a double holds it exactly
+	 * enough that the API's shortest text is this text again). */
+	if (strnum_ll(text, 0, VALUE_SCORE_MAX, &whole, NULL) == 0)
+		*out = json_integer(whole);
 	else
-		*out = json_real((double)hundredths / 100.0);
+		*out = json_real(strtod(text, NULL));
 	if (*out == NULL) {
 		cli_errorf("out of memory");
 		return -1;
@@ -406,18 +408,6 @@ cli_table_add(struct cli_table *t, ...)
 	return rc;
 }
 
-/* Columns a UTF-8 string takes (one per code point, near enough). */
-static size_t
-width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 int
 cli_table_print(const struct cli_table *t, FILE *fp)
 {
@@ -428,7 +418,8 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 		return -1;
 	for (size_t r = 0; r < rows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
-			size_t n = width(t->cells[r * t->ncols + c]);
+			/* columns: one per code point, near enough */
+			size_t n = value_chars(t->cells[r * t->ncols + c]);
 			if (n > w[c])
 				w[c] = n;
 		}
@@ -438,8 +429,8 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 
 			fputs(s, fp);
 			if (c + 1 < t->ncols)
-				for (size_t pad = width(s); pad < w[c] + 2;
-				    pad++)
+				for (size_t pad = value_chars(s);
+				    pad < w[c] + 2; pad++)
 					fputc(' ', fp);
 		}
 		fputc('\n', fp);

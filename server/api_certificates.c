@@ -18,9 +18,6 @@
 #include "certrack/certnum.h"
 #include "certrack/db.h"
 
-/* The most of a note that is kept. */
-#define NOTE_MAX 500
-
 /* The answer anyone may see; revoked_on and the public
  * revocation_category only when revoked, never the staff note.
  * certificate_status_on() is the one definition of "expired". */
@@ -195,11 +192,8 @@ api_certificates_revoke(struct request *req)
 		return -1;
 	rv.category = json_string_value(json_object_get(req->json,
 	    "category"));
+	/* the note's length is the shared reader's (lib/value.c) */
 	rv.note = json_string_value(json_object_get(req->json, "note"));
-	if (strlen(rv.note) > NOTE_MAX)
-		return cterr_set(&req->err, 422, "too_long", "note",
-		    "the field 'note' may have at most %d characters",
-		    NOTE_MAX);
 	if (db_tx(revoke_tx, &rv, &req->err) != 0) {
 		free(rv.reply);
 		return -1;

@@ -30,7 +30,7 @@ static const struct field clinician_fields[] = {
 	{ "given_name", FT_STRING, true, false },
 	{ "family_name", FT_STRING, true, false },
 	{ "profession", FT_STRING, true, false },
-	{ "license_state", FT_STRING, false, true },
+	{ "license_state", FT_STATE, false, true },
 	{ "license_number", FT_STRING, false, true },
 	{ "version", FT_ID, false, false },
 };
@@ -42,7 +42,6 @@ check_values(const json_t *body, struct cterr *err)
 {
 	const char *npi = api_text(body, "npi", NULL, 0);
 	const char *email = api_text(body, "email", NULL, 0);
-	const char *state = api_text(body, "license_state", NULL, 0);
 
 	if (npi != NULL && !npi_valid(npi))
 		return cterr_set(err, 422, "invalid_npi", "npi",
@@ -56,11 +55,6 @@ check_values(const json_t *body, struct cterr *err)
 			return cterr_set(err, 422, "invalid_email", "email",
 			    "'%s' is not an email address", email);
 	}
-	if (state != NULL && (strlen(state) != 2 || state[0] < 'A' ||
-	    state[0] > 'Z' || state[1] < 'A' || state[1] > 'Z'))
-		return cterr_set(err, 422, "invalid_license_state",
-		    "license_state", "'%s' is not a two-letter state code",
-		    state);
 	return 0;
 }
 
@@ -193,13 +187,17 @@ api_clinicians_get(struct request *req)
 }
 
 /*
- * Search by any of q (name, email or NPI prefix), email, npi; newest
- * first would surprise people looking for a name, so: family, given, id.
+ * Search by any of q (name, email or NPI prefix), email, npi, profession
+ * (a code or any alias, read once by profession_lookup() as every write
+ * reads it); newest first would surprise people looking for a name, so:
+ * family, given, id.  The first column says whether a profession asked
+ * for is known.
  */
 static const struct db_stmt q_list = {
 	"clinicians_list",
-	"WITH m AS ("
-	"  SELECT c.* FROM clinicians c"
+	"WITH p AS (SELECT profession_lookup($4) AS code),"
+	" m AS ("
+	"  SELECT c.* FROM clinicians c, p"
 	"   WHERE ($1::text IS NULL"
 	"          OR lower(c.family_name) LIKE lower($1) || '%'"
 	"          OR lower(c.given_name) LIKE lower($1) || '%'"
@@ -208,8 +206,9 @@ static const struct db_stmt q_list = {
 	"          OR lower(c.email) = lower($1) OR c.npi = $1)"
 	"     AND ($2::text IS NULL OR lower(c.email) = lower($2))"
 	"     AND ($3::text IS NULL OR c.npi = $3)"
-	"     AND ($4::text IS NULL OR c.profession_code = upper($4))"
-	") SELECT json_build_object("
+	"     AND ($4::text IS NULL OR c.profession_code = p.code)"
+	") SELECT $4::text IS NULL OR (SELECT code FROM p) IS NOT NULL,"
+	"  json_build_object("
 	"  'total', (SELECT count(*) FROM m),"
 	"  'limit', $5::int, 'offset', $6::bigint,"
 	"  'items', coalesce((SELECT json_agg(" CLINICIAN_JSON("p")
@@ -225,6 +224,9 @@ api_clinicians_list(struct request *req)
 	char limit_s[24], offset_s[24];
 	const char *params[6];
 	long long limit, offset;
+	PGconn *conn;
+	PGresult *res;
+	int rc;
 
 	if (api_query_int(req, "limit", 1, 500, 50, &limit, &req->err) != 0 ||
 	    api_query_int(req, "offset", 0, INT64_MAX / 2, 0, &offset,
@@ -243,7 +245,17 @@ api_clinicians_list(struct request *req)
 	params[3] = http_query(req, "profession");
 	params[4] = limit_s;
 	params[5] = offset_s;
-	return api_reply_query(req, &q_list, params, "not_found", "");
+	if ((conn = db_conn(&req->err)) == NULL ||
+	    (res = db_exec(conn, &q_list, params, &req->err)) == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		rc = cterr_set(&req->err, 422, "unknown_profession",
+		    "profession", "'%s' is not a known profession (see GET "
+		    "/v1/professions)", params[3]);
+	else
+		rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return rc;
 }
 
 /* The row as it is, locked for the update. */
@@ -339,7 +351,7 @@ api_clinicians_update(struct request *req)
 		{ "given_name", FT_STRING, false, false },
 		{ "family_name", FT_STRING, false, false },
 		{ "profession", FT_STRING, false, false },
-		{ "license_state", FT_STRING, false, true },
+		{ "license_state", FT_STATE, false, true },
 		{ "license_number", FT_STRING, false, true },
 		{ "version", FT_ID, false, false },
 	};

@@ -160,8 +160,8 @@ api_results_record(struct request *req)
 		{ "clinician_id", FT_ID, true, false },
 		{ "level", FT_STRING, true, false },
 		{ "kind", FT_STRING, true, false },
-		{ "score", FT_NUMBER, true, false },
-		{ "max_score", FT_NUMBER, true, false },
+		{ "score", FT_SCORE, true, false },
+		{ "max_score", FT_SCORE, true, false },
 		{ "taken_on", FT_DATE, true, false },
 		{ "attempt", FT_ID, false, false },
 	};
@@ -252,8 +252,8 @@ int
 api_results_amend(struct request *req)
 {
 	static const struct field fields[] = {
-		{ "score", FT_NUMBER, true, false },
-		{ "max_score", FT_NUMBER, false, false },
+		{ "score", FT_SCORE, true, false },
+		{ "max_score", FT_SCORE, false, false },
 		{ "taken_on", FT_DATE, false, false },
 		{ "reason", FT_STRING, true, false },
 	};

@@ -170,7 +170,6 @@ static const struct level_rule {
 	{ "contact_hours", 0, 9999.99, "hours" },
 };
 #define NRULES (sizeof(level_rules) / sizeof(level_rules[0]))
-#define TITLE_MAX 200
 
 struct level_update {
 	struct request *req;
@@ -263,13 +262,9 @@ api_levels_update(struct request *req)
 		any = true;
 	}
 	lu.values[NRULES] = api_text(req->json, "title", NULL, 0);
-	if (lu.values[NRULES] != NULL) {
-		if (strlen(lu.values[NRULES]) > TITLE_MAX)
-			return cterr_set(&req->err, 422, "too_long", "title",
-			    "the field 'title' may have at most %d characters",
-			    TITLE_MAX);
+	/* api_fields() has held the title to its length (value_text()) */
+	if (lu.values[NRULES] != NULL)
 		any = true;
-	}
 	if (!any)
 		return cterr_set(&req->err, 422, "nothing_to_change", NULL,
 		    "give at least one of written_pass_mark, "

@@ -8,6 +8,7 @@
 
 #include "certrack/db.h"
 #include "certrack/strnum.h"
+#include "certrack/value.h"
 
 static const char *
 type_name(enum field_type t)
@@ -17,7 +18,9 @@ type_name(enum field_type t)
 	case FT_ID: return "a positive whole number";
 	case FT_INT: return "a whole number";
 	case FT_NUMBER: return "a number of at least 0";
+	case FT_SCORE: return "a number";
 	case FT_DATE: return "a date written YYYY-MM-DD";
+	case FT_STATE: return "a two-letter state code";
 	case FT_BOOL: return "true or false";
 	}
 	return "?";
@@ -26,23 +29,9 @@ type_name(enum field_type t)
 bool
 api_date_valid(const char *s)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, m, d;
+	char iso[VALUE_DATE_LEN];
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return false;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
-	    (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
+	return value_date(s, VALUE_DATE_ISO, iso, NULL) == 0;
 }
 
 static bool
@@ -68,17 +57,58 @@ type_ok(const json_t *v, enum field_type t)
 		return (json_is_integer(v) && json_integer_value(v) >= 0) ||
 		    (json_is_real(v) && isfinite(json_real_value(v)) &&
 		    json_real_value(v) >= 0);
+	case FT_SCORE:
+		return json_is_number(v);
 	case FT_DATE:
-		return json_is_string(v) &&
-		    api_date_valid(json_string_value(v));
+	case FT_STATE:
+		return json_is_string(v);
 	case FT_BOOL:
 		return json_is_boolean(v);
 	}
 	return false;
 }
 
+/*
+ * The shared value readers (lib/value.c) on a field whose JSON type is
+ * right: its length against the one table of limits, and dates, states
+ * and scores read as the CLI and an import read them.  A license state is
+ * stored upper-case, so the body gets its one spelling in place.
+ */
+static int
+value_ok(json_t *body, const struct field *f, json_t *v, struct cterr *err)
+{
+	struct value_err ve;
+	char text[32], buf[32];
+	int rc = 0;
+
+	switch (f->type) {
+	case FT_STRING:
+		rc = value_text(f->name, json_string_value(v), &ve);
+		break;
+	case FT_DATE:
+		rc = value_date(json_string_value(v), VALUE_DATE_ISO, buf, &ve);
+		break;
+	case FT_STATE:
+		rc = value_state(json_string_value(v), buf, &ve);
+		if (rc == 0 && json_object_set_new(body, f->name,
+		    json_string(buf)) != 0)
+			return cterr_set(err, 500, "internal", NULL,
+			    "out of memory");
+		break;
+	case FT_SCORE:
+		rc = value_score(f->name, api_text(body, f->name, text, sizeof(text)),
+		    buf, &ve);
+		break;
+	default:
+		break;
+	}
+	if (rc != 0)
+		return cterr_set(err, 422, ve.code, f->name, "%s", ve.detail);
+	return 0;
+}
+
 int
-api_fields(const json_t *body, const struct field *fields, size_t n,
+api_fields(json_t *body, const struct field *fields, size_t n,
     struct cterr *err)
 {
 	const char *key;
@@ -91,7 +121,7 @@ api_fields(const json_t *body, const struct field *fields, size_t n,
 				    "the request needs a JSON object body");
 		return 0;
 	}
-	json_object_foreach((json_t *)body, key, v) {
+	json_object_foreach(body, key, v) {
 		size_t i;
 		for (i = 0; i < n; i++)
 			if (strcmp(fields[i].name, key) == 0)
@@ -118,10 +148,11 @@ api_fields(const json_t *body, const struct field *fields, size_t n,
 			continue;
 		}
 		if (!type_ok(v, f->type))
-			return cterr_set(err, 422, f->type == FT_DATE &&
-			    json_is_string(v) ? "invalid_date" : "wrong_type",
-			    f->name, "the field '%s' must be %s", f->name,
+			return cterr_set(err, 422, "wrong_type", f->name,
+			    "the field '%s' must be %s", f->name,
 			    type_name(f->type));
+		if (value_ok(body, f, v, err) != 0)
+			return -1;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "certrack/npi.h"
 #include "certrack/strnum.h"
+#include "certrack/value.h"
 
 static const struct import_column roster_cols[R_NCOLS] = {
 	[R_GIVEN] = { "given_name", true, "'given_name' or 'First Name'",
@@ -146,47 +147,6 @@ importmap_header(struct importmap *m, enum import_kind kind, int n,
 }
 
 int
-importmap_date(const char *s, char out[11])
-{
-	int y, mo, d;
-	char tmp[16];
-
-	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
-		memcpy(out, s, 11);
-	} else {
-		/* US spreadsheets: M/D/YYYY */
-		const char *a = strchr(s, '/'), *b = a ? strchr(a + 1, '/') : NULL;
-		if (a == NULL || b == NULL || a - s > 2 || b - a > 3 ||
-		    strlen(b + 1) != 4)
-			return -1;
-		memcpy(tmp, s, (size_t)(a - s));
-		tmp[a - s] = '\0';
-		if (strnum_int(tmp, 1, 12, &mo, NULL) != 0)
-			return -1;
-		memcpy(tmp, a + 1, (size_t)(b - a - 1));
-		tmp[b - a - 1] = '\0';
-		if (strnum_int(tmp, 1, 31, &d, NULL) != 0 ||
-		    strnum_int(b + 1, 1900, 9999, &y, NULL) != 0)
-			return -1;
-		snprintf(out, 11, "%04d-%02d-%02d", y, mo, d);
-	}
-	/* Then the calendar: digits, month, day within the month. */
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)out[i]))
-			return -1;
-	y = (out[0] - '0') * 1000 + (out[1] - '0') * 100 +
-	    (out[2] - '0') * 10 + (out[3] - '0');
-	mo = (out[5] - '0') * 10 + (out[6] - '0');
-	d = (out[8] - '0') * 10 + (out[9] - '0');
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	if (y < 1900 || mo < 1 || mo > 12 || d < 1)
-		return -1;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[mo - 1] + (mo == 2 && leap) ? 0 : -1;
-}
-
-int
 importmap_yesno(const char *s)
 {
 	static const char *const yes[] = { "yes", "y", "true", "t", "1", "x",
@@ -219,6 +179,14 @@ bad(const struct importmap *m, struct import_row *row, int col,
 	return -1;
 }
 
+/* A refusal by one of the shared value readers, its sentence as is. */
+static int
+refused(const struct importmap *m, struct import_row *row, int col,
+    const struct value_err *ve)
+{
+	return bad(m, row, col, "%s", ve->detail);
+}
+
 static bool
 email_ok(const char *e)
 {
@@ -228,23 +196,6 @@ email_ok(const char *e)
 	    strchr(at, '.') != NULL && at[strlen(at) - 1] != '.' &&
 	    at[1] != '.' && strpbrk(e, " \t\r\n,;<>") == NULL &&
 	    strlen(e) <= 254;
-}
-
-/* Scores: decimals with up to 4 places, 0 .. 100000. */
-static int
-number(const char *s, char out[40])
-{
-	long long v;
-
-	if (strnum_decimal(s, 4, 0, 100000LL * 10000, &v, NULL) != 0)
-		return -1;
-	/* the shortest exact text: 88, 87.5, 0.125 (as the API stores) */
-	int n = snprintf(out, 40, "%lld.%04lld", v / 10000, v % 10000);
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
-	return 0;
 }
 
 static int
@@ -270,6 +221,7 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 {
 	int ncols;
 	const struct import_column *cols = importmap_columns(m->kind, &ncols);
+	struct value_err ve;
 
 	memset(row, 0, sizeof(*row));
 	row->bad_col = -1;
@@ -297,6 +249,11 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 	for (int c = 0; c < ncols; c++)
 		if (cols[c].required && row->value[c] == NULL)
 			return bad(m, row, c, "a value is required", NULL);
+	/* Every text column against the one table of limits, by name. */
+	for (int c = 0; c < ncols; c++)
+		if (row->value[c] != NULL &&
+		    value_text(cols[c].name, row->value[c], &ve) != 0)
+			return refused(m, row, c, &ve);
 
 	if (m->kind == IMPORT_ROSTER) {
 		const char *npi = row->value[R_NPI], *st;
@@ -308,22 +265,16 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 			    "address", row->value[R_EMAIL]);
 		st = row->value[R_LICENSE_STATE];
 		if (st != NULL) {
-			if (strlen(st) != 2 || !isalpha((unsigned char)st[0]) ||
-			    !isalpha((unsigned char)st[1]))
-				return bad(m, row, R_LICENSE_STATE, "'%s' is not "
-				    "a two-letter state code", st);
-			row->buf[R_LICENSE_STATE][0] =
-			    (char)toupper((unsigned char)st[0]);
-			row->buf[R_LICENSE_STATE][1] =
-			    (char)toupper((unsigned char)st[1]);
+			if (value_state(st, row->buf[R_LICENSE_STATE], &ve) != 0)
+				return refused(m, row, R_LICENSE_STATE, &ve);
 			row->value[R_LICENSE_STATE] = row->buf[R_LICENSE_STATE];
 		}
 		for (int c = R_COURSE_START; c <= R_COURSE_END; c++) {
 			if (row->value[c] == NULL)
 				continue;
-			if (importmap_date(row->value[c], row->buf[c]) != 0)
-				return bad(m, row, c, "'%s' is not a date "
-				    "(write YYYY-MM-DD)", row->value[c]);
+			if (value_date(row->value[c], VALUE_DATE_TYPED,
+			    row->buf[c], &ve) != 0)
+				return refused(m, row, c, &ve);
 			row->value[c] = row->buf[c];
 		}
 		if (row->value[R_COURSE_START] && row->value[R_COURSE_END] &&
@@ -361,26 +312,29 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		return bad(m, row, X_KIND, "'%s' is not an exam kind (written "
 		    "or practical)", row->value[X_KIND]);
 	row->value[X_KIND] = k == 0 ? "written" : "practical";
-	if (number(row->value[X_SCORE], row->buf[X_SCORE]) != 0)
-		return bad(m, row, X_SCORE, "'%s' is not a score (a number of "
-		    "at least 0)", row->value[X_SCORE]);
-	if (number(row->value[X_MAX_SCORE], row->buf[X_MAX_SCORE]) != 0 ||
-	    strcmp(row->buf[X_MAX_SCORE], "0") == 0)
+	if (value_score(cols[X_SCORE].name, row->value[X_SCORE],
+	    row->buf[X_SCORE], &ve) != 0)
+		return refused(m, row, X_SCORE, &ve);
+	if (value_score(cols[X_MAX_SCORE].name, row->value[X_MAX_SCORE],
+	    row->buf[X_MAX_SCORE], &ve) != 0)
+		return refused(m, row, X_MAX_SCORE, &ve);
+	if (strcmp(row->buf[X_MAX_SCORE], "0") == 0)
 		return bad(m, row, X_MAX_SCORE, "'%s' is not a maximum score "
 		    "(a number above 0)", row->value[X_MAX_SCORE]);
-	/* Compare as numbers: both are fixed-point with four places. */
+	/* Compare as numbers: both are exact decimals, at most four places. */
 	long long s, mx;
-	strnum_decimal(row->buf[X_SCORE], 4, 0, 100000LL * 10000, &s, NULL);
-	strnum_decimal(row->buf[X_MAX_SCORE], 4, 0, 100000LL * 10000, &mx,
-	    NULL);
+	strnum_decimal(row->buf[X_SCORE], VALUE_SCORE_DECIMALS, 0,
+	    (long long)VALUE_SCORE_MAX * 10000, &s, NULL);
+	strnum_decimal(row->buf[X_MAX_SCORE], VALUE_SCORE_DECIMALS, 0,
+	    (long long)VALUE_SCORE_MAX * 10000, &mx, NULL);
 	if (s > mx)
 		return bad(m, row, X_SCORE, "the score %s is above the maximum "
 		    "score", row->value[X_SCORE]);
 	row->value[X_SCORE] = row->buf[X_SCORE];
 	row->value[X_MAX_SCORE] = row->buf[X_MAX_SCORE];
-	if (importmap_date(row->value[X_TAKEN_ON], row->buf[X_TAKEN_ON]) != 0)
-		return bad(m, row, X_TAKEN_ON, "'%s' is not a date (write "
-		    "YYYY-MM-DD)", row->value[X_TAKEN_ON]);
+	if (value_date(row->value[X_TAKEN_ON], VALUE_DATE_TYPED,
+	    row->buf[X_TAKEN_ON], &ve) != 0)
+		return refused(m, row, X_TAKEN_ON, &ve);
 	row->value[X_TAKEN_ON] = row->buf[X_TAKEN_ON];
 	return 0;
 }

@@ -947,7 +947,7 @@ BEGIN
 			UPDATE certificates c SET revoked_at = now(),
 			       revoked_by = ctx_actor(),
 			       revocation_category = 'exam_result_amended',
-			       revocation_reason = 'exam result amended: ' || p_reason
+			       revocation_reason = left('exam result amended: ' || p_reason, 500)
 			  FROM old WHERE c.id = old.id
 			RETURNING c.*
 		), aud AS (

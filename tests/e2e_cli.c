@@ -405,7 +405,8 @@ enroll_complete_withdraw(void **state)
 	FREE_IO();
 
 	/* Completing, by CLINICIAN LEVEL, then again by enrollment id. */
-	RUN(0, NULL, "complete", idtext, "DN1", "--on", "2025-01-05");
+	/* typed M/D/YYYY, sent and stored as ISO */
+	RUN(0, NULL, "complete", idtext, "DN1", "--on", "1/5/2025");
 	has(out, "completed enrollment ");
 	has(out, "(DN1) on 2025-01-05");
 	FREE_IO();
@@ -452,7 +453,7 @@ results_record_amend_history(void **state)
 	has(out, "'Jane Doe' in DN1: attempt 1, 80/100 (80%), passed");
 	FREE_IO();
 	RUN(0, NULL, "results", "record", idtext, "DN1", "practical", "70.5",
-	    "--on", "2025-01-10");
+	    "--on", "01/10/2025");
 	has(out, "attempt 1, 70.5/100 (70.5%), failed");
 	p = strstr(out, "exam result ") + strlen("exam result ");
 	snprintf(res, sizeof(res), "%lld", strtoll(p, NULL, 10));
@@ -658,7 +659,20 @@ sessions_add_list(void **state)
 	FREE_IO();
 	RUN(2, NULL, "--url", dead_url, "sessions", "add", "DN1", "--starts",
 	    "2025-02-30");
-	has(err, "is not a date written YYYY-MM-DD");
+	has(err, "--starts: '2025-02-30' is not a date (write YYYY-MM-DD)");
+	FREE_IO();
+	/* A person may type M/D/YYYY: sent, stored and shown as ISO. */
+	RUN(0, NULL, "sessions", "add", "DN1", "--starts", "3/7/2025",
+	    "--ends", "03/09/2025", "--location", "Boise");
+	has(out, "DN1, 2025-03-07 to 2025-03-09");
+	FREE_IO();
+	RUN(2, NULL, "--url", dead_url, "sessions", "add", "DN1", "--starts",
+	    "2/29/2025");
+	has(err, "--starts: '2/29/2025' is not a date (write YYYY-MM-DD)");
+	FREE_IO();
+	RUN(2, NULL, "--url", dead_url, "sessions", "add", "DN1", "--starts",
+	    "2025-03-07", "--ends", "13/1/2025");
+	has(err, "--ends: '13/1/2025' is not a date (write YYYY-MM-DD)");
 	FREE_IO();
 }
 
@@ -794,7 +808,7 @@ audit_filters(void **state)
 	has(out, "no audit entries match");
 	FREE_IO();
 	RUN(2, NULL, "--url", dead_url, "audit", "--since", "yesterday");
-	has(err, "--since 'yesterday' is not a date");
+	has(err, "--since: 'yesterday' is not a date (write YYYY-MM-DD)");
 	has(err, "try 'certrack audit --help'");
 	FREE_IO();
 	RUN(4, NULL, "--token", grader_tok, "audit");
@@ -897,7 +911,8 @@ usage_errors_without_server(void **state)
 	FREE_IO();
 	RUN(2, NULL, "--url", dead_url, "results", "record", "1", "DN1",
 	    "written", "eighty");
-	has(err, "score 'eighty' is not a number");
+	has(err, "SCORE: the field 'score' must be a number from 0 to 100000 "
+	    "with at most 4 decimals");
 	FREE_IO();
 	RUN(2, NULL, "--url", dead_url, "complete", "1", "--on", "2025-13-01");
 	has(err, "is not a date");

@@ -15,12 +15,20 @@
 #include "certrack/db.h"
 #include "certrack/http.h"
 
+/*
+ * Field types.  Values are read by the readers the CLI and imports share
+ * (lib/value.c): every FT_STRING field is held to its length in the one
+ * table of limits (value_max_len()), by its name.
+ */
 enum field_type {
-	FT_STRING,	/* non-empty after trimming */
+	FT_STRING,	/* non-empty after trimming, at most its length */
 	FT_ID,		/* integer >= 1 */
 	FT_INT,		/* any integer */
 	FT_NUMBER,	/* integer or decimal number, >= 0 */
-	FT_DATE,	/* "YYYY-MM-DD", a real calendar date */
+	FT_SCORE,	/* a number read by value_score() */
+	FT_DATE,	/* "YYYY-MM-DD", a real calendar date (value_date()) */
+	FT_STATE,	/* a license state (value_state()), stored upper-case
+			 * in the body */
 	FT_BOOL,
 };
 
@@ -32,11 +40,13 @@ struct field {
 };
 
 /*
- * Checks BODY (may be NULL) against FIELDS[0..N).  Returns 0, or -1 with
- * ERR: 400 missing_body, 400 unknown_field, 422 missing_field, 422
- * null_field, 422 wrong_type, 422 invalid_date; FIELD names the field.
+ * Checks BODY (may be NULL) against FIELDS[0..N), and gives each FT_STATE
+ * field its stored spelling in BODY.  Returns 0, or -1 with ERR: 400
+ * missing_body, 400 unknown_field, 422 missing_field, 422 null_field, 422
+ * wrong_type, and the value readers' 422 too_long, invalid_date,
+ * invalid_license_state, invalid_score; FIELD names the field.
  */
-int api_fields(const json_t *body, const struct field *fields, size_t n,
+int api_fields(json_t *body, const struct field *fields, size_t n,
     struct cterr *err);
 
 /*

@@ -333,6 +333,9 @@ char *cli_escape(const char *s);
  * cli_request_hdr(), and a non-2xx answer made an error: returns 0 with
  * RESP filled (caller releases) for a 2xx; -1 with ERR filled (the
  * server's detail and the exit code for its status) and RESP released.
+ * Before anything is sent, every string member of BODY is held to its
+ * field's length (value_text()): one over is refused here as the server
+ * would refuse it (exit 1, the same sentence), RESP left empty.
  */
 int cli_call(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *headers, struct cli_response *resp,
@@ -396,14 +399,19 @@ int cli_arg_id(const struct cli_ctx *ctx, const char *what, const char *arg,
     long long *id);
 int cli_arg_int(const struct cli_ctx *ctx, const char *what, const char *arg,
     long long min, long long max, long long *out);
+/*
+ * The shared value readers (lib/value.c) on what a person typed, with the
+ * sentence the API and an import give for the same value: a date as
+ * YYYY-MM-DD or M/D/YYYY, written YYYY-MM-DD into OUT (11 bytes); a
+ * license state, written upper-case into OUT (3 bytes); a score (of API
+ * field FIELD, which the refusal names) as a new JSON number.
+ */
 int cli_arg_date(const struct cli_ctx *ctx, const char *what,
-    const char *arg);
-/* A score such as 42 or 87.5 (two decimals at most) as a new JSON number. */
+    const char *arg, char *out);
+int cli_arg_state(const struct cli_ctx *ctx, const char *what,
+    const char *arg, char *out);
 int cli_arg_score(const struct cli_ctx *ctx, const char *what,
-    const char *arg, json_t **out);
-
-/* True when S is a real calendar date written YYYY-MM-DD. */
-bool cli_date_valid(const char *s);
+    const char *field, const char *arg, json_t **out);
 
 /* Today's local date, YYYY-MM-DD, in BUF. */
 void cli_today(char buf[16]);

@@ -4,7 +4,8 @@
  * What a CSV import's columns mean: the columns of each kind with their
  * header aliases, the mapping of a header line onto them, and the checks a
  * row's values get before the database sees them (NPI check digit, email
- * and date syntax, numbers, yes/no).  Pure: no I/O.
+ * syntax, yes/no, and the readers every way in shares: dates, license
+ * states, scores and text lengths, lib/value.c).  Pure: no I/O.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,9 +71,6 @@ struct import_row {
  */
 int importmap_row(const struct importmap *m, int n, char *const *fields,
     int bad_utf8, struct import_row *row);
-
-/* "2026-03-01", "3/1/2026", "03/01/2026" -> "2026-03-01"; -1 if no date. */
-int importmap_date(const char *s, char out[11]);
 
 /* yes/no/true/false/y/n/1/0/x (any case) -> 1/0; -1 otherwise. */
 int importmap_yesno(const char *s);
