@@ -83,6 +83,7 @@ INTEG_TESTS := integ_migrate integ_schema
 E2E_TESTS   := e2e_readyz e2e_health e2e_status e2e_api e2e_rules e2e_import e2e_authz
 E2E_TESTS   += e2e_cli e2e_docs e2e_cli_import
 E2E_TESTS   += e2e_quickstart e2e_install e2e_tls
+E2E_TESTS   += e2e_accounts
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -384,7 +384,7 @@ testlib_pg(const char *cmd, const char *dir)
 }
 
 char *
-testlib_make_user(const char *conninfo, const char *name, const char *role,
+testlib_create_user(const char *conninfo, const char *name, const char *role,
     long long clinician_id)
 {
 	char bin[600], cid[24], *out = NULL, *err = NULL, *pw, *end;
@@ -411,6 +411,26 @@ testlib_make_user(const char *conninfo, const char *name, const char *role,
 	pw = strdup(pw);
 	free(out);
 	free(err);
+	return pw;
+}
+
+char *
+testlib_make_user(const char *conninfo, const char *name, const char *role,
+    long long clinician_id)
+{
+	char *pw = testlib_create_user(conninfo, name, role, clinician_id);
+	const char *params[1] = { name };
+	PGconn *conn = testdb_connect(conninfo);
+	PGresult *res = PQexecParams(conn, "UPDATE users SET "
+	    "password_change_required = false WHERE username = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdTuples(res), "1") != 0)
+		fail_msg("cannot mark '%s' as past its first password: %s",
+		    name, PQerrorMessage(conn));
+	PQclear(res);
+	PQfinish(conn);
 	return pw;
 }
 

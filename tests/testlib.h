@@ -84,8 +84,17 @@ int testlib_stop_daemon(pid_t pid);
 
 /*
  * Creates an account with `certrackd create-user` on the database CONNINFO
- * (clinician accounts name CLINICIAN_ID, else 0).  Returns its password
- * (caller frees).
+ * (clinician accounts name CLINICIAN_ID, else 0).  Returns its one-time
+ * password (caller frees): the account must change it before it may do
+ * anything but /v1/me, /v1/me/password and /v1/logout.
+ */
+char *testlib_create_user(const char *conninfo, const char *name,
+    const char *role, long long clinician_id);
+
+/*
+ * testlib_create_user(), then the account is marked as past its first-use
+ * password change (straight in the database), for the tests that are about
+ * something else.  Returns the password to log in with (caller frees).
  */
 char *testlib_make_user(const char *conninfo, const char *name,
     const char *role, long long clinician_id);
