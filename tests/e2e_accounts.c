@@ -60,16 +60,6 @@ teardown(void **state)
 	return testlib_world_down(&w);
 }
 
-static json_t *
-parse(const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-
-	if (j == NULL)
-		fail_msg("not JSON: %s", text);
-	return j;
-}
-
 static long long
 count(const char *sql)
 {
@@ -84,7 +74,7 @@ count(const char *sql)
 static void
 assert_code(const char *resp, const char *code)
 {
-	json_t *j = parse(resp);
+	json_t *j = testlib_json(resp);
 	const char *c = json_string_value(json_object_get(j, "code"));
 
 	if (c == NULL || strcmp(c, code) != 0)
@@ -105,7 +95,7 @@ add_user(const char *token, const char *name, const char *role,
 	    "\"password\":\"%s\"}", name, role, password);
 	if (testlib_api(w.port, "POST", "/v1/users", token, body, &resp) != 201)
 		fail_msg("cannot add '%s': %s", name, resp);
-	j = parse(resp);
+	j = testlib_json(resp);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
 	free(resp);
@@ -275,7 +265,7 @@ login(const char *name, const char *password, bool *must_change)
 	    "\"%s\"}", name, password);
 	if (testlib_api(w.port, "POST", "/v1/login", NULL, body, &resp) != 200)
 		fail_msg("login %s failed: %s", name, resp);
-	j = parse(resp);
+	j = testlib_json(resp);
 	json_t *flag = json_object_get(j, "password_change_required");
 	if (!json_is_boolean(flag))
 		fail_msg("no password_change_required in: %s", resp);
@@ -296,7 +286,7 @@ me_must_change(const char *token)
 
 	assert_int_equal(testlib_api(w.port, "GET", "/v1/me", token, NULL,
 	    &resp), 200);
-	j = parse(resp);
+	j = testlib_json(resp);
 	flag = json_object_get(j, "password_change_required");
 	if (!json_is_boolean(flag))
 		fail_msg("no password_change_required in: %s", resp);
@@ -415,7 +405,7 @@ reset_password_must_change(void **state)
 	snprintf(path, sizeof(path), "/v1/users/%lld", id);
 	assert_int_equal(testlib_api(w.port, "PATCH", path, w.admin,
 	    "{\"reset_password\":true}", &resp), 200);
-	j = parse(resp);
+	j = testlib_json(resp);
 	char *once = strdup(json_string_value(json_object_get(j, "password")));
 	assert_true(json_is_true(json_object_get(json_object_get(j, "user"),
 	    "password_change_required")));
@@ -427,7 +417,7 @@ reset_password_must_change(void **state)
 	/* An account created through the API without a password, too. */
 	assert_int_equal(testlib_api(w.port, "POST", "/v1/users", w.admin,
 	    "{\"username\":\"madeup\",\"role\":\"admin\"}", &resp), 201);
-	j = parse(resp);
+	j = testlib_json(resp);
 	once = strdup(json_string_value(json_object_get(j, "password")));
 	json_decref(j);
 	free(resp);

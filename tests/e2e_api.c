@@ -48,15 +48,7 @@ count(const char *sql)
 	return n;
 }
 
-static json_t *
-parse(const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-
-	if (j == NULL)
-		fail_msg("not JSON: %s", text);
-	return j;
-}
+#define parse testlib_json
 
 /* The problem code of an error answer. */
 static void

@@ -447,6 +447,17 @@ testlib_api(int port, const char *method, const char *path,
 	return testlib_http(port, method, path, headers, json, response);
 }
 
+json_t *
+testlib_json(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", jerr.text, text);
+	return j;
+}
+
 char *
 testlib_login(int port, const char *name, const char *password)
 {

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sys/types.h>
 
@@ -98,6 +99,10 @@ char *testlib_create_user(const char *conninfo, const char *name,
  */
 char *testlib_make_user(const char *conninfo, const char *name,
     const char *role, long long clinician_id);
+
+/* TEXT parsed as JSON (caller json_decref()s); fails the test when it is
+ * not JSON. */
+json_t *testlib_json(const char *text);
 
 /* Logs NAME in over HTTP; returns the bearer token (caller frees). */
 char *testlib_login(int port, const char *name, const char *password);
