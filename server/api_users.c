@@ -1,7 +1,10 @@
 /*
  * Accounts and their tokens, for admins.  A disabled account cannot log
  * in, and its tokens stop working at once (the authenticator checks the
- * account on every request) and are revoked besides.
+ * account on every request) and are revoked besides.  A generated
+ * password must be changed at first use (password_change_required).  An
+ * update is one call of user_update() (sql/0008_accounts.sql), which keeps
+ * an enabled admin under any concurrency.
  */
 #include "certrack/api.h"
 
