@@ -527,6 +527,14 @@ cli_response_error(const struct cli_response *resp, struct cli_error *err)
 
 	if (code == CLI_EXIT_OK)	/* a 2xx the caller did not expect */
 		code = CLI_EXIT_FAILURE;
+	/* The server's words name the API route; say the command. */
+	if (resp->status == 403 && resp->json != NULL &&
+	    json_is_string(json_object_get(resp->json, "code")) &&
+	    strcmp(json_string_value(json_object_get(resp->json, "code")),
+	    "password_change_required") == 0)
+		return cli_error_set(err, code, "the account's password was "
+		    "generated and must be changed first: run 'certrack "
+		    "passwd'");
 	if (detail != NULL)
 		return cli_error_set(err, code, "%s", detail);
 	return cli_error_set(err, code, "the server answered HTTP %ld",

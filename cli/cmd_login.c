@@ -3,6 +3,9 @@
  * config file, mode 0600), `logout` (revoked on the server, forgotten
  * here), `whoami` and `passwd`.  Passwords are read from the terminal
  * without echo, or from stdin with --password-stdin; never from argv.
+ * A login with a generated password (the server answers
+ * password_change_required) asks for a new one on the terminal at once,
+ * or, with --password-stdin, says to run `certrack passwd`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -213,6 +216,97 @@ out:
 	return rc;
 }
 
+/*
+ * Reads a new password into NEXT (SECRET_MAX bytes): from stdin, or from the
+ * terminal twice, the two readings compared.  0, or -1 with ERR.
+ */
+static int
+read_new_password(bool from_stdin, char *next, struct cli_error *err)
+{
+	char again[SECRET_MAX];
+	int rc = 0;
+
+	if (cli_read_secret("new password: ", from_stdin, next, SECRET_MAX,
+	    err) != 0)
+		return -1;
+	if (from_stdin)
+		return 0;
+	if (cli_read_secret("new password again: ", false, again,
+	    sizeof(again), err) != 0)
+		rc = -1;
+	else if (strcmp(again, next) != 0)
+		rc = cli_error_set(err, CLI_EXIT_USAGE,
+		    "the new passwords differ");
+	wipe(again, sizeof(again));
+	return rc;
+}
+
+/* POST /v1/me/password with the token of CTX.  0, or -1 with ERR. */
+static int
+change_password(struct cli_ctx *ctx, const char *current, const char *next,
+    struct cli_error *err)
+{
+	struct cli_response resp;
+	json_t *body = json_pack("{s:s, s:s}", "current_password", current,
+	    "new_password", next);
+	int rc;
+
+	if (body == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_call(ctx, "POST", "/v1/me/password", body, NULL, &resp, err);
+	/* The JSON held both passwords: overwrite them before freeing. */
+	static const char *const keys[] = { "current_password",
+	    "new_password" };
+	for (size_t i = 0; i < 2; i++) {
+		char *s = (char *)json_string_value(json_object_get(body,
+		    keys[i]));
+		if (s != NULL)
+			wipe(s, strlen(s));
+	}
+	json_decref(body);
+	if (rc == 0)
+		cli_response_release(&resp);
+	return rc;
+}
+
+/*
+ * The login answered password_change_required: on a terminal, asks for a
+ * new password and changes CURRENT for it with the new token; else says
+ * what to run.  Returns the exit code.
+ */
+static int
+first_use(struct cli_ctx *ctx, const char *username, const char *token,
+    const char *current, bool from_stdin)
+{
+	char next[SECRET_MAX];
+	struct cli_error err;
+	int rc;
+
+	if (from_stdin) {
+		cli_errorf("the password of '%s' was generated and must be "
+		    "changed before anything else: run 'certrack passwd'",
+		    username);
+		return CLI_EXIT_OK;
+	}
+	fprintf(stderr, "certrack: the password of '%s' was generated: "
+	    "choose one of your own (at least 10 characters)\n", username);
+	free(ctx->token);
+	if ((ctx->token = strdup(token)) == NULL)
+		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
+		    "out of memory" });
+	rc = read_new_password(false, next, &err) != 0 ? -1 :
+	    change_password(ctx, current, next, &err);
+	wipe(next, sizeof(next));
+	if (rc != 0) {
+		cli_errorf("cannot change the password: %s; run 'certrack "
+		    "passwd' to try again", err.msg);
+		return err.exit_code;
+	}
+	if (!ctx->quiet && !ctx->json)
+		printf("password changed\n");
+	return CLI_EXIT_OK;
+}
+
 int
 cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -221,7 +315,7 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 		{ NULL, 0, NULL, 0 },
 	};
-	char username[256], password[SECRET_MAX];
+	char username[256], password[SECRET_MAX], tok[SECRET_MAX] = "";
 	struct cli_response resp;
 	struct cli_error err;
 	bool from_stdin = false;
@@ -263,10 +357,11 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	body = json_pack("{s:s, s:s}", "username", username, "password",
 	    password);
-	wipe(password, sizeof(password));
-	if (body == NULL)
+	if (body == NULL) {
+		wipe(password, sizeof(password));
 		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
 		    "out of memory" });
+	}
 	rc = cli_request(ctx, "POST", "/v1/login", body, &resp, &err);
 	/* The JSON held the password: overwrite it before freeing. */
 	{
@@ -276,38 +371,41 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 			wipe(s, strlen(s));
 	}
 	json_decref(body);
-	if (rc != 0)
-		return cli_error_report(&err);
+	if (rc != 0) {
+		rc = cli_error_report(&err);
+		goto out;
+	}
 	if (resp.status != 200) {
 		cli_response_error(&resp, &err);
-		cli_response_release(&resp);
 		cli_errorf("cannot log in to '%s' as '%s': %s", ctx->url,
 		    username, err.msg);
-		return err.exit_code;
+		rc = err.exit_code;
+		goto out;
 	}
 	token = json_string_value(json_object_get(resp.json, "token"));
-	if (token == NULL) {
-		cli_response_release(&resp);
+	if (token == NULL || strlen(token) >= sizeof(tok)) {
 		cli_errorf("'%s' answered the login without a token",
 		    ctx->url);
-		return CLI_EXIT_FAILURE;
+		rc = CLI_EXIT_FAILURE;
+		goto out;
 	}
-	if (ctx->config_path == NULL &&
-	    cli_config_path(&ctx->config_path, &err) != 0) {
-		cli_response_release(&resp);
-		return cli_error_report(&err);
-	}
-	if (config_store(ctx->config_path, ctx->url, token, NULL, NULL,
+	/* A copy of our own: --json drops the answer's before printing. */
+	snprintf(tok, sizeof(tok), "%s", token);
+	wipe((char *)token, strlen(token));
+	json_object_del(resp.json, "token");
+	if ((ctx->config_path == NULL &&
+	    cli_config_path(&ctx->config_path, &err) != 0) ||
+	    config_store(ctx->config_path, ctx->url, tok, NULL, NULL,
 	    &err) != 0) {
-		cli_response_release(&resp);
-		return cli_error_report(&err);
+		rc = cli_error_report(&err);
+		goto out;
 	}
 	user = json_object_get(resp.json, "user");
 	rc = CLI_EXIT_OK;
 	if (ctx->json) {
-		/* The answer as it came, but for the token: it is in the
-		 * config file, and stdout is no place for a secret. */
-		json_object_del(resp.json, "token");
+		/* The answer as it came, but for the token (deleted
+		 * above): it is in the config file, and stdout is no place
+		 * for a secret. */
 		if (json_dumpf(resp.json, stdout, JSON_COMPACT) != 0 ||
 		    putchar('\n') == EOF)
 			rc = CLI_EXIT_FAILURE;
@@ -317,10 +415,12 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		    cli_jstr(user, "role", buf + 32, 32),
 		    cli_jtime(resp.json, "expires_at", when, sizeof(when)));
 	}
-	{
-		char *s = (char *)token;
-		wipe(s, strlen(s));
-	}
+	if (rc == CLI_EXIT_OK && json_is_true(json_object_get(resp.json,
+	    "password_change_required")))
+		rc = first_use(ctx, username, tok, password, from_stdin);
+out:
+	wipe(tok, sizeof(tok));
+	wipe(password, sizeof(password));
 	cli_response_release(&resp);
 	return rc;
 }
@@ -414,11 +514,9 @@ cli_cmd_passwd(struct cli_ctx *ctx, int argc, char **argv)
 		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
 		{ NULL, 0, NULL, 0 },
 	};
-	char current[SECRET_MAX], next[SECRET_MAX], again[SECRET_MAX];
-	struct cli_response resp;
+	char current[SECRET_MAX], next[SECRET_MAX];
 	struct cli_error err;
 	bool from_stdin = false;
-	json_t *body;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
@@ -429,41 +527,23 @@ cli_cmd_passwd(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
+	current[0] = next[0] = '\0';
 	if (cli_read_secret("current password: ", from_stdin, current,
 	    sizeof(current), &err) != 0 ||
-	    cli_read_secret("new password: ", from_stdin, next, sizeof(next),
-	    &err) != 0)
-		goto fail;
-	if (!from_stdin) {
-		if (cli_read_secret("new password again: ", false, again,
-		    sizeof(again), &err) != 0)
-			goto fail;
-		if (strcmp(again, next) != 0) {
-			cli_error_set(&err, CLI_EXIT_USAGE,
-			    "the new passwords differ");
-			goto fail;
-		}
+	    read_new_password(from_stdin, next, &err) != 0) {
+		rc = cli_error_report(&err);
+		goto out;
 	}
-	body = json_pack("{s:s, s:s}", "current_password", current,
-	    "new_password", next);
-	wipe(current, sizeof(current));
-	wipe(next, sizeof(next));
-	wipe(again, sizeof(again));
-	if (body == NULL)
-		return CLI_EXIT_FAILURE;
-	rc = cli_call(ctx, "POST", "/v1/me/password", body, NULL, &resp, &err);
-	json_decref(body);
-	if (rc != 0) {
+	if (change_password(ctx, current, next, &err) != 0) {
 		cli_errorf("cannot change the password: %s", err.msg);
-		return err.exit_code;
+		rc = err.exit_code;
+		goto out;
 	}
-	cli_response_release(&resp);
 	if (!ctx->quiet && !ctx->json)
 		printf("password changed\n");
-	return CLI_EXIT_OK;
-fail:
+	rc = CLI_EXIT_OK;
+out:
 	wipe(current, sizeof(current));
 	wipe(next, sizeof(next));
-	wipe(again, sizeof(again));
-	return cli_error_report(&err);
+	return rc;
 }

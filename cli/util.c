@@ -499,9 +499,11 @@ cli_read_secret(const char *prompt, bool from_stdin, char *buf, size_t len,
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	/* Echo off before the prompt: what is typed once it shows is not
+	 * echoed (nor thrown away by the flush). */
+	tcsetattr(fd, TCSAFLUSH, &quiet);
 	fputs(prompt, tty);
 	fflush(tty);
-	tcsetattr(fd, TCSAFLUSH, &quiet);
 	ok = read_line(tty, buf, len);
 	tcsetattr(fd, TCSAFLUSH, &saved);
 	fputc('\n', tty);

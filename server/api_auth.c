@@ -29,7 +29,8 @@ static const struct db_stmt q_authenticate = {
 	"auth_authenticate",
 	"SELECT t.id, u.id, u.role, coalesce(u.clinician_id, 0), u.username,"
 	"       t.last_used_at IS NULL"
-	"        OR t.last_used_at < now() - interval '1 minute'"
+	"        OR t.last_used_at < now() - interval '1 minute',"
+	"       u.password_change_required"
 	"  FROM api_tokens t JOIN users u ON u.id = t.user_id"
 	" WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
 	"   AND t.expires_at > now() AND NOT u.disabled",
@@ -119,6 +120,8 @@ api_authenticate(struct request *req)
 	    &req->who.clinician_id, NULL);
 	snprintf(req->who.username, sizeof(req->who.username), "%s",
 	    PQgetvalue(res, 0, 4));
+	req->who.password_change_required =
+	    strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
 		touch_token(conn, PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -139,7 +142,9 @@ static const struct db_stmt q_new_token = {
 	"  VALUES ($1, $2::bytea, now() + make_interval(hours => $3::int))"
 	"  RETURNING id, user_id, created_at, expires_at"
 	") SELECT t.id, json_build_object('token', $4::text,"
-	"  'expires_at', t.expires_at, 'user', json_build_object("
+	"  'expires_at', t.expires_at,"
+	"  'password_change_required', u.password_change_required,"
+	"  'user', json_build_object("
 	"   'id', u.id, 'username', u.username, 'role', u.role,"
 	"   'clinician_id', u.clinician_id))::text,"
 	"  json_build_object('token_id', t.id, 'expires_at', t.expires_at)::text"
@@ -280,6 +285,7 @@ static const struct db_stmt q_me = {
 	"auth_me",
 	"SELECT json_build_object('id', u.id, 'username', u.username,"
 	" 'role', u.role, 'clinician_id', u.clinician_id,"
+	" 'password_change_required', u.password_change_required,"
 	" 'token_expires_at', t.expires_at)::text"
 	" FROM users u JOIN api_tokens t ON t.user_id = u.id"
 	" WHERE u.id = $1 AND t.id = $2",
@@ -318,17 +324,12 @@ static const struct db_stmt q_password_hash = {
 	1,
 };
 
+/* Clears password_change_required; every other session of the account
+ * ends, this one goes on. */
 static const struct db_stmt q_set_password = {
 	"auth_set_password",
-	"UPDATE users SET password_hash = $2 WHERE id = $1",
-	2,
-};
-
-static const struct db_stmt q_revoke_others = {
-	"auth_revoke_others",
-	"UPDATE api_tokens SET revoked_at = now() "
-	"WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
-	2,
+	"SELECT user_set_own_password($1, $2, $3)",
+	3,
 };
 
 struct password_change {
@@ -340,8 +341,8 @@ static int
 password_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct password_change *pc = arg;
-	char uid[24], hash[AUTH_HASH_MAX];
-	const char *params[2] = { uid, hash };
+	char uid[24], hash[AUTH_HASH_MAX], tid[24];
+	const char *params[3] = { uid, hash, tid };
 	PGresult *res;
 	bool ok;
 
@@ -358,15 +359,8 @@ password_tx(PGconn *conn, void *arg, struct cterr *err)
 	if (auth_hash_password(pc->next, hash) != 0)
 		return cterr_set(err, 500, "internal", NULL,
 		    "cannot hash the password");
-	res = db_exec(conn, &q_set_password, params, err);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	/* Every other session of the account ends; this one goes on. */
-	char tid[24];
-	const char *tparams[2] = { uid, tid };
 	snprintf(tid, sizeof(tid), "%lld", pc->req->who.token_id);
-	res = db_exec(conn, &q_revoke_others, tparams, err);
+	res = db_exec(conn, &q_set_password, params, err);
 	if (res == NULL)
 		return -1;
 	PQclear(res);
@@ -394,6 +388,12 @@ api_change_password(struct request *req)
 		return cterr_set(&req->err, 422, "weak_password",
 		    "new_password", "the new password must have at least 10 "
 		    "characters");
+	/* A one-time password "changed" to itself would stay known to
+	 * whoever handed it over. */
+	if (strcmp(pc.next, pc.current) == 0)
+		return cterr_set(&req->err, 422, "password_unchanged",
+		    "new_password", "the new password must differ from the "
+		    "current one");
 	if (db_tx(password_tx, &pc, &req->err) != 0)
 		return -1;
 	return http_reply_json(req, 204, NULL);

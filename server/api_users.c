@@ -1,7 +1,10 @@
 /*
  * Accounts and their tokens, for admins.  A disabled account cannot log
  * in, and its tokens stop working at once (the authenticator checks the
- * account on every request) and are revoked besides.
+ * account on every request) and are revoked besides.  A generated
+ * password must be changed at first use (password_change_required).  An
+ * update is one call of user_update() (sql/0009_accounts.sql), which keeps
+ * an enabled admin under any concurrency.
  */
 #include "certrack/api.h"
 
@@ -17,15 +20,10 @@
 #include "certrack/strnum.h"
 #include "certrack/users.h"
 
-#define USER_JSON(u) \
-	"json_build_object('id', " u ".id, 'username', " u ".username, " \
-	"'role', " u ".role, 'clinician_id', " u ".clinician_id, " \
-	"'disabled', " u ".disabled, 'created_at', " u ".created_at)"
-
 static const struct db_stmt q_list = {
 	"users_list",
-	"SELECT coalesce(json_agg(" USER_JSON("u") " ORDER BY u.id), '[]')"
-	"::text FROM users u",
+	"SELECT coalesce(json_agg(user_json(u) ORDER BY u.id), '[]')::text "
+	"FROM users u",
 	0,
 };
 
@@ -37,7 +35,7 @@ api_users_list(struct request *req)
 
 static const struct db_stmt q_get = {
 	"users_get",
-	"SELECT " USER_JSON("u") "::text FROM users u WHERE u.id = $1",
+	"SELECT user_json(u)::text FROM users u WHERE u.id = $1",
 	1,
 };
 
@@ -49,10 +47,11 @@ api_users_get(struct request *req)
 
 static const struct db_stmt q_create = {
 	"users_create",
-	"INSERT INTO users (username, role, clinician_id, password_hash) "
-	"VALUES (btrim($1), $2, $3::bigint, $4) "
-	"RETURNING id, " USER_JSON("users") "::text",
-	4,
+	"INSERT INTO users (username, role, clinician_id, password_hash,"
+	" password_change_required) "
+	"VALUES (btrim($1), $2, $3::bigint, $4, $5::boolean) "
+	"RETURNING id, user_json(users)::text",
+	5,
 };
 
 struct user_write {
@@ -90,7 +89,7 @@ create_tx(PGconn *conn, void *arg, struct cterr *err)
 	struct user_write *w = arg;
 	const json_t *b = w->req->json;
 	char hash[AUTH_HASH_MAX], cid[24];
-	const char *params[4];
+	const char *params[5];
 	PGresult *res;
 	int rc;
 
@@ -101,6 +100,8 @@ create_tx(PGconn *conn, void *arg, struct cterr *err)
 	params[1] = api_text(b, "role", NULL, 0);
 	params[2] = api_text(b, "clinician_id", cid, sizeof(cid));
 	params[3] = hash;
+	/* A generated password is its owner's to replace at first use. */
+	params[4] = w->generated ? "true" : "false";
 	res = db_exec(conn, &q_create, params, err);
 	if (res == NULL) {
 		explain(err, b);
@@ -177,39 +178,13 @@ api_users_create(struct request *req)
 	return rc;
 }
 
-static const struct db_stmt q_lock = {
-	"users_lock",
-	"SELECT " USER_JSON("u") "::text, u.role, u.disabled "
-	"FROM users u WHERE u.id = $1 FOR UPDATE",
-	1,
-};
-
-/* Enabled admins other than $1: the last one may not lock itself out. */
-static const struct db_stmt q_other_admins = {
-	"users_other_admins",
-	"SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled "
-	"AND id <> $1",
-	1,
-};
-
+/* The one write of PATCH: the last-admin rule and the token revocations
+ * are in user_update() (sql/0009_accounts.sql). */
 static const struct db_stmt q_update = {
 	"users_update",
-	"UPDATE users SET"
-	" disabled = coalesce($2::boolean, disabled),"
-	" role = coalesce($3, role),"
-	" clinician_id = CASE WHEN $4::boolean THEN $5::bigint"
-	"                ELSE clinician_id END,"
-	" password_hash = coalesce($6, password_hash)"
-	" WHERE id = $1 RETURNING " USER_JSON("users") "::text",
+	"SELECT before::text, after::text FROM user_update($1, $2::boolean,"
+	" $3, $4::boolean, $5::bigint, $6)",
 	6,
-};
-
-/* Revokes every live token of user $1 (on disable or password reset). */
-static const struct db_stmt q_revoke_all = {
-	"users_revoke_all",
-	"UPDATE api_tokens SET revoked_at = now() "
-	"WHERE user_id = $1 AND revoked_at IS NULL",
-	1,
 };
 
 static int
@@ -217,71 +192,43 @@ update_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct user_write *w = arg;
 	const json_t *b = w->req->json;
-	char hash[AUTH_HASH_MAX], cid[24], *before;
+	char hash[AUTH_HASH_MAX], cid[24];
 	const char *params[6];
 	PGresult *res;
-	bool demoting, disabling;
 	int rc;
 
-	params[0] = w->id;
-	if ((res = db_exec(conn, &q_lock, params, err)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return cterr_set(err, 404, "not_found", NULL,
-		    "there is no user %s", w->id);
-	}
-	before = strdup(PQgetvalue(res, 0, 0));
-	demoting = strcmp(PQgetvalue(res, 0, 1), "admin") == 0 &&
-	    api_has(b, "role") && strcmp(api_text(b, "role", NULL, 0),
-	    "admin") != 0;
-	disabling = strcmp(PQgetvalue(res, 0, 1), "admin") == 0 &&
-	    json_is_true(json_object_get(b, "disabled"));
-	PQclear(res);
-	if (demoting || disabling) {
-		if ((res = db_exec(conn, &q_other_admins, params, err)) == NULL)
-			goto fail;
-		bool last = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-		PQclear(res);
-		if (last) {
-			cterr_set(err, 409, "last_admin", NULL, "user %s is the "
-			    "last enabled admin; make another admin first",
-			    w->id);
-			goto fail;
-		}
-	}
-	if (w->password != NULL && auth_hash_password(w->password, hash) != 0) {
-		cterr_set(err, 500, "internal", NULL,
+	if (w->password != NULL && auth_hash_password(w->password, hash) != 0)
+		return cterr_set(err, 500, "internal", NULL,
 		    "cannot hash the password");
-		goto fail;
-	}
+	params[0] = w->id;
 	params[1] = api_text(b, "disabled", NULL, 0);
 	params[2] = api_text(b, "role", NULL, 0);
 	params[3] = api_has(b, "clinician_id") ? "true" : "false";
 	params[4] = api_text(b, "clinician_id", cid, sizeof(cid));
 	params[5] = w->password ? hash : NULL;
 	if ((res = db_exec(conn, &q_update, params, err)) == NULL) {
+		if (strcmp(err->field, "users_last_admin") == 0)
+			return cterr_set(err, 409, "last_admin", NULL, "user %s "
+			    "is the last enabled admin; make another admin "
+			    "first", w->id);
 		explain(err, b);
-		if (strcmp(err->sqlstate, "23514") == 0)
+		if (strcmp(err->sqlstate, "23514") == 0 &&
+		    strcmp(err->code, "constraint_violation") == 0)
 			cterr_set(err, 422, "clinician_required", "clinician_id",
 			    "a clinician account belongs to exactly one "
 			    "clinician, and staff accounts to none");
-		goto fail;
+		return -1;
 	}
-	w->reply = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (json_is_true(json_object_get(b, "disabled")) || w->password) {
-		if ((res = db_exec(conn, &q_revoke_all, params, err)) == NULL)
-			goto fail;
+	if (PQntuples(res) == 0) {
 		PQclear(res);
+		return cterr_set(err, 404, "not_found", NULL,
+		    "there is no user %s", w->id);
 	}
-	rc = api_audit(conn, w->req, "user.update", "user", w->id, before,
-	    w->reply, err);
-	free(before);
+	w->reply = strdup(PQgetvalue(res, 0, 1));
+	rc = api_audit(conn, w->req, "user.update", "user", w->id,
+	    PQgetvalue(res, 0, 0), w->reply, err);
+	PQclear(res);
 	return rc;
-fail:
-	free(before);
-	return -1;
 }
 
 int

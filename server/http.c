@@ -271,6 +271,13 @@ authorize(struct http_server *srv, struct request *req)
 		return cterr_set(&req->err, 401, "unauthenticated", NULL,
 		    "log in first: this needs a bearer token");
 	}
+	/* Before the role: whatever the route, the answer is the same
+	 * "change your password first". */
+	if (req->who.password_change_required &&
+	    (req->route->roles & ROUTE_FIRST_USE) == 0)
+		return cterr_set(&req->err, 403, "password_change_required",
+		    NULL, "the account's password was generated: change it "
+		    "first (POST /v1/me/password)");
 	if ((req->route->roles & req->who.role) == 0)
 		return cterr_set(&req->err, 403, "forbidden", NULL,
 		    "your role may not do this");

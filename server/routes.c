@@ -2,7 +2,8 @@
  * The route table: every route of the API, who may call it, its handler.
  * Authentication and the role check happen in http.c before the handler
  * runs; a clinician asking for another clinician's record is answered 404
- * by the handler (api_may_see_clinician()).
+ * by the handler (api_may_see_clinician()).  Until an account has changed
+ * a generated password, its tokens serve only the ROUTE_FIRST_USE routes.
  */
 #include "certrack/api.h"
 
@@ -16,9 +17,10 @@ const struct route api_routes[] = {
 
 	/* sessions and accounts */
 	{ "POST", "/v1/login", ROLE_PUBLIC, api_login, NULL },
-	{ "POST", "/v1/logout", ROLE_ANY, api_logout, NULL },
-	{ "GET", "/v1/me", ROLE_ANY, api_me, NULL },
-	{ "POST", "/v1/me/password", ROLE_ANY, api_change_password, NULL },
+	{ "POST", "/v1/logout", ROLE_ANY | ROUTE_FIRST_USE, api_logout, NULL },
+	{ "GET", "/v1/me", ROLE_ANY | ROUTE_FIRST_USE, api_me, NULL },
+	{ "POST", "/v1/me/password", ROLE_ANY | ROUTE_FIRST_USE,
+	    api_change_password, NULL },
 	{ "GET", "/v1/users", ROLE_ADMIN, api_users_list, NULL },
 	{ "POST", "/v1/users", ROLE_ADMIN, api_users_create, NULL },
 	{ "GET", "/v1/users/{id}", ROLE_ADMIN, api_users_get, NULL },

@@ -27,11 +27,13 @@ users_check_role(const char *role, long long clinician_id, struct cterr *err)
 static const struct db_stmt q_create_local = {
 	"users_create_local",
 	"WITH u AS ("
-	"  INSERT INTO users (username, role, clinician_id, password_hash)"
-	"  SELECT $1, $2, $3::bigint, $4"
+	"  INSERT INTO users (username, role, clinician_id, password_hash,"
+	"                     password_change_required)"
+	"  SELECT $1, $2, $3::bigint, $4, true"
 	"  WHERE NOT $5::boolean OR NOT EXISTS"
 	"   (SELECT 1 FROM users WHERE role = 'admin' AND NOT disabled)"
-	"  RETURNING id, username, role, clinician_id, disabled, created_at"
+	"  RETURNING id, username, role, clinician_id, disabled,"
+	"            password_change_required, created_at"
 	"), a AS ("
 	"  INSERT INTO audit_log (actor_name, action, entity, entity_id, after)"
 	"  SELECT 'shell: certrackd create-user', 'user.create', 'user',"
@@ -57,7 +59,7 @@ create_tx(PGconn *conn, void *arg, struct cterr *err)
 	PGresult *res;
 
 	/* Two shells racing to make "the first admin" make one. */
-	res = PQexec(conn, "SELECT pg_advisory_xact_lock(7243011860)");
+	res = PQexec(conn, "SELECT admins_lock()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return db_fail(conn, res, err);
 	PQclear(res);

@@ -48,15 +48,7 @@ count(const char *sql)
 	return n;
 }
 
-static json_t *
-parse(const char *text)
-{
-	json_t *j = json_loads(text, 0, NULL);
-
-	if (j == NULL)
-		fail_msg("not JSON: %s", text);
-	return j;
-}
+#define parse testlib_json
 
 /* The problem code of an error answer. */
 static void
@@ -525,10 +517,11 @@ login_logout_and_password(void **state)
 	assert_int_equal(testlib_http(port, "GET", "/v1/me",
 	    "Authorization: Basic abc\r\n", NULL, NULL), 401);
 	free(tok);
-	/* No password or token text in the audit log. */
+	/* No password or token text in the audit log (an account's flag
+	 * password_change_required is no secret). */
 	assert_int_equal(count("SELECT count(*) FROM audit_log WHERE "
-	    "after::text LIKE '%password%' AND after::text NOT LIKE "
-	    "'%changed%'"), 0);
+	    "(after - 'password_change_required')::text LIKE '%password%' "
+	    "AND after::text NOT LIKE '%changed%'"), 0);
 }
 
 static void

@@ -22,8 +22,8 @@
  *     must be a line of the answer ("..." lines are skipped);
  *   - no body shown: the answer has none.
  *
- * The test binds <admin-password> to the password of the "admin" account
- * it creates with `certrackd create-user`; everything else is in the
+ * The test binds <admin-password> to the one-time password of the "admin"
+ * account it creates with `certrackd create-user`; everything else is in the
  * document.  Finally every route of the route table must have at least
  * one example.
  *
@@ -698,7 +698,7 @@ docs_examples(void **state)
 	db = testdb_migrated("e2e_docs", &conninfo);
 	port = testlib_free_port();
 	pid = testlib_start_daemon("e2e_docs", port, conninfo, NULL);
-	pw = testlib_make_user(conninfo, "admin", "admin", 0);
+	pw = testlib_create_user(conninfo, "admin", "admin", 0);
 	var_set("admin-password", pw);
 	free(pw);
 

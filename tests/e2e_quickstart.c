@@ -9,9 +9,9 @@
  * with the comment "# exits N".  What the reader sets up by hand before the
  * tour (the ```console block: bin/ on PATH, ADMIN_PASSWORD from `make
  * run`) the test provides itself: PATH starts with the built bin/,
- * ADMIN_PASSWORD is the password of the admin it creates with `certrackd
- * create-user`, CERTRACK_URL points at its daemon, HOME is a scratch
- * folder.  Output lines in the document are examples and are not compared
+ * ADMIN_PASSWORD is the one-time password of the admin it creates with
+ * `certrackd create-user`, CERTRACK_URL points at its daemon, HOME is a
+ * scratch folder.  Output lines in the document are examples and are not compared
  * (ids, dates and certificate numbers differ from run to run).
  *
  * Two things a shell would carry from line to line are carried by the
@@ -287,7 +287,7 @@ test_quickstart_tour(void **state)
 
 	db = testdb_migrated("e2e_quickstart", &conninfo);
 	PQfinish(db);
-	pw = testlib_make_user(conninfo, "admin", "admin", 0);
+	pw = testlib_create_user(conninfo, "admin", "admin", 0);
 	port = testlib_free_port();
 	pid = testlib_start_daemon("e2e_quickstart", port, conninfo, NULL);
 

@@ -319,6 +319,11 @@ create_first_admin_once(void **state)
 	    "password_hash LIKE '$argon2id$%'"), 1);
 	assert_int_equal(count(conn, "SELECT count(*) FROM audit_log WHERE "
 	    "after::text LIKE '%argon2%' OR after::text LIKE '%horse%'"), 0);
+	/* The shell's password is a one-time one, and the audit says so. */
+	assert_int_equal(count(conn, "SELECT count(*) FROM users WHERE "
+	    "password_change_required"), 1);
+	assert_int_equal(count(conn, "SELECT count(*) FROM audit_log WHERE "
+	    "(after->>'password_change_required')::boolean"), 1);
 
 	/* --if-no-admin: a second run creates nothing. */
 	struct users_new again = { "other", "admin", 0, "pw" };

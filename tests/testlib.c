@@ -384,7 +384,7 @@ testlib_pg(const char *cmd, const char *dir)
 }
 
 char *
-testlib_make_user(const char *conninfo, const char *name, const char *role,
+testlib_create_user(const char *conninfo, const char *name, const char *role,
     long long clinician_id)
 {
 	char bin[600], cid[24], *out = NULL, *err = NULL, *pw, *end;
@@ -414,6 +414,26 @@ testlib_make_user(const char *conninfo, const char *name, const char *role,
 	return pw;
 }
 
+char *
+testlib_make_user(const char *conninfo, const char *name, const char *role,
+    long long clinician_id)
+{
+	char *pw = testlib_create_user(conninfo, name, role, clinician_id);
+	const char *params[1] = { name };
+	PGconn *conn = testdb_connect(conninfo);
+	PGresult *res = PQexecParams(conn, "UPDATE users SET "
+	    "password_change_required = false WHERE username = $1", 1, NULL,
+	    params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdTuples(res), "1") != 0)
+		fail_msg("cannot mark '%s' as past its first password: %s",
+		    name, PQerrorMessage(conn));
+	PQclear(res);
+	PQfinish(conn);
+	return pw;
+}
+
 int
 testlib_api(int port, const char *method, const char *path,
     const char *token, const char *json, char **response)
@@ -425,6 +445,17 @@ testlib_api(int port, const char *method, const char *path,
 	    token ? "Authorization: Bearer " : "", token ? token : "",
 	    token ? "\r\n" : "");
 	return testlib_http(port, method, path, headers, json, response);
+}
+
+json_t *
+testlib_json(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", jerr.text, text);
+	return j;
 }
 
 char *

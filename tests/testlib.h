@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sys/types.h>
 
@@ -84,11 +85,24 @@ int testlib_stop_daemon(pid_t pid);
 
 /*
  * Creates an account with `certrackd create-user` on the database CONNINFO
- * (clinician accounts name CLINICIAN_ID, else 0).  Returns its password
- * (caller frees).
+ * (clinician accounts name CLINICIAN_ID, else 0).  Returns its one-time
+ * password (caller frees): the account must change it before it may do
+ * anything but /v1/me, /v1/me/password and /v1/logout.
+ */
+char *testlib_create_user(const char *conninfo, const char *name,
+    const char *role, long long clinician_id);
+
+/*
+ * testlib_create_user(), then the account is marked as past its first-use
+ * password change (straight in the database), for the tests that are about
+ * something else.  Returns the password to log in with (caller frees).
  */
 char *testlib_make_user(const char *conninfo, const char *name,
     const char *role, long long clinician_id);
+
+/* TEXT parsed as JSON (caller json_decref()s); fails the test when it is
+ * not JSON. */
+json_t *testlib_json(const char *text);
 
 /* Logs NAME in over HTTP; returns the bearer token (caller frees). */
 char *testlib_login(int port, const char *name, const char *password);

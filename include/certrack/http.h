@@ -28,6 +28,7 @@ struct principal {
 	long long clinician_id;		/* for clinician accounts, else 0 */
 	char username[64];
 	long long token_id;
+	bool password_change_required;	/* only ROUTE_FIRST_USE routes */
 };
 
 struct request {

@@ -17,6 +17,10 @@ enum {
 	ROLE_GRADER = 1 << 1,
 	ROLE_CLINICIAN = 1 << 2,
 	ROLE_ANY = ROLE_ADMIN | ROLE_GRADER | ROLE_CLINICIAN,
+	/* Not a role: the route also serves a token whose account must
+	 * first change its generated password (anything else answers 403
+	 * password_change_required). */
+	ROUTE_FIRST_USE = 1 << 4,
 };
 
 typedef int (*route_handler)(struct request *req);
