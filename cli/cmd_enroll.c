@@ -59,10 +59,8 @@ cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 2, 2, "CLINICIAN and LEVEL") != 0 ||
 	    cli_arg_id(ctx, "clinician", argv[optind], &clinician) != 0)
 		return CLI_EXIT_USAGE;
+	/* as typed: the server reads a level's code or title, any case */
 	snprintf(level, sizeof(level), "%s", argv[optind + 1]);
-	for (char *p = level; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
 	if (cli_clinician_name(ctx, clinician, name, sizeof(name), &err) != 0)
 		return cli_error_report(&err);
 	body = json_pack("{s:I, s:s}", "clinician_id", (json_int_t)clinician,
@@ -82,9 +80,11 @@ cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_print_json(ctx, &resp);
 	} else {
 		rc = CLI_EXIT_OK;
+		/* the level's code as the server read it */
 		if (!ctx->quiet)
 			printf("enrolled '%s' in %s (enrollment %"
-			    JSON_INTEGER_FORMAT ")\n", name, level,
+			    JSON_INTEGER_FORMAT ")\n", name,
+			    cli_jstr(resp.json, "level", level, sizeof(level)),
 			    cli_jint(resp.json, "id"));
 	}
 	cli_response_release(&resp);
@@ -128,10 +128,15 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
 		json_array_foreach(json_object_get(prog, "levels"), j, lv) {
 			const char *code = json_string_value(
 			    json_object_get(lv, "code"));
+			const char *title = json_string_value(
+			    json_object_get(lv, "title"));
 			json_t *e = json_object_get(lv, "enrollment");
 
-			if (code == NULL || strcasecmp(code,
-			    argv[optind + 1]) != 0)
+			/* a level's code or title, any case, as the server
+			 * reads it (sql level_resolve()) */
+			if ((code == NULL || strcasecmp(code,
+			    argv[optind + 1]) != 0) && (title == NULL ||
+			    strcasecmp(title, argv[optind + 1]) != 0))
 				continue;
 			if (!json_is_object(e)) {
 				cli_response_release(&resp);

@@ -123,10 +123,8 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		cli_today(today);
 		on = today;
 	}
+	/* as typed: the server reads a level's code or title, any case */
 	snprintf(level, sizeof(level), "%s", argv[optind + 1]);
-	for (char *p = level; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
 	if (cli_clinician_name(ctx, clinician, name, sizeof(name), &err) != 0) {
 		rc = cli_error_report(&err);
 		goto out;

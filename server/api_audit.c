@@ -27,7 +27,8 @@ static const struct db_stmt q_list = {
 	"    'id', p.id, 'at', p.at, 'actor_id', p.actor_id,"
 	"    'actor', p.actor_name, 'action', p.action, 'entity', p.entity,"
 	"    'entity_id', p.entity_id, 'before', p.before, 'after', p.after,"
-	"    'request_id', p.request_id) ORDER BY p.id DESC)"
+	"    'request_id', p.request_id, 'import_id', p.import_id)"
+	"   ORDER BY p.id DESC)"
 	"   FROM (SELECT * FROM m ORDER BY id DESC LIMIT $8 OFFSET $9) p),"
 	"   '[]'))::text",
 	9,
