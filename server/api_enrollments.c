@@ -172,7 +172,7 @@ api_sessions_create(struct request *req)
 static const struct db_stmt q_enroll = {
 	"enr_create",
 	"SELECT * FROM enrollment_create(ARRAY[ROW(1, $1::bigint, $2::bigint,"
-	" $3::bigint)::enroll_entry])",
+	" $3::bigint, NULL)::enroll_entry])",
 	3,
 };
 

@@ -528,25 +528,70 @@ BEGIN
 END
 $$;
 
+-- A candidate completion of ENROLLMENT_ID on COMPLETED_ON.
+CREATE TYPE completion_entry AS (
+	line int,
+	enrollment_id bigint,
+	completed_on date
+);
+
 -- A candidate enrollment of CLINICIAN_ID in LEVEL_ID, optionally in
--- SESSION_ID.
+-- SESSION_ID; COMPLETED_ON, when set, enrolls a course already completed
+-- that day (a roster of a past course), under the same date rules as
+-- enrollment_complete().
 CREATE TYPE enroll_entry AS (
 	line int,
 	clinician_id bigint,
 	level_id bigint,
-	session_id bigint
+	session_id bigint,
+	completed_on date
 );
 
--- Enrolls each candidate (rules 1 and 2).  Refusals, the first per line:
+-- A course completed on COMPLETED_ON, taught in SESSION_ID (or none).
+CREATE TYPE completion_candidate AS (
+	line int,
+	session_id bigint,
+	completed_on date
+);
+
+-- Rule 8 for completions: why each candidate may not be a course's
+-- completion, the first refusal per line:
+--   date_in_future            COMPLETED_ON is after today
+--   completed_before_session  COMPLETED_ON is before the session starts
+CREATE FUNCTION completion_refusals(p completion_candidate[])
+RETURNS TABLE (line int, code text, field text, detail text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT DISTINCT ON (x.line) x.line, x.code, x.field, x.detail FROM (
+		SELECT c.line, 1 AS rank, 'date_in_future'::text AS code,
+		       'completed_on'::text AS field,
+		       format('the course cannot be completed on %s, after today',
+		              c.completed_on) AS detail
+		  FROM unnest(p) c WHERE date_in_future(c.completed_on)
+		UNION ALL
+		SELECT c.line, 2, 'completed_before_session', 'completed_on',
+		       format('the course cannot be completed on %s, before its session starts on %s',
+		              c.completed_on, s.starts_on)
+		  FROM unnest(p) c
+		  JOIN course_sessions s ON s.id = c.session_id
+		 WHERE c.completed_on < s.starts_on
+	) AS x
+	ORDER BY x.line, x.rank
+$$;
+
+-- Enrolls each candidate (rules 1 and 2), completed when it says so (and
+-- then issues the certificates now due).  Refusals, the first per line:
 -- unknown_clinician, unknown_session, session_level_mismatch, then
--- enrollment_refusals(), then already_enrolled (a live enrollment exists;
--- DETAIL names it).  Lines must name distinct (clinician, level) pairs.
+-- enrollment_refusals(), then completion_refusals(), then already_enrolled
+-- (a live enrollment exists; DETAIL names it).  Lines must name distinct
+-- (clinician, level) pairs.
 CREATE FUNCTION enrollment_create(p_rows enroll_entry[])
 RETURNS SETOF write_verdict
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	v_refused write_verdict[];
+	v_ins write_verdict[];
 BEGIN
 	SELECT array_agg(ROW(x.line, NULL, x.code, x.field, x.detail, NULL,
 	                     NULL, NULL)::write_verdict)
@@ -579,7 +624,12 @@ BEGIN
 				           c.level_id)::enroll_candidate
 				  FROM unnest(p_rows) c JOIN clinicians k ON k.id = c.clinician_id)) f
 			UNION ALL
-			SELECT c.line, 5, 'already_enrolled', 'level',
+			SELECT f.line, 5, f.code, f.field, f.detail
+			  FROM completion_refusals(ARRAY(
+				SELECT ROW(c.line, c.session_id, c.completed_on)::completion_candidate
+				  FROM unnest(p_rows) c WHERE c.completed_on IS NOT NULL)) f
+			UNION ALL
+			SELECT c.line, 6, 'already_enrolled', 'level',
 			       format('clinician %s already has a live enrollment in %s (enrollment %s, %s)',
 			              c.clinician_id, l.code, e.id, e.status)
 			  FROM unnest(p_rows) c
@@ -589,13 +639,16 @@ BEGIN
 		) y ORDER BY y.line, y.rank
 	  ) x;
 
-	RETURN QUERY
 	WITH ok AS (
 		SELECT c.* FROM unnest(p_rows) c
 		 WHERE NOT EXISTS (SELECT 1 FROM unnest(v_refused) r WHERE r.line = c.line)
 	), ins AS (
-		INSERT INTO enrollments (clinician_id, level_id, session_id)
-		SELECT ok.clinician_id, ok.level_id, ok.session_id FROM ok
+		INSERT INTO enrollments (clinician_id, level_id, session_id, status,
+		                         completed_on)
+		SELECT ok.clinician_id, ok.level_id, ok.session_id,
+		       CASE WHEN ok.completed_on IS NULL THEN 'enrolled'
+		            ELSE 'completed' END, ok.completed_on
+		  FROM ok
 		ON CONFLICT (clinician_id, level_id) WHERE status <> 'withdrawn'
 		DO NOTHING
 		RETURNING *
@@ -607,26 +660,41 @@ BEGIN
 		       ctx_import()
 		  FROM ins
 	)
-	SELECT ok.line, ins.id,
+	SELECT array_agg(ROW(ok.line, ins.id,
 	       CASE WHEN ins.id IS NULL THEN 'already_enrolled' END,
 	       CASE WHEN ins.id IS NULL THEN 'level' END,
 	       CASE WHEN ins.id IS NULL
 	            THEN format('clinician %s enrolled in that level meanwhile',
 	                        ok.clinician_id) END,
-	       NULL::date, NULL::bigint, NULL::bigint
+	       NULL, NULL, NULL)::write_verdict)
+	  INTO v_ins
 	  FROM ok LEFT JOIN ins ON ins.clinician_id = ok.clinician_id
-	   AND ins.level_id = ok.level_id
+	   AND ins.level_id = ok.level_id;
+
+	-- a course enrolled as completed may meet a level's last requirement
+	RETURN QUERY
+	WITH w AS (
+		SELECT v.line, v.id, v.code, v.field, v.detail, c.clinician_id,
+		       c.level_id, c.completed_on
+		  FROM unnest(v_ins) v JOIN unnest(p_rows) c ON c.line = v.line
+	), due AS (
+		SELECT * FROM certificates_issue_due(
+			ARRAY(SELECT w.clinician_id FROM w
+			       WHERE w.id IS NOT NULL AND w.completed_on IS NOT NULL
+			       ORDER BY w.line),
+			ARRAY(SELECT w.level_id FROM w
+			       WHERE w.id IS NOT NULL AND w.completed_on IS NOT NULL
+			       ORDER BY w.line))
+	)
+	SELECT w.line, w.id, w.code, w.field, w.detail, NULL::date,
+	       due.certificate_id, NULL::bigint
+	  FROM w LEFT JOIN due ON due.clinician_id = w.clinician_id
+	   AND due.level_id = w.level_id
 	UNION ALL
 	SELECT * FROM unnest(v_refused);
 END
 $$;
 
--- A candidate completion of ENROLLMENT_ID on COMPLETED_ON.
-CREATE TYPE completion_entry AS (
-	line int,
-	enrollment_id bigint,
-	completed_on date
-);
 
 -- Marks each enrollment completed (one of rule 6's requirements) and issues
 -- the certificates now due.  Refusals, the first per line: not_found,
@@ -666,18 +734,11 @@ BEGIN
 			  FROM unnest(p_rows) c JOIN enrollments e ON e.id = c.enrollment_id
 			 WHERE e.status <> 'enrolled'
 			UNION ALL
-			SELECT c.line, 3, 'date_in_future', 'completed_on',
-			       format('the course cannot be completed on %s, after today',
-			              c.completed_on)
-			  FROM unnest(p_rows) c WHERE date_in_future(c.completed_on)
-			UNION ALL
-			SELECT c.line, 4, 'completed_before_session', 'completed_on',
-			       format('the course cannot be completed on %s, before its session starts on %s',
-			              c.completed_on, s.starts_on)
-			  FROM unnest(p_rows) c
-			  JOIN enrollments e ON e.id = c.enrollment_id
-			  JOIN course_sessions s ON s.id = e.session_id
-			 WHERE c.completed_on < s.starts_on
+			SELECT f.line, 3, f.code, f.field, f.detail
+			  FROM completion_refusals(ARRAY(
+				SELECT ROW(c.line, e.session_id, c.completed_on)::completion_candidate
+				  FROM unnest(p_rows) c
+				  JOIN enrollments e ON e.id = c.enrollment_id)) f
 		) y ORDER BY y.line, y.rank
 	  ) x;
 
@@ -1390,7 +1451,9 @@ BEGIN
 	) UPDATE import_rows r SET outcome = coalesce(r.outcome, 'updated')
 		FROM u WHERE r.enrollment_id = u.id;
 
-	-- new enrollments, as the API makes them
+	-- new enrollments (completed, for a row that says so), as the API
+	-- makes them; rows refused here are marked, so the completions below
+	-- skip them
 	UPDATE import_rows r SET enrollment_id = v.id,
 		outcome = CASE WHEN v.code IS NULL
 		          THEN coalesce(r.outcome, 'created') END,
@@ -1400,13 +1463,15 @@ BEGIN
 		            WHEN 'level' THEN r.level END,
 		err_message = v.detail
 		FROM enrollment_create(ARRAY(
-			SELECT ROW(x.line, x.clinician_id, x.level_id,
-			           x.session_id)::enroll_entry
+			SELECT ROW(x.line, x.clinician_id, x.level_id, x.session_id,
+			           CASE WHEN x.completed
+			           THEN coalesce(x.course_end, x.course_start) END)::enroll_entry
 			  FROM import_rows x
 			 WHERE x.err_message IS NULL AND x.enrollment_id IS NULL)) v
 		WHERE r.line = v.line;
 
-	-- completions, as the API records them (issuing what is now due)
+	-- completions of enrollments that existed already, as the API records
+	-- them (issuing what is now due)
 	UPDATE import_rows r SET
 		outcome = CASE WHEN v.code IS NULL
 		          THEN coalesce(nullif(r.outcome, 'unchanged'), 'updated') END,
