@@ -159,20 +159,12 @@ revoke_tx(PGconn *conn, void *arg, struct cterr *err)
 	struct revoke *rv = arg;
 	const char *params[3] = { rv->number, rv->category, rv->note };
 	struct verdict v;
-	PGresult *res;
 
 	if (api_write_context(conn, rv->req, err) != 0 ||
 	    api_write(conn, &q_revoke, params, &v, err) != 0)
 		return -1;
 	params[0] = v.id;
-	res = db_exec(conn, &q_revoked, params, err);
-	if (res == NULL)
-		return -1;
-	rv->reply = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (rv->reply == NULL)
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
-	return 0;
+	return api_text_of(conn, &q_revoked, params, &rv->reply, err);
 }
 
 int

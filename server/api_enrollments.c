@@ -101,22 +101,6 @@ struct session_new {
 	char *reply;
 };
 
-/* Answers the JSON of row ID of STMT (a one-parameter read) in *REPLY. */
-static int
-reply_of(PGconn *conn, const struct db_stmt *stmt, const char *const *params,
-    char **reply, struct cterr *err)
-{
-	PGresult *res = db_exec(conn, stmt, params, err);
-
-	if (res == NULL)
-		return -1;
-	*reply = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (*reply == NULL)
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
-	return 0;
-}
-
 static int
 session_create_tx(PGconn *conn, void *arg, struct cterr *err)
 {
@@ -136,7 +120,7 @@ session_create_tx(PGconn *conn, void *arg, struct cterr *err)
 	if (api_write(conn, &q_session_create, params, &v, err) != 0)
 		return -1;
 	params[0] = v.id;
-	return reply_of(conn, &q_session_reply, params, &sn->reply, err);
+	return api_text_of(conn, &q_session_reply, params, &sn->reply, err);
 }
 
 int
@@ -207,7 +191,7 @@ enroll_tx(PGconn *conn, void *arg, struct cterr *err)
 	if (api_write(conn, &q_enroll, params, &v, err) != 0)
 		return -1;
 	params[0] = v.id;
-	return reply_of(conn, &q_enr_json, params, &en->reply, err);
+	return api_text_of(conn, &q_enr_json, params, &en->reply, err);
 }
 
 int
@@ -290,7 +274,7 @@ enr_change_tx(PGconn *conn, void *arg, struct cterr *err)
 		return -1;
 	params[1] = v.certificate[0] ? v.certificate : NULL;
 	params[2] = ch->complete ? "true" : "false";
-	return reply_of(conn, &q_enr_reply, params, &ch->reply, err);
+	return api_text_of(conn, &q_enr_reply, params, &ch->reply, err);
 }
 
 static int

@@ -108,7 +108,6 @@ record_tx(PGconn *conn, void *arg, struct cterr *err)
 	char level[24];
 	const char *params[7];
 	struct verdict v;
-	PGresult *res;
 
 	if (api_level(conn, rc->level_code, "level", level, err) != 0 ||
 	    api_write_context(conn, rc->req, err) != 0)
@@ -124,14 +123,7 @@ record_tx(PGconn *conn, void *arg, struct cterr *err)
 		return -1;
 	params[0] = v.id;
 	params[1] = v.certificate[0] ? v.certificate : NULL;
-	res = db_exec(conn, &q_record_reply, params, err);
-	if (res == NULL)
-		return -1;
-	rc->reply = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (rc->reply == NULL)
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
-	return 0;
+	return api_text_of(conn, &q_record_reply, params, &rc->reply, err);
 }
 
 /*
@@ -224,7 +216,6 @@ amend_tx(PGconn *conn, void *arg, struct cterr *err)
 	struct amend *am = arg;
 	const char *params[5];
 	struct verdict v;
-	PGresult *res;
 
 	if (api_write_context(conn, am->req, err) != 0)
 		return -1;
@@ -238,14 +229,7 @@ amend_tx(PGconn *conn, void *arg, struct cterr *err)
 	params[0] = v.id;
 	params[1] = v.certificate[0] ? v.certificate : NULL;
 	params[2] = v.revoked[0] ? v.revoked : NULL;
-	res = db_exec(conn, &q_amend_reply, params, err);
-	if (res == NULL)
-		return -1;
-	am->reply = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (am->reply == NULL)
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
-	return 0;
+	return api_text_of(conn, &q_amend_reply, params, &am->reply, err);
 }
 
 int

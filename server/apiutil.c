@@ -283,6 +283,16 @@ static const struct db_stmt q_audit = {
 	8,
 };
 
+/* The actor's id (ACTOR, 24 bytes; NULL for nobody) and name as
+ * PARAMS[0] and PARAMS[1]. */
+static void
+who_params(const struct request *req, char *actor, const char **params)
+{
+	snprintf(actor, 24, "%lld", req->who.user_id);
+	params[0] = req->who.user_id > 0 ? actor : NULL;
+	params[1] = req->who.user_id > 0 ? req->who.username : "anonymous";
+}
+
 int
 api_audit(PGconn *conn, const struct request *req, const char *action,
     const char *entity, const char *entity_id, const char *before,
@@ -290,22 +300,15 @@ api_audit(PGconn *conn, const struct request *req, const char *action,
 {
 	char actor[24];
 	const char *params[8];
-	PGresult *res;
 
-	snprintf(actor, sizeof(actor), "%lld", req->who.user_id);
-	params[0] = req->who.user_id > 0 ? actor : NULL;
-	params[1] = req->who.user_id > 0 ? req->who.username : "anonymous";
+	who_params(req, actor, params);
 	params[2] = action;
 	params[3] = entity;
 	params[4] = entity_id;
 	params[5] = before;
 	params[6] = after;
 	params[7] = req->id;
-	res = db_exec(conn, &q_audit, params, err);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return db_run(conn, &q_audit, params, err);
 }
 
 /* ---- write functions ------------------------------------------------- */
@@ -321,17 +324,10 @@ api_write_context(PGconn *conn, const struct request *req, struct cterr *err)
 {
 	char actor[24];
 	const char *params[3];
-	PGresult *res;
 
-	snprintf(actor, sizeof(actor), "%lld", req->who.user_id);
-	params[0] = req->who.user_id > 0 ? actor : NULL;
-	params[1] = req->who.user_id > 0 ? req->who.username : "anonymous";
+	who_params(req, actor, params);
 	params[2] = req->id;
-	res = db_exec(conn, &q_write_context, params, err);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return db_run(conn, &q_write_context, params, err);
 }
 
 int
@@ -421,4 +417,24 @@ api_level(PGconn *conn, const char *text, const char *field, char *id,
 		snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
+}
+
+int
+api_text_of(PGconn *conn, const struct db_stmt *stmt,
+    const char *const *params, char **out, struct cterr *err)
+{
+	PGresult *res = db_exec(conn, stmt, params, err);
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return cterr_set(err, 500, "internal", NULL,
+		    "a row vanished while being written");
+	}
+	*out = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (*out == NULL)
+		return cterr_set(err, 500, "internal", NULL, "out of memory");
+	return 0;
 }

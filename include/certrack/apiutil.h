@@ -136,6 +136,14 @@ int api_write(PGconn *conn, const struct db_stmt *stmt,
 int api_level(PGconn *conn, const char *text, const char *field, char *id,
     struct cterr *err);
 
+/*
+ * Runs STMT, a read of one row, and copies its first column to *OUT
+ * (malloc'd, the caller frees).  Returns 0, or -1 with ERR (500 when no
+ * row came back).
+ */
+int api_text_of(PGconn *conn, const struct db_stmt *stmt,
+    const char *const *params, char **out, struct cterr *err);
+
 /* The HTTP status of a write function's refusal CODE: 404 for a missing
  * target, 409 for a state conflict, 422 for every rule. */
 int api_code_status(const char *code);
