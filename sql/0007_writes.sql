@@ -150,6 +150,14 @@ CREATE FUNCTION ctx_import() RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT nullif(current_setting('certrack.import', true), '')::bigint $$;
 
+-- An audit row written by SQL is the context's unless it says otherwise:
+-- a write names only its action, entity and records.
+ALTER TABLE audit_log
+	ALTER COLUMN actor_id SET DEFAULT ctx_actor(),
+	ALTER COLUMN actor_name SET DEFAULT ctx_actor_name(),
+	ALTER COLUMN request_id SET DEFAULT ctx_request(),
+	ALTER COLUMN import_id SET DEFAULT ctx_import();
+
 -- What every write function answers for each candidate row: ID of the row
 -- written (NULL when refused), or CODE (a problem code), FIELD and DETAIL;
 -- NEXT_ALLOWED_ON for retake_too_soon; the certificate the write issued
@@ -433,12 +441,9 @@ BEGIN
 				    ON d.clinician_id = want.c AND d.level_id = want.l
 				RETURNING *
 			), aud AS (
-				INSERT INTO audit_log (actor_id, actor_name, action, entity,
-				                       entity_id, before, after, request_id,
-				                       import_id)
-				SELECT ctx_actor(), ctx_actor_name(), 'certificate.issue',
-				       'certificate', ins.id::text, NULL, to_jsonb(ins),
-				       ctx_request(), ctx_import()
+				INSERT INTO audit_log (action, entity, entity_id, before, after)
+				SELECT 'certificate.issue', 'certificate', ins.id::text, NULL,
+				       to_jsonb(ins)
 				  FROM ins
 			)
 			SELECT array_agg(ins.clinician_id), array_agg(ins.level_id),
@@ -507,11 +512,9 @@ BEGIN
 		ON CONFLICT ON CONSTRAINT course_sessions_natural_key DO NOTHING
 		RETURNING *
 	), a AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id,
-		                       after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'session.create',
-		       'course_session', s.id::text, to_jsonb(s), ctx_request(),
-		       ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, after)
+		SELECT 'session.create', 'course_session', s.id::text,
+		       to_jsonb(s)
 		  FROM s
 	)
 	SELECT s.id INTO v.id FROM s;
@@ -653,11 +656,9 @@ BEGIN
 		DO NOTHING
 		RETURNING *
 	), aud AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'enrollment.create',
-		       'enrollment', ins.id::text, to_jsonb(ins), ctx_request(),
-		       ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, after)
+		SELECT 'enrollment.create', 'enrollment', ins.id::text,
+		       to_jsonb(ins)
 		  FROM ins
 	)
 	SELECT array_agg(ROW(ok.line, ins.id,
@@ -753,11 +754,9 @@ BEGIN
 		  FROM ok WHERE e.id = ok.enrollment_id
 		RETURNING e.*
 	), aud AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, before, after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'enrollment.complete',
-		       'enrollment', upd.id::text, to_jsonb(old), to_jsonb(upd),
-		       ctx_request(), ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, before, after)
+		SELECT 'enrollment.complete', 'enrollment', upd.id::text,
+		       to_jsonb(old), to_jsonb(upd)
 		  FROM upd JOIN old ON old.id = upd.id
 	)
 	SELECT array_agg(upd.id) INTO v_done FROM upd;
@@ -802,11 +801,9 @@ BEGIN
 		  FROM old WHERE e.id = old.id
 		RETURNING e.*
 	), aud AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, before, after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'enrollment.withdraw',
-		       'enrollment', upd.id::text, to_jsonb(old), to_jsonb(upd),
-		       ctx_request(), ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, before, after)
+		SELECT 'enrollment.withdraw', 'enrollment', upd.id::text,
+		       to_jsonb(old), to_jsonb(upd)
 		  FROM upd JOIN old ON old.id = upd.id
 	)
 	SELECT c.line, upd.id,
@@ -868,11 +865,9 @@ BEGIN
 		       ok.written_pass_mark, ok.practical_pass_mark) AS mark) m
 		RETURNING *
 	), aud AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'exam_result.record',
-		       'exam_result', ins.id::text, to_jsonb(ins), ctx_request(),
-		       ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, after)
+		SELECT 'exam_result.record', 'exam_result', ins.id::text,
+		       to_jsonb(ins)
 		  FROM ins
 	)
 	SELECT array_agg(ROW(ok.line, ins.id, NULL, NULL, NULL, NULL, NULL,
@@ -988,11 +983,8 @@ BEGIN
 		RETURN;
 	END IF;
 	v.id := v_new.id;
-	INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id,
-	                       before, after, request_id, import_id)
-	VALUES (ctx_actor(), ctx_actor_name(), 'exam_result.amend', 'exam_result',
-	        v_new.id::text, to_jsonb(r), to_jsonb(v_new), ctx_request(),
-	        ctx_import());
+	INSERT INTO audit_log (action, entity, entity_id, before, after)
+	VALUES ('exam_result.amend', 'exam_result', v_new.id::text, to_jsonb(r), to_jsonb(v_new));
 
 	-- a requirement broken: no current result of this kind passes any more
 	IF NOT EXISTS (SELECT 1 FROM exam_results_current x
@@ -1012,12 +1004,9 @@ BEGIN
 			  FROM old WHERE c.id = old.id
 			RETURNING c.*
 		), aud AS (
-			INSERT INTO audit_log (actor_id, actor_name, action, entity,
-			                       entity_id, before, after, request_id,
-			                       import_id)
-			SELECT ctx_actor(), ctx_actor_name(), 'certificate.revoke',
-			       'certificate', upd.id::text, to_jsonb(old), to_jsonb(upd),
-			       ctx_request(), ctx_import()
+			INSERT INTO audit_log (action, entity, entity_id, before, after)
+			SELECT 'certificate.revoke', 'certificate', upd.id::text,
+			       to_jsonb(old), to_jsonb(upd)
 			  FROM upd JOIN old ON old.id = upd.id
 		)
 		SELECT upd.id INTO v.revoked_certificate_id FROM upd;
@@ -1065,12 +1054,9 @@ BEGIN
 		       revocation_category = p_category,
 		       revocation_reason = btrim(p_note)
 		 WHERE id = old.id RETURNING * INTO new;
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, before, after, request_id,
-		                       import_id)
-		VALUES (ctx_actor(), ctx_actor_name(), 'certificate.revoke',
-		        'certificate', new.id::text, to_jsonb(old), to_jsonb(new),
-		        ctx_request(), ctx_import());
+		INSERT INTO audit_log (action, entity, entity_id, before, after)
+		VALUES ('certificate.revoke', 'certificate', new.id::text,
+		        to_jsonb(old), to_jsonb(new));
 		v.id := new.id;
 	END IF;
 	RETURN NEXT v;
@@ -1352,10 +1338,8 @@ BEGIN
 		ON CONFLICT ON CONSTRAINT course_sessions_natural_key DO NOTHING
 		RETURNING *
 	)
-	INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id,
-	                       after, request_id, import_id)
-	SELECT ctx_actor(), ctx_actor_name(), 'session.create', 'course_session',
-	       s.id::text, to_jsonb(s), ctx_request(), ctx_import()
+	INSERT INTO audit_log (action, entity, entity_id, after)
+	SELECT 'session.create', 'course_session', s.id::text, to_jsonb(s)
 	  FROM s;
 
 	UPDATE import_rows r SET session_id = s.id FROM course_sessions s
@@ -1376,11 +1360,8 @@ BEGIN
 		license_state, license_number FROM n
 		RETURNING *
 	), a AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, after, request_id, import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'clinician.create',
-		       'clinician', c.id::text, to_jsonb(c), ctx_request(),
-		       ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, after)
+		SELECT 'clinician.create', 'clinician', c.id::text, to_jsonb(c)
 		  FROM c
 	) UPDATE import_rows r SET clinician_id = c.id, outcome = 'created'
 		FROM c WHERE r.err_message IS NULL AND r.clinician_id IS NULL
@@ -1412,12 +1393,9 @@ BEGIN
 		WHERE c.id = r.clinician_id
 		RETURNING c.*
 	), a AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, before, after, request_id,
-		                       import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'clinician.update',
-		       'clinician', u.id::text, to_jsonb(old), to_jsonb(u),
-		       ctx_request(), ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, before, after)
+		SELECT 'clinician.update', 'clinician', u.id::text,
+		       to_jsonb(old), to_jsonb(u)
 		  FROM u JOIN old ON old.id = u.id
 	) UPDATE import_rows r SET outcome = 'updated' FROM u
 		WHERE r.clinician_id = u.id AND r.err_message IS NULL
@@ -1441,12 +1419,9 @@ BEGIN
 		 WHERE e.id = r.enrollment_id
 		RETURNING e.*
 	), a AS (
-		INSERT INTO audit_log (actor_id, actor_name, action, entity,
-		                       entity_id, before, after, request_id,
-		                       import_id)
-		SELECT ctx_actor(), ctx_actor_name(), 'enrollment.update',
-		       'enrollment', u.id::text, to_jsonb(old), to_jsonb(u),
-		       ctx_request(), ctx_import()
+		INSERT INTO audit_log (action, entity, entity_id, before, after)
+		SELECT 'enrollment.update', 'enrollment', u.id::text,
+		       to_jsonb(old), to_jsonb(u)
 		  FROM u JOIN old ON old.id = u.id
 	) UPDATE import_rows r SET outcome = coalesce(r.outcome, 'updated')
 		FROM u WHERE r.enrollment_id = u.id;
