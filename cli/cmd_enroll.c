@@ -102,10 +102,11 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
     char *what, size_t len, struct cli_error *err)
 {
 	struct cli_response resp;
-	long long clinician;
-	char path[64], name[256];
+	long long clinician, level;
+	char path[64], name[256], code[64], *esc, *lpath;
 	json_t *prog, *lv;
 	size_t i, j;
+	int rc;
 
 	if (cli_operands(ctx, argc, argv, 1, 2, "ENROLLMENT, or CLINICIAN "
 	    "and LEVEL") != 0)
@@ -118,25 +119,33 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
 	}
 	if (cli_arg_id(ctx, "clinician", argv[optind], &clinician) != 0)
 		return -2;
+	/* The level as the server reads it (a code or title, any case; a
+	 * name two programs share is refused), then its enrollment in the
+	 * clinician's status. */
+	esc = cli_escape(argv[optind + 1]);
+	lpath = esc != NULL ? cli_pathf("/v1/levels/%s", esc) : NULL;
+	free(esc);
+	if (lpath == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_call(ctx, "GET", lpath, NULL, NULL, &resp, err);
+	free(lpath);
+	if (rc != 0)
+		return -1;
+	level = cli_jint(resp.json, "id");
+	cli_jstr(resp.json, "code", code, sizeof(code));
+	cli_response_release(&resp);
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", clinician);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, err) != 0)
 		return -1;
 	cli_full_name(json_object_get(resp.json, "clinician"), name,
 	    sizeof(name));
-	snprintf(what, len, "'%s' in %s", name, argv[optind + 1]);
+	if (snprintf(what, len, "'%s' in %s", name, code) >= (int)len)
+		what[len - 1] = '\0';	/* a long name is cut in the message */
 	json_array_foreach(json_object_get(resp.json, "programs"), i, prog)
 		json_array_foreach(json_object_get(prog, "levels"), j, lv) {
-			const char *code = json_string_value(
-			    json_object_get(lv, "code"));
-			const char *title = json_string_value(
-			    json_object_get(lv, "title"));
 			json_t *e = json_object_get(lv, "enrollment");
 
-			/* a level's code or title, any case, as the server
-			 * reads it (sql level_resolve()) */
-			if ((code == NULL || strcasecmp(code,
-			    argv[optind + 1]) != 0) && (title == NULL ||
-			    strcasecmp(title, argv[optind + 1]) != 0))
+			if (cli_jint(lv, "id") != level)
 				continue;
 			if (!json_is_object(e)) {
 				cli_response_release(&resp);
@@ -148,8 +157,8 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
 			return 0;
 		}
 	cli_response_release(&resp);
-	return cli_error_set(err, CLI_EXIT_NOT_FOUND, "there is no level "
-	    "'%s'", argv[optind + 1]);
+	return cli_error_set(err, CLI_EXIT_NOT_FOUND, "%s: not enrolled",
+	    what);
 }
 
 /* complete and withdraw: POST /v1/enrollments/ID/ACTION. */

@@ -150,10 +150,25 @@ static const struct db_stmt q_level_update = {
 	7,
 };
 
+/* GET /v1/levels/{id}: by id, or by a level's code or title as a person
+ * names it (read by SQL level_resolve(), so an ambiguous name is refused
+ * as everywhere else). */
 int
 api_levels_get(struct request *req)
 {
-	return api_reply_by_id(req, "level", &q_level);
+	const char *name = router_param(&req->params, "id");
+	char id[24];
+	const char *params[1] = { id };
+	PGconn *conn;
+
+	if (name == NULL || name[0] == '\0' ||
+	    strspn(name, "0123456789") == strlen(name))
+		return api_reply_by_id(req, "level", &q_level);
+	conn = db_conn(&req->err);
+	if (conn == NULL || api_level(conn, name, "id", id, &req->err) != 0)
+		return -1;
+	return api_reply_query(req, &q_level, params, "not_found",
+	    "the level vanished");
 }
 
 /* The rules an admin may change, and the range each must stay in.  The
