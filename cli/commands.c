@@ -95,9 +95,12 @@ const struct cli_command cli_commands[] = {
 		"list and add course sessions",
 		"sessions list|add ...\n"
 		"\n"
-		"  sessions list [--level CODE] [--limit N] [--offset N]  (staff)\n"
+		"  sessions list [--level LEVEL] [--limit N] [--offset N] (staff)\n"
 		"  sessions add LEVEL --starts DATE [--ends DATE]\n"
 		"      [--location TEXT] [--instructor NAME]              (admin)\n"
+		"\n"
+		"LEVEL is a level's code or title, any case.  A session dated\n"
+		"after today is refused.\n"
 		"\n"
 		"Example:\n"
 		"  certrack sessions add DN1 --starts 2025-03-01 --ends 2025-03-03 \\\n"
@@ -108,10 +111,12 @@ const struct cli_command cli_commands[] = {
 		"enroll a clinician in a level",
 		"enroll CLINICIAN LEVEL [--session ID]\n"
 		"\n"
-		"Enrolls clinician CLINICIAN (an id) in LEVEL (a code such as\n"
-		"DN1), optionally in course session ID.  Refused (exit 1) when\n"
-		"the clinician's profession is not eligible or a prerequisite\n"
-		"level is not certified yet; the server's reason is printed.\n"
+		"Enrolls clinician CLINICIAN (an id) in LEVEL (a code or title,\n"
+		"any case: DN1, 'Level 1'), optionally in course session ID.\n"
+		"Refused (exit 1) when the clinician's profession is not\n"
+		"eligible or a prerequisite level is not certified (an expired\n"
+		"certificate counts, a revoked one does not); the server's\n"
+		"reason is printed.\n"
 		"\n"
 		"Example:\n"
 		"  certrack enroll 12 DN1 --session 3\n"
@@ -124,8 +129,9 @@ const struct cli_command cli_commands[] = {
 		"       complete CLINICIAN LEVEL [--on DATE]\n"
 		"\n"
 		"Marks the course of an enrollment completed on DATE (default\n"
-		"today).  When the written and practical exams are passed\n"
-		"already, the level's certificate is issued and shown.\n"
+		"today; not after today, nor before the session starts).  When\n"
+		"the written and practical exams are passed already, the\n"
+		"level's certificate is issued and shown.\n"
 		"\n"
 		"Example:\n"
 		"  certrack complete 12 DN1 --on 2025-03-03\n",
@@ -153,10 +159,14 @@ const struct cli_command cli_commands[] = {
 		"record: the score out of MAX (default 100) taken on DATE\n"
 		"(default today); the server numbers the attempt (--attempt N\n"
 		"makes sure it is attempt N), applies the pass mark, and refuses\n"
-		"when the clinician is not enrolled, has used every attempt or\n"
-		"retakes too soon.  amend: a new result superseding RESULT (an\n"
-		"id from history), with the reason.  history: every result,\n"
-		"amended ones too; a clinician's own without CLINICIAN.\n"
+		"when the clinician is not enrolled, has used every attempt,\n"
+		"retakes too soon, or DATE is after today or before the course\n"
+		"session starts.  LEVEL is a code or title, any case.  amend: a\n"
+		"new result superseding RESULT (an id from history), with the\n"
+		"reason; a certificate follows (revoked when no passed exam of\n"
+		"the kind is left, issued anew when every requirement holds\n"
+		"again).  history: every result, amended ones too; a\n"
+		"clinician's own without CLINICIAN.\n"
 		"\n"
 		"Example:\n"
 		"  certrack results record 12 DN1 written 82 --on 2025-03-04\n"
@@ -193,7 +203,7 @@ const struct cli_command cli_commands[] = {
 		"by verification, and a NOTE only staff ever see.\n"
 		"\n"
 		"Example:\n"
-		"  certrack certificates verify 7KQ2-M9XW-4H1C\n",
+		"  certrack certificates verify 7KQ2-M9XW-4H1A\n",
 	},
 	{
 		"verify", cli_cmd_verify,
@@ -202,7 +212,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack --url https://certrack.example.org verify "
-		"7KQ2-M9XW-4H1C\n",
+		"7KQ2-M9XW-4H1A\n",
 	},
 	{
 		"users", cli_cmd_users,
