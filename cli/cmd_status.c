@@ -134,7 +134,10 @@ print_certificate(const json_t *c)
 	if (status != NULL && strcmp(status, "revoked") == 0)
 		printf("    %-12s revoked on %s: %s\n", "",
 		    cli_jstr(c, "revoked_on", b[3], 64),
-		    cli_jstr(c, "revocation_reason", b[4], 64));
+		    cli_jstr(c, "revocation_category", b[4], 64));
+	if (json_is_string(json_object_get(c, "replaces")))
+		printf("    %-12s in place of %s\n", "",
+		    cli_jstr(c, "replaces", b[3], 64));
 }
 
 /* Where a level stands, in a word or three. */
