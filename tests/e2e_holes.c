@@ -524,6 +524,30 @@ expired_prerequisite_counts(void **state)
 	    NULL);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
 	    "clinician_id IN (%lld, %lld)", revoked, both), 0);
+
+	/* a roster reads them the same way */
+	char old[64], gone[64], csv[600];
+	long long o = new_clinician("PT", old), g = new_clinician("PT", gone);
+	json_t *rep;
+
+	seed_certificate(o, "DN1", -800, -1, number);
+	seed_certificate(g, "DN1", -30, 700, number);
+	sql_do("UPDATE certificates SET revoked_at = now(), "
+	    "revocation_category = 'other', revocation_reason = 'x' "
+	    "WHERE number = '%s'", number);
+	snprintf(csv, sizeof(csv), "%sHal,Holes,%s,,PT,DN2,,,,no\n"
+	    "Hal,Holes,%s,,PT,DN2,,,,no\n", roster_head, old, gone);
+	rep = import_refused(w.admin, "roster", csv, 1);
+	import_error(rep, 0, 3, "level", "DN2",
+	    "Level 2 requires Level 1 to be certified first");
+	json_decref(rep);
+	snprintf(csv, sizeof(csv), "%sHal,Holes,%s,,PT,DN2,,,,no\n",
+	    roster_head, old);
+	import_ok(w.admin, "roster", csv);
+	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
+	    "clinician_id = %lld", o), 1);
+	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
+	    "clinician_id = %lld", g), 0);
 }
 
 /* ---- 3. the retake day ------------------------------------------------ */
@@ -1154,6 +1178,36 @@ three_ways(const char *level, const char *code, const char *detail)
 	free(err);
 }
 
+/* A second program, CP (Cupping, open to PTs), whose level CP1 is also
+ * titled "Level 1". */
+static void
+second_program_add(void)
+{
+	sql_do("INSERT INTO programs (code, name, credential_title, "
+	    "certificate_validity_months) VALUES ('CP', 'Cupping', "
+	    "'Certified Cupping Practitioner', 12)");
+	sql_do("INSERT INTO program_professions (program_id, profession_code) "
+	    "SELECT id, 'PT' FROM programs WHERE code = 'CP'");
+	sql_do("INSERT INTO levels (program_id, code, ordinal, title, "
+	    "written_pass_mark, practical_pass_mark, max_attempts, "
+	    "retake_wait_days) SELECT id, 'CP1', 1, 'Level 1', 70, 70, 2, 7 "
+	    "FROM programs WHERE code = 'CP'");
+}
+
+/* Program CP gone again, with any enrollment in it. */
+static void
+second_program_drop(void)
+{
+	sql_do("DELETE FROM enrollments WHERE level_id IN (SELECT l.id FROM "
+	    "levels l JOIN programs g ON g.id = l.program_id WHERE g.code = "
+	    "'CP')");
+	sql_do("DELETE FROM program_professions WHERE program_id = (SELECT id "
+	    "FROM programs WHERE code = 'CP')");
+	sql_do("DELETE FROM levels WHERE program_id = (SELECT id FROM programs "
+	    "WHERE code = 'CP')");
+	sql_do("DELETE FROM programs WHERE code = 'CP'");
+}
+
 static void
 level_names(void **state)
 {
@@ -1174,15 +1228,7 @@ level_names(void **state)
 	json_decref(record(c, "level 1", "written", "80", "100", today, 201));
 
 	/* a second program with a level of the same title */
-	sql_do("INSERT INTO programs (code, name, credential_title, "
-	    "certificate_validity_months) VALUES ('CP', 'Cupping', "
-	    "'Certified Cupping Practitioner', 12)");
-	sql_do("INSERT INTO program_professions (program_id, profession_code) "
-	    "SELECT id, 'PT' FROM programs WHERE code = 'CP'");
-	sql_do("INSERT INTO levels (program_id, code, ordinal, title, "
-	    "written_pass_mark, practical_pass_mark, max_attempts, "
-	    "retake_wait_days) SELECT id, 'CP1', 1, 'Level 1', 70, 70, 2, 7 "
-	    "FROM programs WHERE code = 'CP'");
+	second_program_add();
 	snprintf(detail, sizeof(detail), "'Level 1' names 2 levels (CP CP1, "
 	    "DN DN1): give the level's code");
 	three_ways("Level 1", "ambiguous_level", detail);
@@ -1214,14 +1260,48 @@ level_names(void **state)
 	    "clinician_id = %lld", c), 1);
 
 	/* the second program goes, and the names are one level again */
-	sql_do("DELETE FROM program_professions WHERE program_id = (SELECT id "
-	    "FROM programs WHERE code = 'CP')");
-	sql_do("DELETE FROM levels WHERE program_id = (SELECT id FROM programs "
-	    "WHERE code = 'CP')");
-	sql_do("DELETE FROM programs WHERE code = 'CP'");
+	second_program_drop();
 	three_ways("DN1", NULL, NULL);
 	three_ways("Level 1", NULL, NULL);
 }
+
+/*
+ * BUG (not fixed here): `certrack complete CLINICIAN LEVEL` and `certrack
+ * withdraw CLINICIAN LEVEL` read the level in C (find_enrollment() in
+ * cli/cmd_enroll.c), not with the server's level_resolve(): they take the
+ * first level, in program order, whose code or title matches, so a title
+ * (or code) two programs share is not refused as ambiguous_level as
+ * `enroll`, the API and imports refuse it -- and when the clinician is
+ * enrolled in both, the enrollment of the other program is completed or
+ * withdrawn silently.  Today: exit 0, "completed enrollment N (CP1)".
+ */
+#if 0
+static void
+cli_complete_shared_title(void **state)
+{
+	char *out = NULL, *err = NULL, id[24], today[11];
+	const char *detail = "'Level 1' names 2 levels (CP CP1, DN DN1): give "
+	    "the level's code";
+	long long c = new_clinician("PT", NULL);
+
+	(void)state;
+	day(0, today);
+	enroll(c, "DN1", 0);
+	second_program_add();
+	enroll(c, "CP1", 0);
+	snprintf(id, sizeof(id), "%lld", c);
+	/* refused as `enroll` refuses it, and nothing changed */
+	CLI(1, "complete", id, "Level 1", "--on", today);
+	testlib_has(err, detail);
+	CLI(1, "withdraw", id, "Level 1");
+	testlib_has(err, detail);
+	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
+	    "clinician_id = %lld AND status = 'enrolled'", c), 2);
+	second_program_drop();
+	free(out);
+	free(err);
+}
+#endif
 
 /* ---- 11. an amendment back to pass ------------------------------------ */
 
@@ -1371,6 +1451,9 @@ main(void)
 		cmocka_unit_test(imported_audit_trail),
 		cmocka_unit_test(level_names),
 		cmocka_unit_test(amend_back_to_pass),
+#if 0	/* the bug above */
+		cmocka_unit_test(cli_complete_shared_title),
+#endif
 	};
 
 	return cmocka_run_group_tests_name("e2e_holes", tests, setup,
