@@ -24,12 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
 static struct testlib_world w;
-static char home[600];
 static int serial;		/* makes emails and locations unique */
 
 /* ---- database helpers ------------------------------------------------- */
@@ -41,32 +39,47 @@ sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 sql_do(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The one value of a query (caller frees; NULL for SQL NULL). */
+/* Runs the SQL that FMT and AP make: a statement (VALUE false, NULL
+ * returned) or a one-value query (its value, caller frees; NULL for SQL
+ * NULL). */
 static char *
-sql_text(const char *fmt, ...)
+sql_run(bool value, const char *fmt, va_list ap)
 {
 	char q[2048];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
+	if (!value) {
+		testdb_exec_ok(w.db, q);
+		return NULL;
+	}
 	return testdb_value(w.db, q);
 }
 
+static char *
+sql_text(const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	va_start(ap, fmt);
+	v = sql_run(true, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+/* A one-number query's number. */
 static long long
 sql_ll(const char *fmt, ...)
 {
-	char q[2048], *v;
 	va_list ap;
+	char *v;
 	long long n;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	v = sql_run(true, fmt, ap);
 	va_end(ap);
-	v = testdb_value(w.db, q);
 	if (v == NULL)
-		fail_msg("'%s' gave NULL", q);
+		fail_msg("'%s' gave NULL", fmt);
 	n = strtoll(v, NULL, 10);
 	free(v);
 	return n;
@@ -75,13 +88,11 @@ sql_ll(const char *fmt, ...)
 static void
 sql_do(const char *fmt, ...)
 {
-	char q[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	(void)sql_run(false, fmt, ap);
 	va_end(ap);
-	testdb_exec_ok(w.db, q);
 }
 
 /* The database's current_date + DAYS, as YYYY-MM-DD, into OUT[11]. */
@@ -153,36 +164,16 @@ api(const char *method, const char *path, const char *token,
 	return j;
 }
 
-static const char *
-str(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		fail_msg("'%s' is not a string", key);
-	return json_string_value(v);
-}
-
-static long long
-num(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v))
-		fail_msg("'%s' is not an integer", key);
-	return (long long)json_integer_value(v);
-}
-
 /* J is a problem with CODE (and FIELD, unless NULL) and DETAIL (unless
  * NULL); decrefs J. */
 static void
 problem(json_t *j, const char *code, const char *field, const char *detail)
 {
-	assert_string_equal(str(j, "code"), code);
+	assert_string_equal(testlib_str(j, "code"), code);
 	if (field != NULL)
-		assert_string_equal(str(j, "field"), field);
+		assert_string_equal(testlib_str(j, "field"), field);
 	if (detail != NULL)
-		assert_string_equal(str(j, "detail"), detail);
+		assert_string_equal(testlib_str(j, "detail"), detail);
 	json_decref(j);
 }
 
@@ -202,7 +193,7 @@ enroll(long long c, const char *level, long long session)
 		snprintf(body, sizeof(body), "{\"clinician_id\":%lld,"
 		    "\"level\":\"%s\"}", c, level);
 	j = api("POST", "/v1/enrollments", w.admin, body, 201);
-	id = num(j, "id");
+	id = testlib_int(j, "id");
 	json_decref(j);
 	return id;
 }
@@ -241,21 +232,33 @@ complete(long long enrollment, const char *on, int want)
 	return api("POST", path, w.grader, body, want);
 }
 
+/* POST /v1/sessions of DN1 from STARTS to ENDS at LOCATION, answering
+ * WANT. */
+static json_t *
+post_session(const char *starts, const char *ends, const char *location,
+    int want)
+{
+	char body[300];
+
+	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":"
+	    "\"%s\",\"ends_on\":\"%s\",\"location\":\"%s\"}", starts, ends,
+	    location);
+	return api("POST", "/v1/sessions", w.admin, body, want);
+}
+
 /* A course session of DN1 from STARTS to ENDS days from today; its id. */
 static long long
 new_session(int starts, int ends)
 {
-	char body[300], s[11], e[11];
+	char s[11], e[11], location[32];
 	json_t *j;
 	long long id;
 
 	day(starts, s);
 	day(ends, e);
-	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":"
-	    "\"%s\",\"ends_on\":\"%s\",\"location\":\"Hall %d\"}", s, e,
-	    ++serial);
-	j = api("POST", "/v1/sessions", w.admin, body, 201);
-	id = num(j, "id");
+	snprintf(location, sizeof(location), "Hall %d", ++serial);
+	j = post_session(s, e, location, 201);
+	id = testlib_int(j, "id");
 	json_decref(j);
 	return id;
 }
@@ -277,7 +280,7 @@ by_code(json_t *arr, const char *code)
 	json_t *it;
 
 	json_array_foreach(arr, i, it)
-		if (strcmp(str(it, "code"), code) == 0)
+		if (strcmp(testlib_str(it, "code"), code) == 0)
 			return it;
 	fail_msg("no '%s' in the status", code);
 	return NULL;
@@ -295,6 +298,14 @@ level_in(json_t *status, const char *code)
 {
 	return by_code(json_object_get(program_in(status, "DN"), "levels"),
 	    code);
+}
+
+/* The KIND exam of level DN1 in STATUS. */
+static json_t *
+dn1_exam(json_t *status, const char *kind)
+{
+	return json_object_get(json_object_get(level_in(status, "DN1"),
+	    "exams"), kind);
 }
 
 static json_t *
@@ -328,36 +339,19 @@ public_keys_only(const json_t *j)
 
 /* ---- imports ---------------------------------------------------------- */
 
-/* Uploads CSV as an import of KIND by TOKEN; the status, *REP the report
- * (caller decrefs). */
-static int
-upload(const char *token, const char *kind, const char *csv, json_t **rep)
-{
-	char path[80], hdr[300], *resp = NULL;
-	int st;
-
-	snprintf(path, sizeof(path), "/v1/imports?kind=%s", kind);
-	snprintf(hdr, sizeof(hdr), "Content-Type: text/csv\r\n"
-	    "Authorization: Bearer %s\r\n", token);
-	st = testlib_http(w.port, "POST", path, hdr, csv, &resp);
-	*rep = testlib_json(resp ? resp : "");
-	free(resp);
-	return st;
-}
-
-/* An import that must be accepted; its id. */
+/* An import (QUERY such as "kind=roster") that must be accepted; its id. */
 static long long
-import_ok(const char *token, const char *kind, const char *csv)
+import_ok(const char *token, const char *query, const char *csv)
 {
 	json_t *rep;
-	int st = upload(token, kind, csv, &rep);
+	int st = testlib_import(w.port, token, query, csv, &rep);
 	long long id;
 
 	if (st != 201) {
 		char *t = json_dumps(rep, JSON_INDENT(1));
-		fail_msg("import of %s refused (%d): %s\n%s", kind, st, t, csv);
+		fail_msg("import %s refused (%d): %s\n%s", query, st, t, csv);
 	}
-	id = num(rep, "id");
+	id = testlib_int(rep, "id");
 	json_decref(rep);
 	return id;
 }
@@ -375,32 +369,33 @@ import_error(json_t *rep, size_t i, long long line, const char *column,
 		char *t = json_dumps(rep, JSON_INDENT(1));
 		fail_msg("no error %zu in %s", i, t);
 	}
-	assert_int_equal(num(e, "line"), line);
-	assert_string_equal(str(e, "column"), column);
+	assert_int_equal(testlib_int(e, "line"), line);
+	assert_string_equal(testlib_str(e, "column"), column);
 	if (value != NULL)
-		assert_string_equal(str(e, "value"), value);
+		assert_string_equal(testlib_str(e, "value"), value);
 	if (message[n - 1] == '*')
-		assert_int_equal(strncmp(str(e, "message"), message, n - 1), 0);
+		assert_int_equal(strncmp(testlib_str(e, "message"), message,
+		    n - 1), 0);
 	else
-		assert_string_equal(str(e, "message"), message);
+		assert_string_equal(testlib_str(e, "message"), message);
 }
 
 /* An import that must be refused with exactly NERR errors; returns the
  * report (caller decrefs). */
 static json_t *
-import_refused(const char *token, const char *kind, const char *csv,
+import_refused(const char *token, const char *query, const char *csv,
     size_t nerr)
 {
 	json_t *rep;
-	int st = upload(token, kind, csv, &rep);
+	int st = testlib_import(w.port, token, query, csv, &rep);
 
 	if (st != 422 || json_array_size(json_object_get(rep, "errors")) !=
 	    nerr) {
 		char *t = json_dumps(rep, JSON_INDENT(1));
-		fail_msg("import of %s: %d, wanted 422 with %zu errors: %s",
-		    kind, st, nerr, t);
+		fail_msg("import %s: %d, wanted 422 with %zu errors: %s",
+		    query, st, nerr, t);
 	}
-	assert_string_equal(str(rep, "status"), "failed");
+	assert_string_equal(testlib_str(rep, "status"), "failed");
 	return rep;
 }
 
@@ -408,6 +403,34 @@ static const char roster_head[] = "given_name,family_name,email,npi,"
     "profession,level,course_start,course_end,location,completed\n";
 static const char results_head[] = "npi,email,level,kind,score,max_score,"
     "taken_on\n";
+
+/*
+ * Clinician C (EMAIL, enrolled in DN1) in a results sheet: the written
+ * exam on GOOD and the practical on BAD is refused, line 3's taken_on
+ * named with DETAIL, and nothing written; both on GOOD are recorded.
+ */
+static void
+sheet_date_boundary(long long c, const char *email, const char *good,
+    const char *bad, const char *detail)
+{
+	char csv[600];
+	json_t *rep;
+
+	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
+	    ",%s,DN1,practical,80,100,%s\n", results_head, email, good, email,
+	    bad);
+	rep = import_refused(w.grader, "kind=results", csv, 1);
+	import_error(rep, 0, 3, "taken_on", bad, detail);
+	json_decref(rep);
+	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
+	    "clinician_id = %lld", c), 0);
+	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
+	    ",%s,DN1,practical,80,100,%s\n", results_head, email, good, email,
+	    good);
+	import_ok(w.grader, "kind=results", csv);
+	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
+	    "clinician_id = %lld", c), 2);
+}
 
 /* ---- the CLI ---------------------------------------------------------- */
 
@@ -459,11 +482,12 @@ expiry_day(void **state)
 
 		s = status_of(c);
 		cert = json_object_get(level_in(s, "DN1"), "certificate");
-		assert_string_equal(str(cert, "number"), dn1);
-		assert_string_equal(str(cert, "expires_on"), exp);
-		assert_string_equal(str(cert, "status"), days[i].status);
-		assert_string_equal(str(json_object_get(level_in(s, "DN2"),
-		    "certificate"), "status"), "valid");
+		assert_string_equal(testlib_str(cert, "number"), dn1);
+		assert_string_equal(testlib_str(cert, "expires_on"), exp);
+		assert_string_equal(testlib_str(cert, "status"),
+		    days[i].status);
+		assert_string_equal(testlib_str(json_object_get(level_in(s,
+		    "DN2"), "certificate"), "status"), "valid");
 		assert_true(json_is_boolean(json_object_get(program_in(s,
 		    "DN"), "credential_held")));
 		assert_int_equal(json_is_true(json_object_get(program_in(s,
@@ -471,8 +495,8 @@ expiry_day(void **state)
 		json_decref(s);
 
 		v = verify(dn1);
-		assert_string_equal(str(v, "status"), days[i].status);
-		assert_string_equal(str(v, "expires_on"), exp);
+		assert_string_equal(testlib_str(v, "status"), days[i].status);
+		assert_string_equal(testlib_str(v, "expires_on"), exp);
 		public_keys_only(v);
 		json_decref(v);
 
@@ -495,14 +519,15 @@ expired_prerequisite_counts(void **state)
 	long long today = new_clinician("PT", NULL);
 	long long revoked = new_clinician("PT", NULL);
 	long long both = new_clinician("PT", NULL);
-	char number[16];
-	json_t *j;
+	long long o, g;
+	char number[16], old[64], gone[64], csv[600];
+	json_t *j, *rep;
 
 	(void)state;
 	/* expired long ago, and expired this very day: history counts */
 	seed_certificate(expired, "DN1", -800, -70, number);
 	j = verify(number);
-	assert_string_equal(str(j, "status"), "expired");
+	assert_string_equal(testlib_str(j, "status"), "expired");
 	json_decref(j);
 	enroll(expired, "DN2", 0);
 	seed_certificate(today, "DN1", -730, 0, number);
@@ -526,9 +551,8 @@ expired_prerequisite_counts(void **state)
 	    "clinician_id IN (%lld, %lld)", revoked, both), 0);
 
 	/* a roster reads them the same way */
-	char old[64], gone[64], csv[600];
-	long long o = new_clinician("PT", old), g = new_clinician("PT", gone);
-	json_t *rep;
+	o = new_clinician("PT", old);
+	g = new_clinician("PT", gone);
 
 	seed_certificate(o, "DN1", -800, -1, number);
 	seed_certificate(g, "DN1", -30, 700, number);
@@ -537,13 +561,13 @@ expired_prerequisite_counts(void **state)
 	    "WHERE number = '%s'", number);
 	snprintf(csv, sizeof(csv), "%sHal,Holes,%s,,PT,DN2,,,,no\n"
 	    "Hal,Holes,%s,,PT,DN2,,,,no\n", roster_head, old, gone);
-	rep = import_refused(w.admin, "roster", csv, 1);
+	rep = import_refused(w.admin, "kind=roster", csv, 1);
 	import_error(rep, 0, 3, "level", "DN2",
 	    "Level 2 requires Level 1 to be certified first");
 	json_decref(rep);
 	snprintf(csv, sizeof(csv), "%sHal,Holes,%s,,PT,DN2,,,,no\n",
 	    roster_head, old);
-	import_ok(w.admin, "roster", csv);
+	import_ok(w.admin, "kind=roster", csv);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
 	    "clinician_id = %lld", o), 1);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
@@ -572,14 +596,14 @@ retake_day(void **state)
 
 	/* the status names the first day allowed */
 	j = status_of(c);
-	assert_string_equal(str(json_object_get(json_object_get(level_in(j,
-	    "DN1"), "exams"), "written"), "next_allowed_on"), next);
+	assert_string_equal(testlib_str(dn1_exam(j, "written"),
+	    "next_allowed_on"), next);
 	json_decref(j);
 
 	/* D+W-1: one day too soon */
 	day(d + (int)wait - 1, on);
 	j = record(c, "DN1", "written", "90", "100", on, 422);
-	assert_string_equal(str(j, "next_allowed_on"), next);
+	assert_string_equal(testlib_str(j, "next_allowed_on"), next);
 	snprintf(detail, sizeof(detail), "the next written attempt at Level 1 "
 	    "is allowed on or after %s", next);
 	problem(j, "retake_too_soon", "taken_on", detail);
@@ -588,14 +612,14 @@ retake_day(void **state)
 
 	/* D+W: allowed */
 	j = record(c, "DN1", "written", "90", "100", next, 201);
-	assert_int_equal(num(j, "attempt"), 2);
+	assert_int_equal(testlib_int(j, "attempt"), 2);
 	assert_true(json_is_true(json_object_get(j, "passed")));
 	json_decref(j);
 
 	/* D+W+1: allowed */
 	day(d + (int)wait + 1, on);
 	j = record(c2, "DN1", "written", "60", "100", on, 201);
-	assert_int_equal(num(j, "attempt"), 2);
+	assert_int_equal(testlib_int(j, "attempt"), 2);
 	json_decref(j);
 }
 
@@ -665,7 +689,7 @@ pass_mark(void **state)
 		free(score);
 		free(mark);
 	}
-	import_ok(w.grader, "results", sheet);
+	import_ok(w.grader, "kind=results", sheet);
 	assert_int_equal(sql_ll("SELECT count(*) FROM pm JOIN clinicians c ON "
 	    "c.email = pm.email JOIN exam_results r ON r.clinician_id = c.id "
 	    "WHERE r.passed = pm.passed"), (long long)(sizeof(cases) /
@@ -694,16 +718,15 @@ attempts_used_up(void **state)
 	}
 	/* one left */
 	j = status_of(c);
-	wr = json_object_get(json_object_get(level_in(j, "DN1"), "exams"),
-	    "written");
-	assert_int_equal(num(wr, "attempts_left"), 1);
-	assert_int_equal(num(wr, "max_attempts"), max);
+	wr = dn1_exam(j, "written");
+	assert_int_equal(testlib_int(wr, "attempts_left"), 1);
+	assert_int_equal(testlib_int(wr, "max_attempts"), max);
 	json_decref(j);
 
 	/* attempt N: accepted */
 	day(first + (int)((max - 1) * wait), on);
 	j = record(c, "DN1", "written", "20", "100", on, 201);
-	assert_int_equal(num(j, "attempt"), max);
+	assert_int_equal(testlib_int(j, "attempt"), max);
 	json_decref(j);
 
 	/* attempt N+1, however long after: refused */
@@ -716,15 +739,14 @@ attempts_used_up(void **state)
 	    "clinician_id = %lld", c), max);
 
 	j = status_of(c);
-	wr = json_object_get(json_object_get(level_in(j, "DN1"), "exams"),
-	    "written");
-	assert_int_equal(num(wr, "attempts_used"), max);
-	assert_int_equal(num(wr, "attempts_left"), 0);
+	wr = dn1_exam(j, "written");
+	assert_int_equal(testlib_int(wr, "attempts_used"), max);
+	assert_int_equal(testlib_int(wr, "attempts_left"), 0);
 	assert_true(json_is_false(json_object_get(wr, "passed")));
 	assert_true(json_is_null(json_object_get(wr, "next_allowed_on")));
 	/* the practical keeps its own */
-	assert_int_equal(num(json_object_get(json_object_get(level_in(j,
-	    "DN1"), "exams"), "practical"), "attempts_left"), max);
+	assert_int_equal(testlib_int(dn1_exam(j, "practical"),
+	    "attempts_left"), max);
 	json_decref(j);
 }
 
@@ -734,9 +756,8 @@ static void
 future_exam_date(void **state)
 {
 	char today[11], tomorrow[11], detail[200], id[24], email[64];
-	char *out = NULL, *err = NULL, csv[600];
-	long long c;
-	json_t *rep;
+	char *out = NULL, *err = NULL, path[80], body[200];
+	long long c, r;
 
 	(void)state;
 	day(0, today);
@@ -764,25 +785,11 @@ future_exam_date(void **state)
 	/* a results sheet, line and column named */
 	c = new_clinician("PT", email);
 	enroll(c, "DN1", 0);
-	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
-	    ",%s,DN1,practical,80,100,%s\n", results_head, email, today,
-	    email, tomorrow);
-	rep = import_refused(w.grader, "results", csv, 1);
-	import_error(rep, 0, 3, "taken_on", tomorrow, detail);
-	json_decref(rep);
-	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
-	    "clinician_id = %lld", c), 0);
-	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
-	    ",%s,DN1,practical,80,100,%s\n", results_head, email, today,
-	    email, today);
-	import_ok(w.grader, "results", csv);
-	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
-	    "clinician_id = %lld", c), 2);
+	sheet_date_boundary(c, email, today, tomorrow, detail);
 
 	/* an amendment is held to the same day */
-	long long r = sql_ll("SELECT id FROM exam_results WHERE clinician_id "
-	    "= %lld AND kind = 'written'", c);
-	char path[80], body[200];
+	r = sql_ll("SELECT id FROM exam_results WHERE clinician_id = %lld "
+	    "AND kind = 'written'", c);
 	snprintf(path, sizeof(path), "/v1/exam-results/%lld/amend", r);
 	snprintf(body, sizeof(body), "{\"score\":81,\"taken_on\":\"%s\","
 	    "\"reason\":\"date\"}", tomorrow);
@@ -821,8 +828,8 @@ future_completion_date(void **state)
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE id = "
 	    "%lld AND status = 'enrolled'", e), 1);
 	j = complete(e, today, 200);
-	assert_string_equal(str(j, "completed_on"), today);
-	assert_string_equal(str(json_object_get(j, "certificate"),
+	assert_string_equal(testlib_str(j, "completed_on"), today);
+	assert_string_equal(testlib_str(json_object_get(j, "certificate"),
 	    "issued_on"), today);
 	json_decref(j);
 
@@ -843,7 +850,7 @@ future_completion_date(void **state)
 static void
 future_session_date(void **state)
 {
-	char today[11], tomorrow[11], detail[200], body[300];
+	char today[11], tomorrow[11], detail[200];
 	char *out = NULL, *err = NULL, loc[40];
 
 	(void)state;
@@ -854,20 +861,13 @@ future_session_date(void **state)
 
 	/* the API: starting tomorrow, or starting today and ending
 	 * tomorrow, is refused; today and today is taken */
-	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":\"%s\","
-	    "\"ends_on\":\"%s\",\"location\":\"Future A\"}", tomorrow,
-	    tomorrow);
-	problem(api("POST", "/v1/sessions", w.admin, body, 422),
+	problem(post_session(tomorrow, tomorrow, "Future A", 422),
 	    "date_in_future", "starts_on", detail);
-	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":\"%s\","
-	    "\"ends_on\":\"%s\",\"location\":\"Future A\"}", today, tomorrow);
-	problem(api("POST", "/v1/sessions", w.admin, body, 422),
+	problem(post_session(today, tomorrow, "Future A", 422),
 	    "date_in_future", "ends_on", detail);
 	assert_int_equal(sql_ll("SELECT count(*) FROM course_sessions WHERE "
 	    "location = 'Future A'"), 0);
-	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":\"%s\","
-	    "\"ends_on\":\"%s\",\"location\":\"Future A\"}", today, today);
-	json_decref(api("POST", "/v1/sessions", w.admin, body, 201));
+	json_decref(post_session(today, today, "Future A", 201));
 
 	/* the CLI */
 	snprintf(loc, sizeof(loc), "Future B");
@@ -903,7 +903,7 @@ future_roster_dates(void **state)
 	    "Ben,Soon,ben.soon@holes.example,,PT,DN1,%s,%s,Future C,no\n"
 	    "Cat,Soon,cat.soon@holes.example,,PT,DN1,%s,%s,Future C,yes\n",
 	    roster_head, tomorrow, tomorrow, today, tomorrow, today, today);
-	rep = import_refused(w.admin, "roster", csv, 2);
+	rep = import_refused(w.admin, "kind=roster", csv, 2);
 	import_error(rep, 0, 2, "course_start", tomorrow, detail);
 	import_error(rep, 1, 3, "course_end", tomorrow, detail);
 	json_decref(rep);
@@ -913,7 +913,7 @@ future_roster_dates(void **state)
 	snprintf(csv, sizeof(csv), "%s"
 	    "Cat,Soon,cat.soon@holes.example,,PT,DN1,%s,%s,Future C,yes\n",
 	    roster_head, today, today);
-	import_ok(w.admin, "roster", csv);
+	import_ok(w.admin, "kind=roster", csv);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments e JOIN "
 	    "clinicians c ON c.id = e.clinician_id WHERE c.email = "
 	    "'cat.soon@holes.example' AND e.completed_on = current_date"), 1);
@@ -925,10 +925,9 @@ static void
 exam_before_course(void **state)
 {
 	long long session = new_session(-20, -18);
-	char email[64], email2[64], s[11], before[11], detail[200], csv[600];
+	char email[64], email2[64], s[11], before[11], detail[200];
 	long long c = new_clinician("DO", email), c2 = new_clinician("DO",
 	    email2);
-	json_t *rep;
 
 	(void)state;
 	enroll(c, "DN1", session);
@@ -944,20 +943,7 @@ exam_before_course(void **state)
 	json_decref(record(c, "DN1", "written", "80", "100", s, 201));
 
 	/* a results sheet */
-	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
-	    ",%s,DN1,practical,80,100,%s\n", results_head, email2, s,
-	    email2, before);
-	rep = import_refused(w.grader, "results", csv, 1);
-	import_error(rep, 0, 3, "taken_on", before, detail);
-	json_decref(rep);
-	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
-	    "clinician_id = %lld", c2), 0);
-	snprintf(csv, sizeof(csv), "%s,%s,DN1,written,80,100,%s\n"
-	    ",%s,DN1,practical,80,100,%s\n", results_head, email2, s,
-	    email2, s);
-	import_ok(w.grader, "results", csv);
-	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
-	    "clinician_id = %lld", c2), 2);
+	sheet_date_boundary(c2, email2, s, before, detail);
 }
 
 /* ---- 8. every problem of every row in one round ----------------------- */
@@ -998,7 +984,7 @@ every_problem_in_one_round(void **state)
 	    ",%s,DN1,written,90,100,%s\n",			/* 6: good */
 	    results_head, late, good, late, soon, late, used, late, good,
 	    late);
-	rep = import_refused(w.grader, "results", csv, 4);
+	rep = import_refused(w.grader, "kind=results", csv, 4);
 	import_error(rep, 0, 2, "email", "nobody@holes.example",
 	    "there is no clinician with email 'nobody@holes.example'");
 	import_error(rep, 1, 3, "level", "DN9", "there is no level 'DN9'*");
@@ -1008,8 +994,10 @@ every_problem_in_one_round(void **state)
 	snprintf(detail, sizeof(detail), "all %lld attempts at the written "
 	    "exam of Level 1 are used", max);
 	import_error(rep, 3, 5, "kind", NULL, detail);
-	assert_int_equal(num(json_object_get(rep, "counts"), "rows"), 5);
-	assert_int_equal(num(json_object_get(rep, "counts"), "failed"), 4);
+	assert_int_equal(testlib_int(json_object_get(rep, "counts"), "rows"),
+	    5);
+	assert_int_equal(testlib_int(json_object_get(rep, "counts"),
+	    "failed"), 4);
 	json_decref(rep);
 	/* all or nothing: not even the good row */
 	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results"), results);
@@ -1023,7 +1011,7 @@ every_problem_in_one_round(void **state)
 	    "Pat,Asst,pat.asst@holes.example,,PTA,DN1,,,,no\n"
 	    "Rex,Early,rex.early@holes.example,,PT,DN2,,,,no\n"
 	    "Gus,Good,gus.good@holes.example,,PT,DN1,,,,no\n", roster_head);
-	rep = import_refused(w.admin, "roster", csv, 3);
+	rep = import_refused(w.admin, "kind=roster", csv, 3);
 	import_error(rep, 0, 2, "npi", "1234567890", "'1234567890' is not a "
 	    "valid NPI (ten digits with a correct check digit)");
 	import_error(rep, 1, 3, "profession", "PTA", "Physical Therapist "
@@ -1061,25 +1049,25 @@ imported_audit_trail(void **state)
 	snprintf(csv, sizeof(csv), "%s"
 	    "Ava,Trail,ava.trail@holes.example,1234567893,PT,DN1,%s,%s,"
 	    "Trail Hall,yes\n", roster_head, s, e);
-	roster = import_ok(w.admin, "roster", csv);
+	roster = import_ok(w.admin, "kind=roster", csv);
 	c = sql_ll("SELECT id FROM clinicians WHERE npi = '1234567893'");
 	snprintf(csv, sizeof(csv), "%s"
 	    "1234567893,,DN1,written,80,100,%s\n"
 	    "1234567893,,DN1,practical,90,100,%s\n", results_head, wd, pd);
-	results = import_ok(w.grader, "results", csv);
+	results = import_ok(w.grader, "kind=results", csv);
 	assert_int_equal(sql_ll("SELECT count(*) FROM certificates WHERE "
 	    "clinician_id = %lld AND revoked_at IS NULL", c), 1);
 
 	snprintf(path, sizeof(path), "/v1/audit?clinician=%lld", c);
 	j = api("GET", path, w.admin, NULL, 200);
 	items = json_object_get(j, "items");
-	if (json_array_size(items) != 6 || num(j, "total") != 6) {
+	if (json_array_size(items) != 6 || testlib_int(j, "total") != 6) {
 		char *t = json_dumps(j, JSON_INDENT(1));
 		fail_msg("want 6 audit entries: %s", t);
 	}
 	/* each action once (the result twice), with its import's id */
 	json_array_foreach(items, i, it) {
-		const char *action = str(it, "action");
+		const char *action = testlib_str(it, "action");
 		size_t k;
 		for (k = 0; k < 6; k++) {
 			const char *want = k < 3 ? roster_actions[k] :
@@ -1092,9 +1080,9 @@ imported_audit_trail(void **state)
 			return;
 		}
 		seen[k] = 1;
-		assert_int_equal(num(it, "import_id"), k < 3 ? roster :
+		assert_int_equal(testlib_int(it, "import_id"), k < 3 ? roster :
 		    results);
-		assert_string_equal(str(it, "actor"), k < 3 ? "admin" :
+		assert_string_equal(testlib_str(it, "actor"), k < 3 ? "admin" :
 		    "grader");
 	}
 	json_decref(j);
@@ -1113,10 +1101,10 @@ imported_audit_trail(void **state)
 	items = json_object_get(j, "items");
 	assert_int_equal(json_array_size(items), 6);
 	json_array_foreach(items, i, it) {
-		long long want = strncmp(str(it, "action"), "exam_result", 11)
-		    == 0 || strncmp(str(it, "action"), "certificate", 11) == 0 ?
-		    results : roster;
-		assert_int_equal(num(it, "import_id"), want);
+		const char *a = testlib_str(it, "action");
+		long long want = strncmp(a, "exam_result", 11) == 0 ||
+		    strncmp(a, "certificate", 11) == 0 ? results : roster;
+		assert_int_equal(testlib_int(it, "import_id"), want);
 	}
 	json_decref(j);
 	free(out);
@@ -1142,7 +1130,7 @@ three_ways(const char *level, const char *code, const char *detail)
 		snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
 		    "\"%s\"}", c, level);
 		j = api("POST", "/v1/enrollments", w.admin, body, 201);
-		assert_string_equal(str(j, "level"), "DN1");
+		assert_string_equal(testlib_str(j, "level"), "DN1");
 		json_decref(j);
 	} else {
 		problem(enroll_refused(c, level), code, "level", detail);
@@ -1160,16 +1148,17 @@ three_ways(const char *level, const char *code, const char *detail)
 	snprintf(csv, sizeof(csv), "%sLee,Level,%s,,PT,%s,,,,no\n",
 	    roster_head, email, level);
 	if (code == NULL) {
-		import_ok(w.admin, "roster", csv);
+		import_ok(w.admin, "kind=roster", csv);
 	} else {
-		json_t *rep = import_refused(w.admin, "roster", csv, 1);
+		json_t *rep = import_refused(w.admin, "kind=roster", csv, 1);
 		import_error(rep, 0, 2, "level", level, detail);
 		json_decref(rep);
 	}
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments e JOIN "
 	    "clinicians c ON c.id = e.clinician_id JOIN levels l ON l.id = "
-	    "e.level_id WHERE c.email = '%s' AND l.code = 'DN1' AND l.program_id"
-	    " = (SELECT id FROM programs WHERE code = 'DN')", email),
+	    "e.level_id WHERE c.email = '%s' AND l.code = 'DN1' AND "
+	    "l.program_id = (SELECT id FROM programs WHERE code = 'DN')",
+	    email),
 	    code == NULL ? 1 : 0);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments e JOIN "
 	    "levels l ON l.id = e.level_id WHERE e.clinician_id = %lld AND "
@@ -1251,7 +1240,7 @@ level_names(void **state)
 	snprintf(csv, sizeof(csv), "%s,%s,DN1,practical,80,100,%s\n"
 	    ",%s,level 1,practical,80,100,%s\n", results_head, email, today,
 	    email, today);
-	rep = import_refused(w.grader, "results", csv, 2);
+	rep = import_refused(w.grader, "kind=results", csv, 2);
 	import_error(rep, 0, 2, "level", "DN1", detail);
 	import_error(rep, 1, 3, "level", "level 1", "'level 1' names 2 levels "
 	    "(CP CP1, DN DN1): give the level's code");
@@ -1320,10 +1309,10 @@ amend_back_to_pass(void **state)
 	e = enroll(c, "DN1", 0);
 	json_decref(complete(e, d0, 200));
 	j = record(c, "DN1", "written", "90", "100", d1, 201);
-	written = num(j, "id");
+	written = testlib_int(j, "id");
 	json_decref(j);
 	j = record(c, "DN1", "practical", "90", "100", d2, 201);
-	snprintf(first, sizeof(first), "%s", str(json_object_get(j,
+	snprintf(first, sizeof(first), "%s", testlib_str(json_object_get(j,
 	    "certificate"), "number"));
 	json_decref(j);
 
@@ -1333,18 +1322,18 @@ amend_back_to_pass(void **state)
 	    "counted twice\"}", 201);
 	assert_true(json_is_false(json_object_get(j, "passed")));
 	cert = json_object_get(j, "revoked_certificate");
-	assert_string_equal(str(cert, "number"), first);
-	assert_string_equal(str(cert, "revocation_category"),
+	assert_string_equal(testlib_str(cert, "number"), first);
+	assert_string_equal(testlib_str(cert, "revocation_category"),
 	    "exam_result_amended");
 	assert_true(json_is_null(json_object_get(j, "certificate")));
-	written = num(j, "id");
+	written = testlib_int(j, "id");
 	json_decref(j);
 
 	s = status_of(c);
 	cert = json_object_get(level_in(s, "DN1"), "certificate");
-	assert_string_equal(str(cert, "number"), first);
-	assert_string_equal(str(cert, "status"), "revoked");
-	assert_string_equal(str(cert, "revocation_category"),
+	assert_string_equal(testlib_str(cert, "number"), first);
+	assert_string_equal(testlib_str(cert, "status"), "revoked");
+	assert_string_equal(testlib_str(cert, "revocation_category"),
 	    "exam_result_amended");
 	assert_null(json_object_get(cert, "revocation_reason"));
 	json_decref(s);
@@ -1358,28 +1347,28 @@ amend_back_to_pass(void **state)
 	assert_true(json_is_true(json_object_get(j, "passed")));
 	cert = json_object_get(j, "certificate");
 	assert_true(json_is_object(cert));
-	snprintf(second, sizeof(second), "%s", str(cert, "number"));
+	snprintf(second, sizeof(second), "%s", testlib_str(cert, "number"));
 	assert_string_not_equal(second, first);
-	assert_string_equal(str(cert, "replaces"), first);
+	assert_string_equal(testlib_str(cert, "replaces"), first);
 	assert_true(json_is_null(json_object_get(cert, "revoked_at")));
 	/* dated as the rules date it: the day the last requirement was met */
-	assert_string_equal(str(cert, "issued_on"), d2);
+	assert_string_equal(testlib_str(cert, "issued_on"), d2);
 	assert_true(json_is_null(json_object_get(j, "revoked_certificate")));
 	json_decref(j);
 
 	s = status_of(c);
 	cert = json_object_get(level_in(s, "DN1"), "certificate");
-	assert_string_equal(str(cert, "number"), second);
-	assert_string_equal(str(cert, "status"), "valid");
-	assert_string_equal(str(cert, "replaces"), first);
+	assert_string_equal(testlib_str(cert, "number"), second);
+	assert_string_equal(testlib_str(cert, "status"), "valid");
+	assert_string_equal(testlib_str(cert, "replaces"), first);
 	assert_true(json_is_null(json_object_get(cert, "revocation_category")));
 	json_decref(s);
 
 	/* the old one still revoked, publicly: category, no note */
 	v = verify(first);
 	public_keys_only(v);
-	assert_string_equal(str(v, "status"), "revoked");
-	assert_string_equal(str(v, "revocation_category"),
+	assert_string_equal(testlib_str(v, "status"), "revoked");
+	assert_string_equal(testlib_str(v, "revocation_category"),
 	    "exam_result_amended");
 	{
 		char *t = json_dumps(v, 0);
@@ -1389,7 +1378,7 @@ amend_back_to_pass(void **state)
 	}
 	json_decref(v);
 	v = verify(second);
-	assert_string_equal(str(v, "status"), "valid");
+	assert_string_equal(testlib_str(v, "status"), "valid");
 	json_decref(v);
 	CLI(1, "verify", first);
 	testlib_has(out, ": revoked\n");
@@ -1411,18 +1400,9 @@ amend_back_to_pass(void **state)
 static int
 setup(void **state)
 {
-	char url[64];
-
 	(void)state;
 	testlib_world_up(&w, "e2e_holes");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", w.port);
-	snprintf(home, sizeof(home), "%s/holes-home",
-	    testlib_env("CERTRACK_TEST_TMP"));
-	mkdir(home, 0700);
-	setenv("HOME", home, 1);
-	unsetenv("XDG_CONFIG_HOME");
-	setenv("CERTRACK_URL", url, 1);
-	setenv("CERTRACK_TOKEN", w.admin, 1);
+	testlib_cli_env(&w, "holes", w.admin);
 	return 0;
 }
 
