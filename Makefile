@@ -89,6 +89,7 @@ INTEG_TESTS += integ_db
 UNIT_TESTS  += unit_value
 E2E_TESTS   += e2e_parity
 E2E_TESTS   += e2e_accounts
+E2E_TESTS   += e2e_holes
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

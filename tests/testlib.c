@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -604,4 +605,57 @@ testlib_world_down(struct testlib_world *w)
 	free(w->grader);
 	memset(w, 0, sizeof(*w));
 	return rc;
+}
+
+const char *
+testlib_str(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("'%s' is not a string", key);
+	return json_string_value(v);
+}
+
+long long
+testlib_int(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", key);
+	return (long long)json_integer_value(v);
+}
+
+void
+testlib_cli_env(const struct testlib_world *w, const char *name,
+    const char *token)
+{
+	char home[600], url[64];
+
+	snprintf(home, sizeof(home), "%s/%s-home",
+	    testlib_env("CERTRACK_TEST_TMP"), name);
+	if (mkdir(home, 0700) != 0 && errno != EEXIST)
+		fail_msg("cannot make '%s': %s", home, strerror(errno));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", w->port);
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("CERTRACK_URL", url, 1);
+	setenv("CERTRACK_TOKEN", token, 1);
+}
+
+int
+testlib_import(int port, const char *token, const char *query,
+    const char *csv, json_t **report)
+{
+	char path[200], hdr[300], *resp = NULL;
+	int st;
+
+	snprintf(path, sizeof(path), "/v1/imports?%s", query);
+	snprintf(hdr, sizeof(hdr), "Content-Type: text/csv\r\n"
+	    "Authorization: Bearer %s\r\n", token);
+	st = testlib_http(port, "POST", path, hdr, csv, &resp);
+	*report = testlib_json(resp ? resp : "");
+	free(resp);
+	return st;
 }

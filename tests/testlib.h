@@ -172,4 +172,25 @@ int testlib_world_down(struct testlib_world *w);
 /* Runs scripts/pg with the given arguments; returns its exit status. */
 int testlib_pg(const char *cmd, const char *dir);
 
+/* The string (integer) member KEY of object O; fails the test when it is
+ * missing or of another type.  The string belongs to O. */
+const char *testlib_str(const json_t *o, const char *key);
+long long testlib_int(const json_t *o, const char *key);
+
+/*
+ * Points the certrack CLI at W's daemon for the rest of the process: a
+ * private HOME (CERTRACK_TEST_TMP/NAME-home), CERTRACK_URL and, as the
+ * account to act as, CERTRACK_TOKEN = TOKEN.
+ */
+void testlib_cli_env(const struct testlib_world *w, const char *name,
+    const char *token);
+
+/*
+ * POST /v1/imports?QUERY to 127.0.0.1:PORT with CSV as the body, by
+ * TOKEN.  Returns the status; *REPORT the parsed answer (caller
+ * json_decref()s); fails the test when the answer is not JSON.
+ */
+int testlib_import(int port, const char *token, const char *query,
+    const char *csv, json_t **report);
+
 #endif
