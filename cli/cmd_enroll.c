@@ -103,10 +103,9 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
 {
 	struct cli_response resp;
 	long long clinician, level;
-	char path[64], name[256], code[64], *esc, *lpath;
+	char path[64], name[256], code[64];
 	json_t *prog, *lv;
 	size_t i, j;
-	int rc;
 
 	if (cli_operands(ctx, argc, argv, 1, 2, "ENROLLMENT, or CLINICIAN "
 	    "and LEVEL") != 0)
@@ -122,18 +121,9 @@ find_enrollment(struct cli_ctx *ctx, int argc, char **argv, long long *id,
 	/* The level as the server reads it (a code or title, any case; a
 	 * name two programs share is refused), then its enrollment in the
 	 * clinician's status. */
-	esc = cli_escape(argv[optind + 1]);
-	lpath = esc != NULL ? cli_pathf("/v1/levels/%s", esc) : NULL;
-	free(esc);
-	if (lpath == NULL)
-		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-	rc = cli_call(ctx, "GET", lpath, NULL, NULL, &resp, err);
-	free(lpath);
-	if (rc != 0)
+	if (cli_level_id(ctx, argv[optind + 1], &level, code, sizeof(code),
+	    err) != 0)
 		return -1;
-	level = cli_jint(resp.json, "id");
-	cli_jstr(resp.json, "code", code, sizeof(code));
-	cli_response_release(&resp);
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", clinician);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, err) != 0)
 		return -1;

@@ -188,47 +188,16 @@ cli_cmd_programs(struct cli_ctx *ctx, int argc, char **argv)
 /* ---- levels -------------------------------------------------------- */
 
 /*
- * The id of level ARG: an id as it is, a code ("DN1") looked up in the
- * programs, or "PROGRAM/CODE" when several programs share the code.
+ * The id of level ARG: an id as it is, else a code or title (or
+ * PROGRAM/LEVEL) as the server reads it.
  */
 static int
 level_id(struct cli_ctx *ctx, const char *arg, long long *id,
     struct cli_error *err)
 {
-	struct cli_response resp;
-	const char *slash = strchr(arg, '/'), *code = slash ? slash + 1 : arg;
-	json_t *p, *lv;
-	size_t i, j;
-	int found = 0;
-
 	if (strnum_ll(arg, 1, 1LL << 62, id, NULL) == 0)
 		return 0;
-	if (cli_call(ctx, "GET", "/v1/programs", NULL, NULL, &resp, err) != 0)
-		return -1;
-	json_array_foreach(json_object_get(resp.json, "programs"), i, p) {
-		const char *pc = json_string_value(json_object_get(p, "code"));
-
-		if (slash != NULL && (pc == NULL || strlen(pc) !=
-		    (size_t)(slash - arg) || strncasecmp(pc, arg,
-		    (size_t)(slash - arg)) != 0))
-			continue;
-		json_array_foreach(json_object_get(p, "levels"), j, lv) {
-			const char *c = json_string_value(json_object_get(lv,
-			    "code"));
-			if (c != NULL && strcasecmp(c, code) == 0) {
-				*id = cli_jint(lv, "id");
-				found++;
-			}
-		}
-	}
-	cli_response_release(&resp);
-	if (found == 0)
-		return cli_error_set(err, CLI_EXIT_NOT_FOUND,
-		    "there is no level '%s'", arg);
-	if (found > 1)
-		return cli_error_set(err, CLI_EXIT_USAGE, "more than one "
-		    "program has a level '%s': write PROGRAM/%s", arg, arg);
-	return 0;
+	return cli_level_id(ctx, arg, id, NULL, 0, err);
 }
 
 static void

@@ -270,8 +270,8 @@ const struct cli_command cli_commands[] = {
 		"      [--practical-pass-mark PCT] [--max-attempts N]\n"
 		"      [--retake-wait-days N] [--contact-hours N] [--title TEXT]\n"
 		"\n"
-		"LEVEL is a code such as DN1 (PROGRAM/CODE when two programs\n"
-		"share it) or an id.\n"
+		"LEVEL is an id, or a code or title in any case (DN1, 'Level 1';\n"
+		"PROGRAM/LEVEL when two programs share the name).\n"
 		"\n"
 		"Example:\n"
 		"  certrack levels set DN2 --written-pass-mark 80\n",

@@ -560,3 +560,30 @@ cli_full_name(const json_t *obj, char *buf, size_t len)
 
 	snprintf(buf, len, "%s %s", given ? given : "?", family ? family : "?");
 }
+
+int
+cli_level_id(struct cli_ctx *ctx, const char *name, long long *id,
+    char *code, size_t len, struct cli_error *err)
+{
+	struct cli_response resp;
+	char *esc = cli_escape(name), *path;
+	int rc;
+
+	path = esc != NULL ? cli_pathf("/v1/levels?name=%s", esc) : NULL;
+	free(esc);
+	if (path == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_call(ctx, "GET", path, NULL, NULL, &resp, err);
+	free(path);
+	/* a level that is not there is "not found" (exit 3), as an id is */
+	if (rc != 0 && err->exit_code == CLI_EXIT_REFUSED &&
+	    strncmp(err->msg, "there is no level", 17) == 0)
+		err->exit_code = CLI_EXIT_NOT_FOUND;
+	if (rc != 0)
+		return -1;
+	*id = cli_jint(resp.json, "id");
+	if (code != NULL)
+		cli_jstr(resp.json, "code", code, len);
+	cli_response_release(&resp);
+	return 0;
+}

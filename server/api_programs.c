@@ -150,22 +150,29 @@ static const struct db_stmt q_level_update = {
 	7,
 };
 
-/* GET /v1/levels/{id}: by id, or by a level's code or title as a person
- * names it (read by SQL level_resolve(), so an ambiguous name is refused
- * as everywhere else). */
 int
 api_levels_get(struct request *req)
 {
-	const char *name = router_param(&req->params, "id");
+	return api_reply_by_id(req, "level", &q_level);
+}
+
+/* GET /v1/levels?name=NAME: the level a person means by NAME, read by
+ * SQL level_resolve() as everywhere else (a query parameter, so that
+ * "PROGRAM/LEVEL" needs no slash in a path). */
+int
+api_levels_find(struct request *req)
+{
+	const char *name = http_query(req, "name");
 	char id[24];
 	const char *params[1] = { id };
 	PGconn *conn;
 
-	if (name == NULL || name[0] == '\0' ||
-	    strspn(name, "0123456789") == strlen(name))
-		return api_reply_by_id(req, "level", &q_level);
+	if (name == NULL || name[0] == '\0')
+		return cterr_set(&req->err, 400, "invalid_parameter", "name",
+		    "the parameter 'name' (a level's code or title) is "
+		    "needed");
 	conn = db_conn(&req->err);
-	if (conn == NULL || api_level(conn, name, "id", id, &req->err) != 0)
+	if (conn == NULL || api_level(conn, name, "name", id, &req->err) != 0)
 		return -1;
 	return api_reply_query(req, &q_level, params, "not_found",
 	    "the level vanished");

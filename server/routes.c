@@ -59,6 +59,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/professions", ROLE_ANY, api_professions_list, NULL },
 	{ "GET", "/v1/programs", ROLE_ANY, api_programs_list, NULL },
 	{ "GET", "/v1/programs/{code}", ROLE_ANY, api_programs_get, NULL },
+	{ "GET", "/v1/levels", ROLE_ANY, api_levels_find, NULL },
 	{ "GET", "/v1/levels/{id}", ROLE_ANY, api_levels_get, NULL },
 	{ "PATCH", "/v1/levels/{id}", ROLE_ADMIN, api_levels_update, NULL },
 	{ "GET", "/v1/eligibility", ROLE_ANY, api_eligibility, NULL },

@@ -91,10 +91,11 @@ AS $$
 $$;
 
 -- The level a person means by TEXT: a level code or title, any case,
--- surrounding blanks ignored.  Always one row: ID when exactly one level
--- matches; else CODE unknown_level or ambiguous_level (a code or title
--- two programs share) and a sentence.  The API, the CLI (through the API)
--- and the imports all read a level through this.
+-- surrounding blanks ignored, optionally after its program's code and a
+-- slash ("DN/DN1", "dn/level 1") to tell apart the levels of programs that
+-- share a name.  Always one row: ID when exactly one level matches; else
+-- CODE unknown_level or ambiguous_level and a sentence.  The API, the CLI
+-- (through the API) and the imports all read a level through this.
 CREATE FUNCTION level_resolve(what text)
 RETURNS TABLE (id bigint, code text, detail text)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -108,13 +109,18 @@ AS $$
 	                                    ORDER BY l.program_id, l.ordinal)
 	                    FROM levels l))
 	            WHEN m.n > 1
-	            THEN format('''%s'' names %s levels (%s): give the level''s code',
+	            THEN format('''%s'' names %s levels: write one of %s',
 	                 what, m.n, m.names) END
 	  FROM (SELECT count(*)::int AS n, min(l.id) AS first,
-	               string_agg(g.code || ' ' || l.code, ', ' ORDER BY g.code) AS names
+	               string_agg(g.code || '/' || l.code, ', ' ORDER BY g.code) AS names
 	          FROM levels l JOIN programs g ON g.id = l.program_id
-	         WHERE l.code = upper(btrim(what))
-	            OR lower(l.title) = lower(btrim(what))) AS m
+	         CROSS JOIN (SELECT CASE WHEN strpos(what, '/') > 0
+	                            THEN upper(btrim(split_part(what, '/', 1))) END AS program,
+	                            btrim(CASE WHEN strpos(what, '/') > 0
+	                                  THEN substr(what, strpos(what, '/') + 1)
+	                                  ELSE what END) AS name) AS w
+	         WHERE (w.program IS NULL OR g.code = w.program)
+	           AND (l.code = upper(w.name) OR lower(l.title) = lower(w.name))) AS m
 $$;
 
 -- ---------------------------------------------------------------------------

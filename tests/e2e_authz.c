@@ -75,6 +75,7 @@ static const struct cell matrix[] = {
 	{ "GET", "/v1/programs", "/v1/programs", NULL, 401, 200, 200, 200 },
 	{ "GET", "/v1/programs/{code}", "/v1/programs/DN", NULL,
 	  401, 200, 200, 200 },
+	{ "GET", "/v1/levels", "/v1/levels?name=dn1", NULL, 401, 200, 200, 200 },
 	{ "GET", "/v1/levels/{id}", "/v1/levels/1", NULL, 401, 200, 200, 200 },
 	{ "PATCH", "/v1/levels/{id}", "/v1/levels/1", "{\"title\":\"Level 1\"}",
 	  401, 200, 403, 403 },

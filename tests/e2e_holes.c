@@ -1225,12 +1225,15 @@ level_names(void **state)
 
 	/* a second program with a level of the same title */
 	second_program_add();
-	snprintf(detail, sizeof(detail), "'Level 1' names 2 levels (CP CP1, "
-	    "DN DN1): give the level's code");
+	snprintf(detail, sizeof(detail), "'Level 1' names 2 levels: write "
+	    "one of CP/CP1, DN/DN1");
 	three_ways("Level 1", "ambiguous_level", detail);
-	snprintf(detail, sizeof(detail), "'level 1' names 2 levels (CP CP1, "
-	    "DN DN1): give the level's code");
+	snprintf(detail, sizeof(detail), "'level 1' names 2 levels: write "
+	    "one of CP/CP1, DN/DN1");
 	three_ways("level 1", "ambiguous_level", detail);
+	/* the program's code tells them apart */
+	three_ways("DN/Level 1", NULL, NULL);
+	three_ways("dn / level 1", NULL, NULL);
 	/* the code DN1 stays one level while only one program has it */
 	three_ways("DN1", NULL, NULL);
 	three_ways("dn1", NULL, NULL);
@@ -1240,17 +1243,18 @@ level_names(void **state)
 	    "written_pass_mark, practical_pass_mark, max_attempts, "
 	    "retake_wait_days) SELECT id, 'DN1', 2, 'Dry Cupping', 70, 70, 2, "
 	    "7 FROM programs WHERE code = 'CP'");
-	snprintf(detail, sizeof(detail), "'DN1' names 2 levels (CP DN1, "
-	    "DN DN1): give the level's code");
+	snprintf(detail, sizeof(detail), "'DN1' names 2 levels: write one "
+	    "of CP/DN1, DN/DN1");
 	three_ways("DN1", "ambiguous_level", detail);
+	three_ways("DN/DN1", NULL, NULL);
 	/* the results sheet reads a level the same way */
 	snprintf(csv, sizeof(csv), "%s,%s,DN1,practical,80,100,%s\n"
 	    ",%s,level 1,practical,80,100,%s\n", results_head, email, today,
 	    email, today);
 	rep = import_refused(w.grader, "kind=results", csv, 2);
 	import_error(rep, 0, 2, "level", "DN1", detail);
-	import_error(rep, 1, 3, "level", "level 1", "'level 1' names 2 levels "
-	    "(CP CP1, DN DN1): give the level's code");
+	import_error(rep, 1, 3, "level", "level 1", "'level 1' names 2 levels: "
+	    "write one of CP/CP1, DN/DN1");
 	json_decref(rep);
 	assert_int_equal(sql_ll("SELECT count(*) FROM exam_results WHERE "
 	    "clinician_id = %lld", c), 1);
@@ -1272,8 +1276,8 @@ static void
 cli_complete_shared_title(void **state)
 {
 	char *out = NULL, *err = NULL, id[24], today[11];
-	const char *detail = "'Level 1' names 2 levels (CP CP1, DN DN1): give "
-	    "the level's code";
+	const char *detail = "'Level 1' names 2 levels: write one of CP/CP1, "
+	    "DN/DN1";
 	long long c = new_clinician("PT", NULL);
 
 	(void)state;

@@ -53,6 +53,7 @@ int api_professions_list(struct request *req);
 int api_programs_list(struct request *req);
 int api_programs_get(struct request *req);
 int api_levels_get(struct request *req);
+int api_levels_find(struct request *req);
 int api_levels_update(struct request *req);
 int api_eligibility(struct request *req);
 

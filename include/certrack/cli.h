@@ -341,6 +341,15 @@ int cli_call(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *headers, struct cli_response *resp,
     struct cli_error *err);
 
+/*
+ * The id of the level a person means by NAME (a code or title, any case,
+ * or PROGRAM/LEVEL), as the server reads it (GET /v1/levels?name=); its
+ * code in CODE (LEN bytes) when not NULL.  Returns 0, or -1 with ERR (the
+ * server's unknown_level / ambiguous_level, exit 1).
+ */
+int cli_level_id(struct cli_ctx *ctx, const char *name, long long *id,
+    char *code, size_t len, struct cli_error *err);
+
 /* A printf-built string (caller frees); NULL when memory ran out. */
 char *cli_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
