@@ -80,14 +80,24 @@ RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT (issued + validity_months * interval '1 month')::date $$;
 
--- Rule 1: whether PROFESSION may enroll in PROGRAM's levels.
+-- Rule 1: the professions that may enroll in PROGRAM's levels.  A set-
+-- returning LANGUAGE sql function, so the planner inlines it into the
+-- query that asks (status, enrollment_refusals(): a join, never a call
+-- per row).
+CREATE FUNCTION eligible_professions(program bigint) RETURNS SETOF text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT pp.profession_code FROM program_professions pp
+	 WHERE pp.program_id = program
+$$;
+
+-- Rule 1 for one program and profession (an API's single question).
 CREATE FUNCTION profession_eligible(program bigint, profession text)
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT EXISTS (SELECT 1 FROM program_professions pp
-	                WHERE pp.program_id = program
-	                  AND pp.profession_code = profession)
+	SELECT EXISTS (SELECT 1 FROM eligible_professions(program) e
+	                WHERE e = profession)
 $$;
 
 -- The level a person means by TEXT: a level code or title, any case,
@@ -207,17 +217,15 @@ AS $$
 	SELECT DISTINCT ON (x.line) x.line, x.code, x.detail FROM (
 		SELECT c.line, 1 AS rank, 'profession_not_eligible'::text AS code,
 		       format('%s (%s) may not enroll in %s: eligible professions are %s',
-		              pr.name, pr.code, g.name, coalesce(el.codes, 'none')) AS detail
+		              pr.name, pr.code, g.name,
+		              coalesce((SELECT string_agg(e, ', ' ORDER BY e)
+		                          FROM eligible_professions(g.id) e), 'none')) AS detail
 		  FROM unnest(p) c
 		  JOIN levels l ON l.id = c.level_id
 		  JOIN programs g ON g.id = l.program_id
 		  JOIN professions pr ON pr.code = c.profession_code
-		  LEFT JOIN (SELECT pp.program_id,
-		                    string_agg(pp.profession_code, ', '
-		                               ORDER BY pp.profession_code) AS codes
-		               FROM program_professions pp
-		              GROUP BY pp.program_id) el ON el.program_id = g.id
-		 WHERE NOT profession_eligible(l.program_id, c.profession_code)
+		 WHERE NOT EXISTS (SELECT 1 FROM eligible_professions(l.program_id) e
+		                    WHERE e = c.profession_code)
 		UNION ALL
 		SELECT c.line, 2, 'prerequisite_missing',
 		       format('%s requires %s to be certified first', l.title,
@@ -1099,15 +1107,15 @@ SELECT jsonb_build_object(
 			'name', g.name,
 			'credential_title', g.credential_title,
 			'certificate_validity_months', g.certificate_validity_months,
-			'eligible', profession_eligible(g.id, c.profession_code),
+			'eligible', EXISTS (SELECT 1 FROM eligible_professions(g.id) e
+			                   WHERE e = c.profession_code),
 			'eligible_professions', coalesce(el.codes, '[]'::jsonb),
 			'credential_held', coalesce(lv.held, false),
 			'levels', coalesce(lv.levels, '[]'::jsonb)) ORDER BY g.code)
 		  FROM programs g
 		 CROSS JOIN LATERAL (
-			SELECT jsonb_agg(pp.profession_code ORDER BY pp.profession_code) AS codes
-			  FROM program_professions pp
-			 WHERE pp.program_id = g.id) AS el
+			SELECT jsonb_agg(e ORDER BY e) AS codes
+			  FROM eligible_professions(g.id) e) AS el
 		 CROSS JOIN LATERAL (
 			-- the credential is held while every level has a valid
 			-- certificate (and the program has levels at all)

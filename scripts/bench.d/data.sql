@@ -189,6 +189,7 @@ BEGIN
 	-- 0.5 % revoked
 	UPDATE certificates
 	   SET revoked_at = issued_on::timestamptz + interval '90 days',
+	       revocation_category = 'license_action',
 	       revocation_reason = 'license lapsed'
 	 WHERE level_id = v_level.id AND clinician_id % 200 = 3;
 
