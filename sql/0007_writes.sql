@@ -287,6 +287,41 @@ CREATE TYPE exam_entry AS (
 	attempt int
 );
 
+-- Each candidate's history at its level and kind, the one reading of it
+-- (rule 5): USED original attempts, NEXT_ATTEMPT (one more than the
+-- highest original attempt), the first attempt whose current result
+-- passed, and the current date of the latest attempt.  Lines without a
+-- history have no row.  Set-based (one join), inlined by the planner.
+CREATE FUNCTION exam_histories(p exam_entry[])
+RETURNS TABLE (line int, used bigint, next_attempt int, passed_attempt int,
+               last_on date)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT c.line,
+	       count(*) FILTER (WHERE r.supersedes IS NULL),
+	       coalesce(max(r.attempt) FILTER (WHERE r.supersedes IS NULL), 0) + 1,
+	       min(r.attempt) FILTER (WHERE a.id IS NULL AND r.passed),
+	       (array_agg(r.taken_on ORDER BY r.attempt DESC, r.id DESC)
+	            FILTER (WHERE a.id IS NULL))[1]
+	  FROM unnest(p) c
+	  JOIN exam_results r ON r.clinician_id = c.clinician_id
+	   AND r.level_id = c.level_id AND r.kind = c.kind
+	  LEFT JOIN exam_results a ON a.supersedes = r.id
+	 GROUP BY c.line
+$$;
+
+-- The next attempt number of CLINICIAN at the KIND exam of LEVEL (0003's
+-- name), through exam_histories().
+CREATE OR REPLACE FUNCTION next_attempt(p_clinician bigint, p_level bigint,
+                                        p_kind text)
+RETURNS int
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce((SELECT h.next_attempt FROM exam_histories(ARRAY[
+		ROW(1, p_clinician, p_level, p_kind, NULL, NULL, NULL,
+		    NULL)::exam_entry]) h), 1)
+$$;
+
 -- Why each candidate may not be recorded as a new attempt: at most one row
 -- per line, the first refusal:
 --   unknown_clinician   there is no such clinician
@@ -305,21 +340,7 @@ RETURNS TABLE (line int, code text, field text, detail text,
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	WITH c AS (SELECT * FROM unnest(p)),
-	h AS (
-		-- each candidate's history at that level and kind
-		SELECT c.line,
-		       count(*) FILTER (WHERE r.supersedes IS NULL) AS used,
-		       coalesce(max(r.attempt) FILTER (WHERE r.supersedes IS NULL), 0) + 1
-		           AS next_attempt,
-		       min(r.attempt) FILTER (WHERE a.id IS NULL AND r.passed) AS passed_attempt,
-		       (array_agg(r.taken_on ORDER BY r.attempt DESC, r.id DESC)
-		            FILTER (WHERE a.id IS NULL))[1] AS last_on
-		  FROM c
-		  JOIN exam_results r ON r.clinician_id = c.clinician_id
-		   AND r.level_id = c.level_id AND r.kind = c.kind
-		  LEFT JOIN exam_results a ON a.supersedes = r.id
-		 GROUP BY c.line
-	),
+	h AS (SELECT * FROM exam_histories(p)),
 	j AS (
 		SELECT c.*, l.title, l.max_attempts, l.retake_wait_days,
 		       e.id AS enrollment_id, s.starts_on,
@@ -882,11 +903,9 @@ BEGIN
 
 	WITH ok AS (
 		SELECT c.*, l.written_pass_mark, l.practical_pass_mark,
-		       coalesce((SELECT max(r.attempt) FROM exam_results r
-		                  WHERE r.clinician_id = c.clinician_id
-		                    AND r.level_id = c.level_id AND r.kind = c.kind
-		                    AND r.supersedes IS NULL), 0) + 1 AS next
+		       coalesce(h.next_attempt, 1) AS next
 		  FROM unnest(p_rows) c JOIN levels l ON l.id = c.level_id
+		  LEFT JOIN exam_histories(p_rows) h ON h.line = c.line
 		 WHERE NOT EXISTS (SELECT 1 FROM unnest(v_refused) r WHERE r.line = c.line)
 	), ins AS (
 		INSERT INTO exam_results (clinician_id, level_id, kind, attempt,
