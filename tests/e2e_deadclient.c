@@ -48,22 +48,6 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* N good roster rows after a header, N distinct people (caller frees). */
-static char *
-roster(long n, size_t *len)
-{
-	size_t cap = (size_t)n * 80 + 100, used;
-	char *buf = malloc(cap);
-
-	used = (size_t)snprintf(buf, cap,
-	    "given_name,family_name,email,profession,level\n");
-	for (long i = 0; i < n; i++)
-		used += (size_t)snprintf(buf + used, cap - used,
-		    "Given%ld,Family%ld,person%ld@example.org,PT,DN1\n", i, i, i);
-	*len = used;
-	return buf;
-}
-
 /* Seconds (up to LIMIT) until SQL counts 0, or LIMIT, polling every 50 ms. */
 static double
 until_none(const char *sql, double limit)
@@ -78,10 +62,9 @@ until_none(const char *sql, double limit)
 static void
 daemon_killed_mid_merge(void **state)
 {
-	const char *rows_env = getenv("E2E_DEADCLIENT_ROWS");
-	long rows = rows_env ? strtol(rows_env, NULL, 10) : ROWS;
+	long rows = ROWS;
 	size_t len;
-	char *body = roster(rows, &len), *resp = NULL;
+	char *body = testlib_roster(rows, &len), *resp = NULL;
 	long clinicians = count("SELECT count(*) FROM clinicians");
 	long imports = count("SELECT count(*) FROM imports");
 	double t0, waited, gone;
