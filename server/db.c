@@ -64,11 +64,23 @@ db_release(void)
 	pthread_mutex_unlock(&pool_mu);
 }
 
-/* Every session speaks UTC and ISO dates, the API's one format. */
+/*
+ * Every session speaks UTC and ISO dates, the API's one format.  And its
+ * backend checks every DB_CLIENT_CHECK that the daemon is still there
+ * while it runs a statement: a daemon that died (SIGKILL, a crash, a lost
+ * host) leaves no merge running on for minutes holding its locks; the
+ * backend stops within seconds and its transaction is rolled back.
+ */
+#define DB_CLIENT_CHECK "2s"
+
 static void
 session_setup(PGconn *conn)
 {
 	PQclear(PQexec(conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'"));
+	/* Apart: where the platform cannot check (not Linux) it is refused,
+	 * and that must not undo the settings above. */
+	PQclear(PQexec(conn, "SET client_connection_check_interval = '"
+	    DB_CLIENT_CHECK "'"));
 }
 
 static void

@@ -594,22 +594,6 @@ bad_requests(void **state)
 	free(big);
 }
 
-/* A generated roster of N rows (valid, distinct people). */
-static char *
-big_roster(long n, size_t *len)
-{
-	size_t cap = (size_t)n * 80 + 100, used;
-	char *buf = malloc(cap);
-
-	used = (size_t)snprintf(buf, cap,
-	    "given_name,family_name,email,profession,level\n");
-	for (long i = 0; i < n; i++)
-		used += (size_t)snprintf(buf + used, cap - used,
-		    "Given%ld,Family%ld,person%ld@example.org,PT,DN1\n", i, i, i);
-	*len = used;
-	return buf;
-}
-
 /* Sends the headers and HALF of BODY; returns the open socket. */
 static int
 half_upload(const char *body, size_t len)
@@ -625,7 +609,7 @@ static void
 client_goes_away_mid_upload(void **state)
 {
 	size_t len;
-	char *body = big_roster(20000, &len);
+	char *body = testlib_roster(20000, &len);
 	json_t *rep;
 
 	(void)state;
@@ -651,7 +635,7 @@ static void
 daemon_killed_mid_upload(void **state)
 {
 	size_t len;
-	char *body = big_roster(20000, &len);
+	char *body = testlib_roster(20000, &len);
 	json_t *rep;
 	int st;
 
@@ -687,7 +671,7 @@ size_limit(void **state)
 	    extra);
 	unsetenv("CERTRACK_IMPORT_MAX_BYTES");
 	size_t len;
-	char *body = big_roster(100, &len);
+	char *body = testlib_roster(100, &len);
 	reset();
 	port = p2;
 	assert_int_equal(upload(admin, "kind=roster", body, &rep), 422);

@@ -659,3 +659,19 @@ testlib_import(int port, const char *token, const char *query,
 	free(resp);
 	return st;
 }
+
+char *
+testlib_roster(long n, size_t *len)
+{
+	size_t cap = (size_t)n * 80 + 100, used;
+	char *buf = malloc(cap);
+
+	assert_non_null(buf);
+	used = (size_t)snprintf(buf, cap,
+	    "given_name,family_name,email,profession,level\n");
+	for (long i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, cap - used,
+		    "Given%ld,Family%ld,person%ld@example.org,PT,DN1\n", i, i, i);
+	*len = used;
+	return buf;
+}

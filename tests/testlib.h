@@ -193,4 +193,8 @@ void testlib_cli_env(const struct testlib_world *w, const char *name,
 int testlib_import(int port, const char *token, const char *query,
     const char *csv, json_t **report);
 
+/* A roster of N good rows after its header, N distinct people (PT, level
+ * DN1); *LEN its length (caller frees). */
+char *testlib_roster(long n, size_t *len);
+
 #endif

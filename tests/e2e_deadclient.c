@@ -1,0 +1,145 @@
+/*
+ * A dead daemon stops its import (issue 10, item 2): certrackd is
+ * SIGKILLed while PostgreSQL runs a big roster's merge on the import's
+ * connection; the backend must notice its client is gone
+ * (client_connection_check_interval, set by the db layer on every
+ * connection) and stop within seconds instead of running the merge to its
+ * end with its locks held, and nothing of the import may stay behind.  A
+ * fresh daemon then imports the same file.
+ */
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Rows in the roster: its merge runs for well over STOP_SECS here. */
+#define ROWS 150000
+/* How soon after the kill the backend must be gone. */
+#define STOP_SECS 6.0
+
+static struct testlib_world w;
+
+static const char *const merge_running =
+	"SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+	" AND query LIKE '%import_roster_merge%'"
+	" AND pid <> pg_backend_pid()";
+
+static long
+count(const char *sql)
+{
+	char *v = testdb_value(w.db, sql);
+	long n = v ? strtol(v, NULL, 10) : -1;
+
+	free(v);
+	return n;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds (up to LIMIT) until SQL counts 0, or LIMIT, polling every 50 ms. */
+static double
+until_none(const char *sql, double limit)
+{
+	double t0 = now();
+
+	while (count(sql) > 0 && now() - t0 < limit)
+		usleep(50 * 1000);
+	return now() - t0;
+}
+
+static void
+daemon_killed_mid_merge(void **state)
+{
+	long rows = ROWS;
+	size_t len;
+	char *body = testlib_roster(rows, &len), *resp = NULL;
+	long clinicians = count("SELECT count(*) FROM clinicians");
+	long imports = count("SELECT count(*) FROM imports");
+	double t0, waited, gone;
+	int fd, st;
+
+	(void)state;
+	/* The whole file is sent; the answer is never read. */
+	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster", w.admin,
+	    body, len, len);
+	t0 = now();
+	while (count(merge_running) == 0) {
+		if (now() - t0 > 30)
+			fail_msg("the merge did not start within 30 s");
+		usleep(50 * 1000);
+	}
+	waited = now() - t0;
+	kill(w.daemon, SIGKILL);
+	waitpid(w.daemon, &st, 0);
+	gone = until_none("SELECT count(*) FROM pg_stat_activity WHERE"
+	    " query LIKE '%import_roster_merge%' AND pid <> pg_backend_pid()",
+	    60);
+	print_message("merge seen %.1f s after the upload; its backend gone "
+	    "%.1f s after the kill\n", waited, gone);
+	if (gone > STOP_SECS)
+		fail_msg("the merge's backend ran on %.1f s after its daemon "
+		    "died (at most %.0f s allowed)", gone, STOP_SECS);
+	close(fd);
+	/* Nothing of the import was written, not even its report. */
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), clinicians);
+	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
+
+	/* A fresh daemon imports the same file. */
+	w.daemon = testlib_start_daemon("e2e_deadclient2", w.port, w.conninfo,
+	    NULL);
+	t0 = now();
+	st = testlib_upload_finish(testlib_upload_start(w.port,
+	    "/v1/imports?kind=roster", w.admin, body, len, len), body, len,
+	    len, &resp);
+	if (st != 201)
+		fail_msg("the import after the restart answered %d: %s", st,
+		    resp ? resp : "");
+	free(resp);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"),
+	    clinicians + rows);
+	/* The kill only proves something when the merge, left alone, runs
+	 * on well past STOP_SECS: once imports get faster, ROWS must grow. */
+	print_message("the whole import took %.1f s\n", now() - t0);
+	if (now() - t0 - waited < 2 * STOP_SECS)
+		fail_msg("the merge took less than %.0f s: too quick to tell a "
+		    "backend that stops from one that finishes (raise ROWS)",
+		    2 * STOP_SECS);
+	free(body);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	testlib_world_up(&w, "e2e_deadclient");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_world_down(&w) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(daemon_killed_mid_merge),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
