@@ -101,13 +101,13 @@ TESTLIB_OBJ := $(BUILD)/tests/testlib.o
 .PHONY: all run test check tests bench install uninstall clean deps
 all: $(BIN)/certrackd $(BIN)/certrack
 
-$(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)
+$(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(SRV_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(SRV_PKGS)) -lcsv
 
-$(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) | $(BIN)
+$(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CLI_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(CLI_PKGS)) -lcsv
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -131,6 +131,12 @@ $(BUILD)/.flags: FORCE
 	  echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' > $@
 FORCE:
 
+# Which build (default or sanitizer) the binaries in bin/ were linked from:
+# switching builds relinks them all, so a sanitizer build's binaries are
+# never left behind for a plain `make test` (or the other way round).
+$(BIN)/.build: FORCE | $(BIN)
+	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' > $@
+
 $(BIN) $(BIN)/tests:
 	@mkdir -p $@
 
@@ -139,9 +145,9 @@ $(BIN) $(BIN)/tests:
 TEST_BINS := $(TESTS:%=$(BIN)/tests/%)
 tests: all $(TEST_BINS)
 
-$(BIN)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(SRV_OBJ) $(COMMON_OBJ) | $(BIN)/tests
+$(BIN)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)/tests
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(TEST_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(TEST_PKGS)) -lcsv
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
