@@ -291,3 +291,17 @@ value_text(const char *field, const char *s, struct value_err *err)
 		    "most %ld characters", field, max);
 	return 0;
 }
+
+int
+value_email(const char *s, struct value_err *err)
+{
+	const char *at = strchr(s, '@');
+	char q[48];
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    strchr(at, '.') == NULL || at[1] == '.' ||
+	    at[strlen(at) - 1] == '.' || strpbrk(s, " \t\r\n,;<>") != NULL)
+		return refuse(err, "invalid_email", "'%s' is not an email "
+		    "address", quoted(s, q));
+	return value_text("email", s, err);
+}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "certrack/apiutil.h"
+#include "certrack/value.h"
 #include "certrack/db.h"
 #include "certrack/npi.h"
 #include "certrack/strnum.h"
@@ -42,19 +43,14 @@ check_values(const json_t *body, struct cterr *err)
 {
 	const char *npi = api_text(body, "npi", NULL, 0);
 	const char *email = api_text(body, "email", NULL, 0);
+	struct value_err ve;
 
 	if (npi != NULL && !npi_valid(npi))
 		return cterr_set(err, 422, "invalid_npi", "npi",
 		    "'%s' is not a valid NPI (ten digits with a correct check "
 		    "digit)", npi);
-	if (email != NULL) {
-		const char *at = strchr(email, '@');
-		if (at == NULL || at == email || strchr(at + 1, '@') ||
-		    strchr(at, '.') == NULL || strpbrk(email, " \t\r\n") ||
-		    at[strlen(at) - 1] == '.' || strlen(email) > 254)
-			return cterr_set(err, 422, "invalid_email", "email",
-			    "'%s' is not an email address", email);
-	}
+	if (email != NULL && value_email(email, &ve) != 0)
+		return cterr_set(err, 422, ve.code, "email", "%s", ve.detail);
 	return 0;
 }
 

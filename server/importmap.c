@@ -187,17 +187,6 @@ refused(const struct importmap *m, struct import_row *row, int col,
 	return bad(m, row, col, "%s", ve->detail);
 }
 
-static bool
-email_ok(const char *e)
-{
-	const char *at = strchr(e, '@');
-
-	return at != NULL && at != e && strchr(at + 1, '@') == NULL &&
-	    strchr(at, '.') != NULL && at[strlen(at) - 1] != '.' &&
-	    at[1] != '.' && strpbrk(e, " \t\r\n,;<>") == NULL &&
-	    strlen(e) <= 254;
-}
-
 static int
 kind_of(const char *s)
 {
@@ -260,9 +249,8 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		if (npi != NULL && !npi_valid(npi))
 			return bad(m, row, R_NPI, "'%s' is not a valid NPI "
 			    "(ten digits with a correct check digit)", npi);
-		if (!email_ok(row->value[R_EMAIL]))
-			return bad(m, row, R_EMAIL, "'%s' is not an email "
-			    "address", row->value[R_EMAIL]);
+		if (value_email(row->value[R_EMAIL], &ve) != 0)
+			return refused(m, row, R_EMAIL, &ve);
 		st = row->value[R_LICENSE_STATE];
 		if (st != NULL) {
 			if (value_state(st, row->buf[R_LICENSE_STATE], &ve) != 0)
@@ -304,9 +292,8 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 	if (npi != NULL && !npi_valid(npi))
 		return bad(m, row, X_NPI, "'%s' is not a valid NPI (ten digits "
 		    "with a correct check digit)", npi);
-	if (npi == NULL && !email_ok(email))
-		return bad(m, row, X_EMAIL, "'%s' is not an email address",
-		    email);
+	if (npi == NULL && value_email(email, &ve) != 0)
+		return refused(m, row, X_EMAIL, &ve);
 	int k = kind_of(row->value[X_KIND]);
 	if (k < 0)
 		return bad(m, row, X_KIND, "'%s' is not an exam kind (written "

@@ -35,13 +35,15 @@ enum kind {
 	K_DATE,		/* taken_on of an exam result */
 	K_SCORE,	/* score of an exam result (out of 100) */
 	K_LOCATION,	/* location of a course session */
+	K_EMAIL,	/* email of a new clinician (refusals only: an
+			 * accepted one would be the same person thrice) */
 };
 
 static const char *const field_of[] = {
 	[K_STATE] = "license_state", [K_FAMILY] = "family_name",
 	[K_LICNUM] = "license_number", [K_PROFESSION] = "profession",
 	[K_DATE] = "taken_on", [K_SCORE] = "score",
-	[K_LOCATION] = "location",
+	[K_LOCATION] = "location", [K_EMAIL] = "email",
 };
 
 /*
@@ -64,6 +66,7 @@ struct pcase {
 #define TOO_LONG(f, n) "too_long", "the field '" f "' may have at most " \
 	#n " characters"
 #define NOT_DATE(v) "invalid_date", "'" v "' is not a date (write YYYY-MM-DD)"
+#define NOT_EMAIL(v) "invalid_email", "'" v "' is not an email address"
 #define NOT_SCORE "invalid_score", "the field 'score' must be a number " \
 	"from 0 to 100000 with at most 4 decimals"
 
@@ -109,6 +112,19 @@ static const struct pcase cases[] = {
 	  false },
 	{ K_LOCATION, "@L3000", NULL, TOO_LONG("location", 200), false,
 	  false },
+
+	{ K_EMAIL, "kim@example", NULL, NOT_EMAIL("kim@example"), false,
+	  false },
+	{ K_EMAIL, "kim@.example.org", NULL, NOT_EMAIL("kim@.example.org"),
+	  false, false },
+	{ K_EMAIL, "kim@example.org.", NULL, NOT_EMAIL("kim@example.org."),
+	  false, false },
+	{ K_EMAIL, "kim ng@example.org", NULL,
+	  NOT_EMAIL("kim ng@example.org"), false, false },
+	{ K_EMAIL, "kim,ng@example.org", NULL,
+	  NOT_EMAIL("kim,ng@example.org"), false, false },
+	{ K_EMAIL, "kim@ng@example.org", NULL,
+	  NOT_EMAIL("kim@ng@example.org"), false, false },
 
 	{ K_PROFESSION, "Physical Therapist", "PT", NULL, NULL, false, false },
 	{ K_PROFESSION, "pt", "PT", NULL, NULL, false, false },
@@ -288,10 +304,11 @@ stored(const struct pcase *c, const struct target *t)
 	case K_STATE:
 	case K_FAMILY:
 	case K_LICNUM:
+	case K_EMAIL:
 	case K_PROFESSION: {
 		static const char *const col[] = { [K_STATE] = "license_state",
 		    [K_FAMILY] = "family_name", [K_LICNUM] = "license_number",
-		    [K_PROFESSION] = "profession_code" };
+		    [K_EMAIL] = "email", [K_PROFESSION] = "profession_code" };
 		return db_value("SELECT %s FROM clinicians WHERE email = '%s'",
 		    col[c->kind], t->email);
 	}
@@ -396,7 +413,8 @@ via_cli(const struct pcase *c, const char *v, const struct target *t,
 		rc = testlib_cli(NULL, &out, &err, "clinicians", "add",
 		    "--given", json_string_value(json_object_get(b,
 		    "given_name")), "--family", json_string_value(
-		    json_object_get(b, "family_name")), "--email", t->email,
+		    json_object_get(b, "family_name")), "--email",
+		    c->kind == K_EMAIL ? v : t->email,
 		    "--profession", json_string_value(json_object_get(b,
 		    "profession")), c->kind == K_STATE ? "--license-state" :
 		    "--license-number", c->kind == K_STATE ? v :

@@ -81,4 +81,12 @@ size_t value_chars(const char *s);
  */
 int value_text(const char *field, const char *s, struct value_err *err);
 
+/*
+ * An email address: one '@' with something before it, a dot in the part
+ * after it (not first, not last), no blanks, commas, semicolons or angle
+ * brackets, at most the email field's length.  Returns 0, or -1 with ERR
+ * invalid_email (or too_long).
+ */
+int value_email(const char *s, struct value_err *err);
+
 #endif
