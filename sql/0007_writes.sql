@@ -258,17 +258,10 @@ AS $$
 	ORDER BY x.line, x.rank
 $$;
 
--- The one-candidate forms of 0003, kept for callers of that name.
-CREATE OR REPLACE FUNCTION enrollment_refusal_for(p_clinician bigint,
-                                                  p_profession text,
-                                                  p_level bigint)
-RETURNS TABLE (code text, detail text)
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-	SELECT f.code, f.detail
-	  FROM enrollment_refusals(ARRAY[ROW(1, p_clinician, p_profession,
-	                                     p_level)::enroll_candidate]) f
-$$;
+-- 0003's one-candidate forms: nothing calls them any more, and a second
+-- way to ask a rule is a second thing to keep true.
+DROP FUNCTION enrollment_refusal(bigint, bigint);
+DROP FUNCTION enrollment_refusal_for(bigint, text, bigint);
 
 -- ---------------------------------------------------------------------------
 -- Rules 3, 5 and 8: exam attempts
@@ -310,17 +303,7 @@ AS $$
 	 GROUP BY c.line
 $$;
 
--- The next attempt number of CLINICIAN at the KIND exam of LEVEL (0003's
--- name), through exam_histories().
-CREATE OR REPLACE FUNCTION next_attempt(p_clinician bigint, p_level bigint,
-                                        p_kind text)
-RETURNS int
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-	SELECT coalesce((SELECT h.next_attempt FROM exam_histories(ARRAY[
-		ROW(1, p_clinician, p_level, p_kind, NULL, NULL, NULL,
-		    NULL)::exam_entry]) h), 1)
-$$;
+DROP FUNCTION next_attempt(bigint, bigint, text);
 
 -- Why each candidate may not be recorded as a new attempt: at most one row
 -- per line, the first refusal:
@@ -413,16 +396,7 @@ AS $$
 	ORDER BY x.line, x.rank
 $$;
 
--- The one-candidate forms of 0003, kept for callers of those names.
-CREATE OR REPLACE FUNCTION exam_refusal(p_clinician bigint, p_level bigint,
-                                        p_kind text, p_taken_on date)
-RETURNS TABLE (code text, detail text, next_allowed_on date)
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-	SELECT f.code, f.detail, f.next_allowed_on
-	  FROM exam_refusals(ARRAY[ROW(1, p_clinician, p_level, p_kind, NULL,
-	                               NULL, p_taken_on, NULL)::exam_entry]) f
-$$;
+DROP FUNCTION exam_refusal(bigint, bigint, text, date);
 
 -- ---------------------------------------------------------------------------
 -- Rule 6 and 9: certificates due, and issuing them
@@ -519,14 +493,7 @@ BEGIN
 END
 $$;
 
--- The one-pair form of 0003, kept for callers of that name.
-CREATE OR REPLACE FUNCTION certificate_issue_due(p_clinician bigint, p_level bigint)
-RETURNS bigint
-LANGUAGE sql VOLATILE
-AS $$
-	SELECT certificate_id
-	  FROM certificates_issue_due(ARRAY[p_clinician], ARRAY[p_level])
-$$;
+DROP FUNCTION certificate_issue_due(bigint, bigint);
 
 -- ---------------------------------------------------------------------------
 -- The writes
