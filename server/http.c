@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "certrack/csvread.h"
 #include "certrack/db.h"
 #include "certrack/log.h"
 #include "certrack/metrics.h"
@@ -284,6 +285,56 @@ authorize(struct http_server *srv, struct request *req)
 	return 0;
 }
 
+/* The first query parameter that is not text, for check_query(). */
+struct bad_arg {
+	char name[64];
+	const char *why;
+};
+
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct bad_arg *bad = cls;
+	const char *why = NULL;
+
+	(void)kind;
+	if (!csvread_utf8_valid(key, key_size) ||
+	    (value != NULL && !csvread_utf8_valid(value, value_size)))
+		why = "is not valid UTF-8 text";
+	else if (strlen(key) != key_size ||
+	    (value != NULL && strlen(value) != value_size))
+		why = "holds a NUL byte";
+	if (why == NULL)
+		return MHD_YES;
+	bad->why = why;
+	/* the name quoted only when it is itself printable text */
+	if (csvread_utf8_valid(key, key_size) && strlen(key) == key_size &&
+	    key_size < sizeof(bad->name))
+		snprintf(bad->name, sizeof(bad->name), "%s", key);
+	return MHD_NO;
+}
+
+/*
+ * Every query parameter of every route is text before any handler reads
+ * it: invalid UTF-8 or a NUL (%00, which would cut the value short) is a
+ * 400 naming the parameter, never a database error.
+ */
+static int
+check_query(struct request *req)
+{
+	struct bad_arg bad = { .why = NULL };
+
+	MHD_get_connection_values_n(req->mhd, MHD_GET_ARGUMENT_KIND, query_arg,
+	    &bad);
+	if (bad.why == NULL)
+		return 0;
+	return cterr_set(&req->err, 400, "invalid_parameter",
+	    bad.name[0] ? bad.name : NULL, "the query parameter %s%s%s %s",
+	    bad.name[0] ? "'" : "", bad.name[0] ? bad.name : "",
+	    bad.name[0] ? "'" : "", bad.why);
+}
+
 static void
 dispatch(struct http_server *srv, struct request *req)
 {
@@ -295,7 +346,8 @@ dispatch(struct http_server *srv, struct request *req)
 		    srv->max_body);
 		goto problem;
 	}
-	if (authorize(srv, req) != 0 || parse_body(req) != 0 ||
+	if (authorize(srv, req) != 0 || check_query(req) != 0 ||
+	    parse_body(req) != 0 ||
 	    req->route->handler(req) != 0 || !req->replied)
 		goto problem;
 	return;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 static struct testlib_world w;
 static int serial;		/* makes emails and locations unique */
@@ -1298,6 +1299,77 @@ cli_complete_shared_title(void **state)
 	free(err);
 }
 
+/* ---- GET /v1/levels?name=: the new input, as an attacker sends it ----- */
+
+static void *
+levels_flood(void *arg)
+{
+	char hdr[200];
+	long ok = 0;
+
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", w.grader);
+	for (int i = 0; i < 125; i++)
+		if (testlib_http(w.port, "GET", "/v1/levels?name=Level%201",
+		    hdr, NULL, NULL) == 200)
+			ok++;
+	(void)arg;
+	return (void *)ok;
+}
+
+static void
+levels_name_inputs(void **state)
+{
+	char path[8000], *resp = NULL;
+	size_t n;
+	pthread_t t[8];
+	long total = 0;
+	json_t *j;
+
+	(void)state;
+	/* no login, then any role */
+	assert_int_equal(testlib_api(w.port, "GET", "/v1/levels?name=dn1",
+	    NULL, NULL, &resp), 401);
+	free(resp);
+	j = api("GET", "/v1/levels?name=dn1", w.grader, NULL, 200);
+	assert_string_equal(testlib_str(j, "code"), "DN1");
+	json_decref(j);
+	/* missing, invalid UTF-8, a NUL: clear 400s naming the parameter */
+	problem(api("GET", "/v1/levels", w.grader, NULL, 400),
+	    "invalid_parameter", "name", NULL);
+	problem(api("GET", "/v1/levels?name=", w.grader, NULL, 400),
+	    "invalid_parameter", "name", NULL);
+	problem(api("GET", "/v1/levels?name=%FF", w.grader, NULL, 400),
+	    "invalid_parameter", "name",
+	    "the query parameter 'name' is not valid UTF-8 text");
+	problem(api("GET", "/v1/levels?name=dn1%00x", w.grader, NULL, 400),
+	    "invalid_parameter", "name",
+	    "the query parameter 'name' holds a NUL byte");
+	/* the same check stands before every route */
+	problem(api("GET", "/v1/clinicians?profession=%C3", w.admin, NULL,
+	    400), "invalid_parameter", "profession", NULL);
+	/* an over-long name: refused as unknown, its quote cut on a whole
+	 * character, the body still JSON */
+	n = (size_t)snprintf(path, sizeof(path), "/v1/levels?name=");
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%%C3%%A9");
+	j = api("GET", path, w.grader, NULL, 422);
+	assert_string_equal(testlib_str(j, "code"), "unknown_level");
+	assert_true(strlen(testlib_str(j, "detail")) < 512);
+	json_decref(j);
+	/* a thousand at once, from eight connections: every one answered */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, levels_flood,
+		    NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		void *r;
+		assert_int_equal(pthread_join(t[i], &r), 0);
+		total += (long)r;
+	}
+	assert_int_equal(total, 1000);
+	j = api("GET", "/v1/levels?name=dn2", w.grader, NULL, 200);
+	json_decref(j);
+}
+
 /* ---- 11. an amendment back to pass ------------------------------------ */
 
 static void
@@ -1438,6 +1510,7 @@ main(void)
 		cmocka_unit_test(level_names),
 		cmocka_unit_test(amend_back_to_pass),
 		cmocka_unit_test(cli_complete_shared_title),
+		cmocka_unit_test(levels_name_inputs),
 	};
 
 	return cmocka_run_group_tests_name("e2e_holes", tests, setup,
