@@ -536,9 +536,15 @@ cli_response_error(const struct cli_response *resp, struct cli_error *err)
 		    "generated and must be changed first: run 'certrack "
 		    "passwd'");
 	if (detail != NULL)
-		return cli_error_set(err, code, "%s", detail);
-	return cli_error_set(err, code, "the server answered HTTP %ld",
-	    resp->status);
+		cli_error_set(err, code, "%s", detail);
+	else
+		cli_error_set(err, code, "the server answered HTTP %ld",
+		    resp->status);
+	if (resp->json != NULL &&
+	    json_is_string(json_object_get(resp->json, "code")))
+		snprintf(err->problem, sizeof(err->problem), "%s",
+		    json_string_value(json_object_get(resp->json, "code")));
+	return -1;
 }
 
 int

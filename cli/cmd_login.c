@@ -293,7 +293,7 @@ first_use(struct cli_ctx *ctx, const char *username, const char *token,
 	free(ctx->token);
 	if ((ctx->token = strdup(token)) == NULL)
 		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
-		    "out of memory" });
+		    "out of memory", "" });
 	rc = read_new_password(false, next, &err) != 0 ? -1 :
 	    change_password(ctx, current, next, &err);
 	wipe(next, sizeof(next));
@@ -360,7 +360,7 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	if (body == NULL) {
 		wipe(password, sizeof(password));
 		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
-		    "out of memory" });
+		    "out of memory", "" });
 	}
 	rc = cli_request(ctx, "POST", "/v1/login", body, &resp, &err);
 	/* The JSON held the password: overwrite it before freeing. */

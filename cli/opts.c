@@ -44,6 +44,7 @@ cli_error_set(struct cli_error *err, int code, const char *fmt, ...)
 	va_list ap;
 
 	err->exit_code = code;
+	err->problem[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);

@@ -576,8 +576,7 @@ cli_level_id(struct cli_ctx *ctx, const char *name, long long *id,
 	rc = cli_call(ctx, "GET", path, NULL, NULL, &resp, err);
 	free(path);
 	/* a level that is not there is "not found" (exit 3), as an id is */
-	if (rc != 0 && err->exit_code == CLI_EXIT_REFUSED &&
-	    strncmp(err->msg, "there is no level", 17) == 0)
+	if (rc != 0 && strcmp(err->problem, "unknown_level") == 0)
 		err->exit_code = CLI_EXIT_NOT_FOUND;
 	if (rc != 0)
 		return -1;

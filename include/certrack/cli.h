@@ -48,6 +48,7 @@ enum cli_exit {
 struct cli_error {
 	int exit_code;		/* one of enum cli_exit */
 	char msg[1024];		/* without the "certrack: " prefix */
+	char problem[48];	/* the server's problem code, or "" */
 };
 
 struct cli_command;
