@@ -88,6 +88,7 @@ reason_phrase(int status)
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";
