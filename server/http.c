@@ -199,6 +199,32 @@ http_header(const struct request *req, const char *name)
 }
 
 const char *
+http_peer(const struct request *req)
+{
+	return req->peer;
+}
+
+/* The connection's client address as text, into BUF. */
+static void
+peer_text(struct MHD_Connection *mhd, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(buf, len, "unknown");
+	ci = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+		    (socklen_t)len);
+}
+
+const char *
 http_query(const struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->mhd, MHD_GET_ARGUMENT_KIND,
@@ -404,6 +430,7 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 		req->method = method;
 		req->path = url;
 		req->start = http_now();
+		peer_text(mhd, req->peer, sizeof(req->peer));
 		randombytes_buf(rnd, sizeof(rnd));
 		sodium_bin2hex(req->id, sizeof(req->id), rnd, sizeof(rnd));
 		strbuf_init(&req->body);

@@ -36,6 +36,7 @@ struct request {
 	const char *method;
 	const char *path;
 	char id[33];			/* request id, hex */
+	char peer[48];			/* client IP address, as text */
 	double start;			/* monotonic seconds */
 
 	struct strbuf body;
@@ -99,6 +100,9 @@ const char *http_header(const struct request *req, const char *name);
 
 /* A query-string argument's value, or NULL. */
 const char *http_query(const struct request *req, const char *name);
+
+/* The client's IP address as text ("127.0.0.1", "::1"), never NULL. */
+const char *http_peer(const struct request *req);
 
 /* Seconds on the monotonic clock. */
 double http_now(void);
