@@ -31,8 +31,8 @@ struct csvread {
 	long error_line;
 };
 
-int
-csvread_utf8_valid(const char *str, size_t len)
+size_t
+csvread_utf8_prefix(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -55,21 +55,27 @@ csvread_utf8_valid(const char *str, size_t len)
 			need = 3;
 			cp = c & 0x07;
 		} else {
-			return 0;
+			return i;
 		}
 		if (len - i <= need)	/* the sequence runs past the end */
-			return 0;
+			return i;
 		for (size_t k = 1; k <= need; k++) {
 			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
+				return i;
 			cp = (cp << 6) | (s[i + k] & 0x3F);
 		}
 		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
 		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-			return 0;
+			return i;
 		i += need + 1;
 	}
-	return 1;
+	return len;
+}
+
+int
+csvread_utf8_valid(const char *str, size_t len)
+{
+	return csvread_utf8_prefix(str, len) == len;
 }
 
 static void

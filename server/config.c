@@ -38,6 +38,17 @@ static const struct setting settings[] = {
 	{ "tls_cert", K_OPTSTRING, OFF(tls_cert), 0, 0 },
 	{ "tls_key", K_OPTSTRING, OFF(tls_key), 0, 0 },
 	{ "insecure_http", K_BOOL, OFF(insecure_http), 0, 0 },
+	/* bounds on what a client may make us hold (http.c) */
+	{ "max_connections_per_address", K_INT,
+	  OFF(max_connections_per_address), 1, 10000 },
+	{ "header_timeout", K_INT, OFF(header_timeout), 1, 3600 },
+	{ "body_timeout", K_INT, OFF(body_timeout), 1, 3600 },
+	{ "import_body_timeout", K_INT, OFF(import_body_timeout), 10, 86400 },
+	{ "max_body_memory", K_BYTES, OFF(max_body_memory), 1024LL * 1024,
+	  64LL * 1024 * 1024 * 1024 },
+	{ "max_imports", K_INT, OFF(max_imports), 1, 1000 },
+	{ "max_imports_per_user", K_INT, OFF(max_imports_per_user), 1, 1000 },
+	{ "tls_priorities", K_OPTSTRING, OFF(tls_priorities), 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -57,11 +68,18 @@ config_init(struct config *cfg)
 	cfg->threads = 4;
 	cfg->max_connections = 512;
 	cfg->log_level = LOG_INFO;
-	cfg->max_body_bytes = 1024 * 1024;
+	cfg->max_body_bytes = 64 * 1024;
 	cfg->import_max_bytes = 1024LL * 1024 * 1024;
 	cfg->token_ttl_hours = 12;
 	cfg->shutdown_timeout = 30;
 	cfg->migrations_dir = NULL;
+	cfg->max_connections_per_address = 64;
+	cfg->header_timeout = 10;
+	cfg->body_timeout = 30;
+	cfg->import_body_timeout = 900;
+	cfg->max_body_memory = 64LL * 1024 * 1024;
+	cfg->max_imports = 4;
+	cfg->max_imports_per_user = 2;
 }
 
 void
@@ -72,6 +90,7 @@ config_release(struct config *cfg)
 	free(cfg->migrations_dir);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->tls_priorities);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -386,6 +405,24 @@ config_check(const struct config *cfg, config_report_fn report, void *arg)
 		    "passwords and tokens would cross the network unencrypted; "
 		    "give tls_cert and tls_key, or set insecure_http = true "
 		    "(behind a TLS-terminating proxy)", cfg->listen_host);
+		mistakes++;
+	}
+	if (cfg->max_body_bytes > cfg->max_body_memory) {
+		reportf(report, arg, "max_body_bytes: %lld is more than "
+		    "max_body_memory (%lld), so no body that large could ever "
+		    "be held", cfg->max_body_bytes, cfg->max_body_memory);
+		mistakes++;
+	}
+	if (cfg->max_connections_per_address > cfg->max_connections) {
+		reportf(report, arg, "max_connections_per_address: %d is more "
+		    "than max_connections (%d)",
+		    cfg->max_connections_per_address, cfg->max_connections);
+		mistakes++;
+	}
+	if (cfg->max_imports_per_user > cfg->max_imports) {
+		reportf(report, arg, "max_imports_per_user: %d is more than "
+		    "max_imports (%d)", cfg->max_imports_per_user,
+		    cfg->max_imports);
 		mistakes++;
 	}
 	return mistakes;

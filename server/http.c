@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,16 +21,7 @@
 #include "certrack/db.h"
 #include "certrack/log.h"
 #include "certrack/metrics.h"
-
-struct http_server {
-	struct MHD_Daemon *daemon;
-	const struct route *routes;
-	size_t nroutes;
-	http_authenticator auth;
-	long long max_body;
-	atomic_int inflight;
-	char *tls_cert, *tls_key;	/* PEM, kept while serving */
-};
+#include "certrack/strnum.h"
 
 #define SLURP_MAX (1 << 20)
 
@@ -122,6 +116,15 @@ queue(struct request *req, int status, const char *ctype, char *data,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; frame-ancestors 'none'");
+	if (req->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+		    "max-age=31536000");
+	if (req->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	for (int i = 0; i < req->nheaders; i++)
 		if (req->header_name[i] && req->header_value[i])
 			MHD_add_response_header(resp, req->header_name[i],
@@ -160,6 +163,19 @@ http_reply_json(struct request *req, int status, json_t *body)
 	return queue(req, status, "application/json", text, strlen(text));
 }
 
+/* Makes S valid UTF-8 in place: each byte that is not becomes '?'. */
+static void
+scrub(char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		i += csvread_utf8_prefix(s + i, len - i);
+		if (i < len)
+			s[i++] = '?';
+	}
+}
+
 /* The one place an error becomes a response (RFC 7807). */
 static int
 reply_problem(struct request *req)
@@ -172,6 +188,9 @@ reply_problem(struct request *req)
 		cterr_set(e, 500, "internal", NULL,
 		    "the server failed to answer; the request id is in the "
 		    "log");
+	/* whatever a sentence quotes, the answer is text */
+	scrub(e->detail);
+	scrub(e->field);
 	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
 	    "type", "about:blank",
 	    "title", reason_phrase(e->status),
@@ -231,20 +250,216 @@ http_query(const struct request *req, const char *name)
 	    name);
 }
 
+/*
+ * The watchdog (slowloris).  Every connection has a deadline for what it
+ * owes next: its request's headers (counted from the connection's start or
+ * the previous answer, so an idle keep-alive connection is bounded too),
+ * then its body, then reading our answer.  A thread looks every 200 ms and
+ * shuts down the socket of a connection past its deadline; the
+ * connection's own thread then sees the end of the stream and closes it.
+ * libmicrohttpd tells us of a connection's close before it closes the
+ * socket, and both happen under one lock, so a descriptor is never shut
+ * down after it was reused.  Handling (the database's time) has no
+ * deadline here: the database's own time bounds cover it.
+ */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	double deadline;		/* monotonic seconds; 0: none */
+	const char *owes;		/* "headers", "body", "answer" */
+	bool cut;
+};
+
+struct watch {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool running, stop;
+	struct conn *head;
+	unsigned long long cut[3];	/* headers, body, answer */
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct route *routes;
+	size_t nroutes;
+	http_authenticator auth;
+	long long max_body;
+	atomic_int inflight;
+	char *tls_cert, *tls_key;	/* PEM, kept while serving */
+	bool tls;
+
+	int header_timeout, body_timeout, import_body_timeout;
+
+	/* bytes of JSON bodies held by all requests in flight */
+	long long max_body_memory;
+	atomic_llong body_memory;
+
+	/* import slots: in all, and per account */
+	pthread_mutex_t import_lock;
+	int max_imports, max_imports_per_user;
+	int nimports;
+	long long *import_user;		/* [max_imports], 0: free */
+
+	struct watch watch;
+
+	/* libmicrohttpd's own complaints, at most a few a second */
+	pthread_mutex_t mhdlog_lock;
+	double mhdlog_window;
+	int mhdlog_count;
+	unsigned long mhdlog_dropped;
+};
+
+static const char *const owes_names[] = { "headers", "body", "answer" };
+
+static void *
+watch_main(void *arg)
+{
+	struct http_server *srv = arg;
+	struct watch *w = &srv->watch;
+	struct timespec ts;
+	double last_report = http_now();
+	unsigned long long reported[3] = { 0, 0, 0 };
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		double now = http_now();
+
+		for (struct conn *c = w->head; c != NULL; c = c->next) {
+			if (c->cut || c->deadline == 0 || now < c->deadline)
+				continue;
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+			for (int i = 0; i < 3; i++)
+				if (c->owes == owes_names[i])
+					w->cut[i]++;
+		}
+		/* one line per 10 s at most, however many were cut */
+		if (now - last_report >= 10.0) {
+			for (int i = 0; i < 3; i++) {
+				if (w->cut[i] == reported[i])
+					continue;
+				log_warn("http: closed %llu connection(s) too "
+				    "slow to send their %s (the %s deadline)",
+				    w->cut[i] - reported[i], owes_names[i],
+				    i == 0 ? "header_timeout" : "body_timeout");
+				reported[i] = w->cut[i];
+			}
+			last_report = now;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->wake, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mhd, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct watch *w = &srv->watch;
+	struct conn *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mhd,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = NULL;
+		if (ci == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+			return;
+		c->fd = ci->connect_fd;
+		c->owes = owes_names[0];
+		c->deadline = http_now() + srv->header_timeout;
+		pthread_mutex_lock(&w->lock);
+		c->next = w->head;
+		if (w->head != NULL)
+			w->head->prev = c;
+		w->head = c;
+		pthread_mutex_unlock(&w->lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&w->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* What the connection of MHD owes next, and by when (0 s: no deadline). */
+static void
+conn_owes(struct http_server *srv, struct MHD_Connection *mhd, int what,
+    int seconds)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mhd,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *c = ci ? ci->socket_context : NULL;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&srv->watch.lock);
+	c->owes = owes_names[what];
+	c->deadline = seconds > 0 ? http_now() + seconds : 0;
+	pthread_mutex_unlock(&srv->watch.lock);
+}
+
+enum { OWES_HEADERS, OWES_BODY, OWES_ANSWER };
+
+/* Is CTYPE exactly the media type TYPE, with at most a UTF-8 charset? */
+bool
+http_media_type_is(const char *ctype, const char *type)
+{
+	size_t n = strlen(type);
+	const char *p;
+
+	if (ctype == NULL || strncasecmp(ctype, type, n) != 0)
+		return false;
+	p = ctype + n;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return true;
+	if (*p++ != ';')
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	if (strncasecmp(p, "utf-8", 5) == 0)
+		p += 5;
+	else if (strncasecmp(p, "\"utf-8\"", 7) == 0)
+		p += 7;
+	else
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '\0';
+}
+
 /* Parses the collected body as JSON, if there is one. */
 static int
 parse_body(struct request *req)
 {
-	const char *ctype;
 	json_error_t jerr;
 
 	if (req->body.len == 0)
 		return 0;
-	ctype = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0)
-		return cterr_set(&req->err, 415, "unsupported_media_type", NULL,
-		    "the request body must be JSON (Content-Type: "
-		    "application/json)");
 	req->json = json_loadb(req->body.buf, req->body.len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (req->json == NULL)
@@ -257,6 +472,73 @@ parse_body(struct request *req)
 	return 0;
 }
 
+/* The value of %XY, or -1. */
+static int
+hexpair(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Decodes the percent-encoding of S in place.  Returns 0, or -1 when an
+ * escape is malformed or the result is not UTF-8 text without NUL.
+ */
+static int
+percent_decode(char *s)
+{
+	char *out = s;
+	size_t n;
+
+	for (const char *in = s; *in != '\0'; ) {
+		if (*in == '%') {
+			int v = hexpair(in + 1);
+			if (v <= 0)	/* malformed, or %00 */
+				return -1;
+			*out++ = (char)v;
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	n = (size_t)(out - s);
+	return csvread_utf8_valid(s, n) ? 0 : -1;
+}
+
+/*
+ * The request target as sent: printable ASCII only (anything else must be
+ * percent-encoded), every escape well-formed.
+ */
+static int
+check_path(struct request *req)
+{
+	for (const char *p = req->path; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f)
+			return cterr_set(&req->err, 400, "invalid_path", NULL,
+			    "the path holds a byte that must be "
+			    "percent-encoded");
+		if (c == '%' && hexpair(p + 1) < 0)
+			return cterr_set(&req->err, 400, "invalid_path", NULL,
+			    "the path holds a malformed percent-escape");
+	}
+	return 0;
+}
+
 /* Finds the route; 404 and 405 are told apart.  0, or -1 with req->err. */
 static int
 route(struct http_server *srv, struct request *req)
@@ -264,10 +546,19 @@ route(struct http_server *srv, struct request *req)
 	char allow[64];
 	int status = 404;
 
+	/* Matched on the raw path, so an encoded slash is no separator;
+	 * each parameter is then decoded on its own. */
 	req->route = router_match(srv->routes, srv->nroutes, req->method,
 	    req->path, &req->params, &status, allow, sizeof(allow));
-	if (req->route != NULL)
+	if (req->route != NULL) {
+		for (int i = 0; i < req->params.n; i++)
+			if (percent_decode(req->params.value[i]) != 0)
+				return cterr_set(&req->err, 400,
+				    "invalid_parameter", req->params.name[i],
+				    "the path segment '%s' is not valid "
+				    "UTF-8 text", req->params.name[i]);
 		return 0;
+	}
 	if (status == 405) {
 		http_add_header(req, "Allow", allow);
 		return cterr_set(&req->err, 405, "method_not_allowed", NULL,
@@ -312,14 +603,15 @@ authorize(struct http_server *srv, struct request *req)
 	return 0;
 }
 
-/* The first query parameter that is not text, for check_query(). */
+/* The first value that is not text, for check_query()/check_headers(). */
 struct bad_arg {
 	char name[64];
 	const char *why;
+	bool header;			/* headers: control characters too */
 };
 
 static enum MHD_Result
-query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
     size_t key_size, const char *value, size_t value_size)
 {
 	struct bad_arg *bad = cls;
@@ -332,6 +624,11 @@ query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	else if (strlen(key) != key_size ||
 	    (value != NULL && strlen(value) != value_size))
 		why = "holds a NUL byte";
+	else if (bad->header && value != NULL)
+		for (size_t i = 0; i < value_size && why == NULL; i++)
+			if (((unsigned char)value[i] < 0x20 &&
+			    value[i] != '\t') || value[i] == 0x7f)
+				why = "holds a control character";
 	if (why == NULL)
 		return MHD_YES;
 	bad->why = why;
@@ -345,55 +642,212 @@ query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 /*
  * Every query parameter of every route is text before any handler reads
  * it: invalid UTF-8 or a NUL (%00, which would cut the value short) is a
- * 400 naming the parameter, never a database error.
+ * 400 naming the parameter, never a database error.  The same for every
+ * header value.
  */
 static int
-check_query(struct request *req)
+check_values(struct request *req, enum MHD_ValueKind kind)
 {
 	struct bad_arg bad = { .why = NULL };
+	bool header = kind == MHD_HEADER_KIND;
 
-	MHD_get_connection_values_n(req->mhd, MHD_GET_ARGUMENT_KIND, query_arg,
-	    &bad);
+	bad.header = header;
+	MHD_get_connection_values_n(req->mhd, kind, check_arg, &bad);
 	if (bad.why == NULL)
 		return 0;
-	return cterr_set(&req->err, 400, "invalid_parameter",
-	    bad.name[0] ? bad.name : NULL, "the query parameter %s%s%s %s",
+	return cterr_set(&req->err, 400,
+	    header ? "invalid_header" : "invalid_parameter",
+	    bad.name[0] ? bad.name : NULL, "the %s %s%s%s %s",
+	    header ? "header" : "query parameter",
 	    bad.name[0] ? "'" : "", bad.name[0] ? bad.name : "",
 	    bad.name[0] ? "'" : "", bad.why);
 }
 
-static void
-dispatch(struct http_server *srv, struct request *req)
+/* Counts the framing headers, for check_framing(). */
+struct framing {
+	int nlength, nencoding;
+	const char *length, *encoding;
+	bool differ;
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
 {
-	if (req->route == NULL)		/* route() filled req->err */
-		goto problem;
-	if (req->body_too_large) {
-		cterr_set(&req->err, 413, "body_too_large", NULL,
-		    "the request body is larger than %lld bytes",
-		    srv->max_body);
-		goto problem;
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->length != NULL && strcmp(f->length, value) != 0)
+			f->differ = true;
+		f->length = value;
+		f->nlength++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->encoding = value;
+		f->nencoding++;
 	}
-	if (authorize(srv, req) != 0 || check_query(req) != 0 ||
-	    parse_body(req) != 0 ||
-	    req->route->handler(req) != 0 || !req->replied)
-		goto problem;
-	return;
-problem:
-	reply_problem(req);
+	return MHD_YES;
 }
 
 /*
- * A streaming route learns of its request as soon as the headers are in,
- * so it can refuse before a byte of the body is read, and then sees the
- * body piece by piece; nothing is collected here.
+ * Where the body ends must be beyond doubt (request smuggling): two
+ * different Content-Lengths, Content-Length with Transfer-Encoding, or any
+ * transfer coding but one "chunked" are refused, and the connection closed.
  */
-static void
-stream_start(struct http_server *srv, struct request *req)
+static int
+check_framing(struct request *req)
 {
-	req->streaming = true;
-	if (authorize(srv, req) != 0 ||
-	    req->route->stream->begin(req) != 0)
-		req->stream_failed = true;
+	struct framing f = { 0, 0, NULL, NULL, false };
+
+	MHD_get_connection_values(req->mhd, MHD_HEADER_KIND, count_framing, &f);
+	if (f.differ)
+		goto refuse;
+	if (f.nencoding > 0 && (f.nlength > 0 || f.nencoding > 1 ||
+	    strcasecmp(f.encoding, "chunked") != 0))
+		goto refuse;
+	return 0;
+refuse:
+	req->close_after = true;
+	return cterr_set(&req->err, 400, "invalid_framing", NULL,
+	    "the request's length is ambiguous: send one Content-Length, or "
+	    "Transfer-Encoding: chunked alone");
+}
+
+/* The request's Content-Length, -1 when none was sent. */
+static long long
+content_length(const struct request *req)
+{
+	const char *v = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long long n;
+
+	if (v == NULL || strnum_ll(v, 0, LLONG_MAX, &n, NULL) != 0)
+		return -1;
+	return n;
+}
+
+static bool
+has_body(const struct request *req)
+{
+	return content_length(req) > 0 ||
+	    http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/* Counts N more bytes of bodies in flight; false over max_body_memory. */
+static bool
+body_reserve(struct http_server *srv, struct request *req, long long n)
+{
+	long long was = atomic_fetch_add(&srv->body_memory, n);
+
+	if (was + n > srv->max_body_memory) {
+		atomic_fetch_sub(&srv->body_memory, n);
+		return false;
+	}
+	req->body_reserved += n;
+	return true;
+}
+
+static int
+busy(struct request *req, const char *code, int retry_after,
+    const char *detail)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%d", retry_after);
+	http_add_header(req, "Retry-After", ra);
+	req->close_after = true;
+	return cterr_set(&req->err, code[0] == 't' ? 429 : 503, code, NULL,
+	    "%s", detail);
+}
+
+/* A JSON body: media type and size, known before a byte of it is read. */
+static int
+check_body_headers(struct http_server *srv, struct request *req)
+{
+	long long len = content_length(req);
+
+	if (!has_body(req))
+		return 0;
+	req->close_after = true;	/* if refused, the body is not read */
+	if (!http_media_type_is(http_header(req,
+	    MHD_HTTP_HEADER_CONTENT_TYPE), "application/json"))
+		return cterr_set(&req->err, 415, "unsupported_media_type", NULL,
+		    "the request body must be JSON (Content-Type: "
+		    "application/json)");
+	if (len > srv->max_body)
+		return cterr_set(&req->err, 413, "body_too_large", NULL,
+		    "the request body is larger than %lld bytes",
+		    srv->max_body);
+	if (len > 0 && !body_reserve(srv, req, len))
+		return busy(req, "server_busy", 1, "the server holds as many "
+		    "request bodies as it may; try again in a moment");
+	req->close_after = false;
+	return 0;
+}
+
+/* One of the import slots, in all and for the caller.  0, or -1 (429). */
+static int
+import_slot_take(struct http_server *srv, struct request *req)
+{
+	int mine = 0, free_at = -1;
+
+	pthread_mutex_lock(&srv->import_lock);
+	for (int i = 0; i < srv->max_imports; i++) {
+		if (srv->import_user[i] == 0 && free_at < 0)
+			free_at = i;
+		else if (srv->import_user[i] == req->who.user_id)
+			mine++;
+	}
+	if (free_at >= 0 && mine < srv->max_imports_per_user) {
+		srv->import_user[free_at] = req->who.user_id;
+		req->import_slot = true;
+	}
+	pthread_mutex_unlock(&srv->import_lock);
+	if (req->import_slot)
+		return 0;
+	return busy(req, "too_many_imports", 30, mine >=
+	    srv->max_imports_per_user ? "you have as many imports running as "
+	    "one account may; wait for one to finish" : "the server runs as "
+	    "many imports as it may; try again in a moment");
+}
+
+static void
+import_slot_give(struct http_server *srv, struct request *req)
+{
+	if (!req->import_slot)
+		return;
+	pthread_mutex_lock(&srv->import_lock);
+	for (int i = 0; i < srv->max_imports; i++)
+		if (srv->import_user[i] == req->who.user_id) {
+			srv->import_user[i] = 0;
+			break;
+		}
+	pthread_mutex_unlock(&srv->import_lock);
+	req->import_slot = false;
+}
+
+/*
+ * Everything that can be decided from the request line and the headers,
+ * before a byte of the body is read.  0, or -1 with req->err.
+ */
+static int
+admit(struct http_server *srv, struct request *req)
+{
+	if (check_path(req) != 0 || check_values(req, MHD_HEADER_KIND) != 0 ||
+	    check_framing(req) != 0 || route(srv, req) != 0 ||
+	    check_values(req, MHD_GET_ARGUMENT_KIND) != 0 ||
+	    authorize(srv, req) != 0)
+		return -1;
+	if (req->route->stream != NULL)
+		return import_slot_take(srv, req);
+	return check_body_headers(srv, req);
+}
+
+static void
+dispatch(struct request *req)
+{
+	if (req->body_too_large || parse_body(req) != 0 ||
+	    req->route->handler(req) != 0 || !req->replied)
+		reply_problem(req);
 }
 
 static void
@@ -412,6 +866,59 @@ stream_end(struct request *req)
 		reply_problem(req);
 }
 
+/* The request line is in: a request starts (called once per request). */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
+{
+	struct http_server *srv = cls;
+	struct request *req = calloc(1, sizeof(*req));
+	unsigned char rnd[16];
+
+	if (req == NULL)
+		return NULL;
+	req->path_buf = strndup(uri, strcspn(uri, "?"));
+	if (req->path_buf == NULL) {
+		free(req);
+		return NULL;
+	}
+	req->path = req->path_buf;
+	req->mhd = mhd;
+	req->method = "?";
+	req->start = http_now();
+	req->tls = srv->tls;
+	peer_text(mhd, req->peer, sizeof(req->peer));
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(req->id, sizeof(req->id), rnd, sizeof(rnd));
+	strbuf_init(&req->body);
+	atomic_fetch_add(&srv->inflight, 1);
+	return req;
+}
+
+/* The headers are in: decide before reading the body. */
+static void
+begin(struct http_server *srv, struct request *req, const char *method)
+{
+	req->begun = true;
+	req->method = method;
+	log_set_request_id(req->id);
+	if (admit(srv, req) != 0) {
+		reply_problem(req);
+	} else if (req->route->stream != NULL) {
+		req->streaming = true;
+		conn_owes(srv, req->mhd, OWES_BODY, srv->import_body_timeout);
+		if (req->route->stream->begin(req) != 0) {
+			/* Refused before a byte of the body: say so now
+			 * rather than after reading a large upload. */
+			req->stream_failed = true;
+			req->close_after = true;
+			reply_problem(req);
+		}
+	} else {
+		conn_owes(srv, req->mhd, OWES_BODY, srv->body_timeout);
+	}
+	log_set_request_id(NULL);
+}
+
 static enum MHD_Result
 handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -419,70 +926,58 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 {
 	struct http_server *srv = cls;
 	struct request *req = *con_cls;
-	unsigned char rnd[16];
 
+	(void)url;
 	(void)version;
-	if (req == NULL) {
-		req = calloc(1, sizeof(*req));
-		if (req == NULL)
-			return MHD_NO;
-		req->mhd = mhd;
-		req->method = method;
-		req->path = url;
-		req->start = http_now();
-		peer_text(mhd, req->peer, sizeof(req->peer));
-		randombytes_buf(rnd, sizeof(rnd));
-		sodium_bin2hex(req->id, sizeof(req->id), rnd, sizeof(rnd));
-		strbuf_init(&req->body);
-		*con_cls = req;
-		atomic_fetch_add(&srv->inflight, 1);
-		/* Routed once, here; streaming routes start now, the others
-		 * (and a failed match) are answered once the body is in. */
-		if (route(srv, req) == 0 && req->route->stream != NULL) {
-			log_set_request_id(req->id);
-			stream_start(srv, req);
-			/* Refused before a byte of the body: say so now rather
-			 * than after reading a large upload to no purpose. */
-			if (req->stream_failed)
-				reply_problem(req);
-			log_set_request_id(NULL);
-		}
+	if (req == NULL)		/* on_uri() ran out of memory */
+		return MHD_NO;
+	if (!req->begun) {
+		begin(srv, req, method);
 		return MHD_YES;
 	}
-	if (req->streaming) {
-		if (*upload_data_size > 0) {
-			log_set_request_id(req->id);
-			stream_chunk(req, upload_data, *upload_data_size);
-			log_set_request_id(NULL);
-			*upload_data_size = 0;
-			return MHD_YES;
-		}
-		if (req->replied)
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (req->replied)	/* refused: the rest is dropped */
 			return MHD_YES;
 		log_set_request_id(req->id);
-		stream_end(req);
-		log_set_request_id(NULL);
-		return req->replied ? MHD_YES : MHD_NO;
-	}
-	if (*upload_data_size > 0) {
-		if (!req->body_too_large &&
-		    req->body.len + *upload_data_size <= (size_t)srv->max_body) {
-			if (strbuf_add(&req->body, upload_data,
-			    *upload_data_size) != 0)
-				req->body_too_large = true;
-		} else {
-			/* Keep reading (and dropping) so the client hears the
-			 * 413 rather than a reset connection. */
+		if (req->streaming) {
+			stream_chunk(req, upload_data, n);
+		} else if (req->body_too_large) {
+			;	/* keep reading (and dropping) so the client
+				 * hears the 413 rather than a reset */
+		} else if (req->body.len + n > (size_t)srv->max_body) {
 			req->body_too_large = true;
 			strbuf_release(&req->body);
+			cterr_set(&req->err, 413, "body_too_large", NULL,
+			    "the request body is larger than %lld bytes",
+			    srv->max_body);
+		} else if (req->body.len + n > (size_t)req->body_reserved &&
+		    !body_reserve(srv, req, (long long)(req->body.len + n) -
+		    req->body_reserved)) {
+			/* chunked: counted as it comes */
+			req->body_too_large = true;
+			strbuf_release(&req->body);
+			busy(req, "server_busy", 1, "the server holds as many "
+			    "request bodies as it may; try again in a moment");
+		} else if (strbuf_add(&req->body, upload_data, n) != 0) {
+			req->body_too_large = true;
+			cterr_set(&req->err, 500, "internal", NULL,
+			    "out of memory");
 		}
-		*upload_data_size = 0;
+		log_set_request_id(NULL);
 		return MHD_YES;
 	}
 	if (req->replied)
 		return MHD_YES;
 	log_set_request_id(req->id);
-	dispatch(srv, req);
+	conn_owes(srv, mhd, OWES_ANSWER, 0);
+	if (req->streaming)
+		stream_end(req);
+	else
+		dispatch(req);
+	conn_owes(srv, mhd, OWES_ANSWER, srv->body_timeout);
 	log_set_request_id(NULL);
 	return req->replied ? MHD_YES : MHD_NO;
 }
@@ -508,12 +1003,11 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 
-	(void)mhd;
 	if (req == NULL)
 		return;
 	double ms = (http_now() - req->start) * 1000.0;
 	log_set_request_id(req->id);
-	log_info("%s %s %d %.1fms%s", req->method, req->path,
+	log_info("%s %s %s %d %.1fms%s", req->peer, req->method, req->path,
 	    req->replied ? req->status : 0, ms,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " (connection closed early)");
@@ -522,26 +1016,81 @@ on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	db_release();
 	log_set_request_id(NULL);
 	metrics_observe(req->route, req->replied ? req->status : 0, ms / 1000.0);
+	import_slot_give(srv, req);
+	atomic_fetch_sub(&srv->body_memory, req->body_reserved);
 	json_decref(req->json);
 	strbuf_release(&req->body);
 	for (int i = 0; i < req->nheaders; i++) {
 		free(req->header_name[i]);
 		free(req->header_value[i]);
 	}
+	free(req->path_buf);
 	free(req);
 	*con_cls = NULL;
+	/* the next request on this connection owes its headers */
+	conn_owes(srv, mhd, OWES_HEADERS, srv->header_timeout);
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
+/*
+ * libmicrohttpd's own messages: a refused connection each, which a flood
+ * would turn into a flood of lines; at most 5 a second, the rest counted.
+ */
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct http_server *srv = cls;
 	char msg[512];
+	unsigned long dropped = 0;
+	bool say;
+	double now = http_now();
 
-	(void)cls;
+	pthread_mutex_lock(&srv->mhdlog_lock);
+	if (now - srv->mhdlog_window >= 1.0) {
+		srv->mhdlog_window = now;
+		srv->mhdlog_count = 0;
+		dropped = srv->mhdlog_dropped;
+		srv->mhdlog_dropped = 0;
+	}
+	say = srv->mhdlog_count++ < 5;
+	if (!say)
+		srv->mhdlog_dropped++;
+	pthread_mutex_unlock(&srv->mhdlog_lock);
+	if (dropped > 0)
+		log_warn("http: %lu more message(s) of the HTTP library were "
+		    "not logged", dropped);
+	if (!say)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	log_warn("http: %s", msg);
+}
+
+/* TLS 1.2 and 1.3 only, forward-secret AEAD suites only. */
+#define TLS_PRIORITIES "SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA"
+
+static void
+server_free(struct http_server *srv)
+{
+	if (srv->watch.running) {
+		pthread_mutex_lock(&srv->watch.lock);
+		srv->watch.stop = true;
+		pthread_cond_signal(&srv->watch.wake);
+		pthread_mutex_unlock(&srv->watch.lock);
+		pthread_join(srv->watch.thread, NULL);
+	}
+	pthread_mutex_destroy(&srv->watch.lock);
+	pthread_cond_destroy(&srv->watch.wake);
+	pthread_mutex_destroy(&srv->import_lock);
+	pthread_mutex_destroy(&srv->mhdlog_lock);
+	if (srv->tls_key != NULL)
+		sodium_memzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	free(srv->import_user);
+	free(srv);
 }
 
 struct http_server *
@@ -575,6 +1124,24 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 	srv->nroutes = n;
 	srv->auth = auth;
 	srv->max_body = cfg->max_body_bytes;
+	srv->max_body_memory = cfg->max_body_memory;
+	srv->header_timeout = cfg->header_timeout;
+	srv->body_timeout = cfg->body_timeout;
+	srv->import_body_timeout = cfg->import_body_timeout;
+	srv->max_imports = cfg->max_imports;
+	srv->max_imports_per_user = cfg->max_imports_per_user;
+	pthread_mutex_init(&srv->watch.lock, NULL);
+	pthread_cond_init(&srv->watch.wake, NULL);
+	pthread_mutex_init(&srv->import_lock, NULL);
+	pthread_mutex_init(&srv->mhdlog_lock, NULL);
+	srv->import_user = calloc((size_t)srv->max_imports,
+	    sizeof(*srv->import_user));
+	if (srv->import_user == NULL ||
+	    pthread_create(&srv->watch.thread, NULL, watch_main, srv) != 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
+	srv->watch.running = true;
 
 	/*
 	 * A thread for each HTTP connection, and a pool of `threads` database
@@ -582,15 +1149,18 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 	 * binds each connection to one thread for life, so requests queue
 	 * behind their neighbours while other threads and their database
 	 * connections idle; measured with wrk at 32 connections, the pool of
-	 * database connections doubled throughput and cut p99 tenfold.
+	 * database connections doubled throughput and cut p99 tenfold.  The
+	 * threads are bounded by max_connections (and per client address by
+	 * max_connections_per_address), and each connection's time by the
+	 * watchdog above.
 	 */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	struct MHD_OptionItem tls[3] = {
+	struct MHD_OptionItem tls[4] = {
 		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
 	};
 	if (cfg->tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -605,25 +1175,36 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 		if (srv->tls_key == NULL)
 			goto fail;
 		flags |= MHD_USE_TLS;
+		srv->tls = true;
 		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
 		    srv->tls_cert };
 		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
 		    srv->tls_key };
+		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
+		    0, cfg->tls_priorities ? cfg->tls_priorities :
+		    TLS_PRIORITIES };
 	}
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    on_request, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)cfg->max_connections_per_address,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+	    /* idle time; the watchdog's deadlines are the real bound */
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(cfg->import_body_timeout + 60),
 	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(errbuf, errlen, "cannot listen on %s port %d (in use, "
 		    "not an address of this machine%s)", cfg->listen_host,
 		    cfg->listen_port, cfg->tls_cert ? ", or the TLS "
-		    "certificate and key do not match or parse" : "");
+		    "certificate, key or priorities do not match or parse" :
+		    "");
 		goto fail;
 	}
 	freeaddrinfo(ai);
@@ -633,9 +1214,7 @@ http_start(const struct config *cfg, const struct route *routes, size_t n,
 	return srv;
 fail:
 	freeaddrinfo(ai);
-	free(srv->tls_cert);
-	free(srv->tls_key);
-	free(srv);
+	server_free(srv);
 	return NULL;
 }
 
@@ -658,9 +1237,5 @@ http_stop(struct http_server *srv, int timeout)
 		log_warn("stopping with %d request(s) unfinished after %d s",
 		    atomic_load(&srv->inflight), timeout);
 	MHD_stop_daemon(srv->daemon);
-	if (srv->tls_key != NULL)
-		sodium_memzero(srv->tls_key, strlen(srv->tls_key));
-	free(srv->tls_cert);
-	free(srv->tls_key);
-	free(srv);
+	server_free(srv);
 }

@@ -34,10 +34,29 @@ log_set_request_id(const char *id)
 	snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
 }
 
+/*
+ * Copies S with every control character (and the backslash) written as
+ * \xNN, so nothing a client sent can forge or colour a log line.
+ */
+static void
+escape(char *dst, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(dst + o, len - o, "\\x%02x", c);
+		else
+			dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+}
+
 static void
 vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char msg[2048], stamp[32];
+	char raw[2048], msg[2048], stamp[32];
 	struct timespec ts;
 	struct tm tm;
 
@@ -46,7 +65,8 @@ vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	escape(msg, sizeof(msg), raw);
 	/* One fprintf per line: stdio locks the stream, so threads' lines do
 	 * not interleave. */
 	fprintf(stderr, "%s.%03ldZ %s %s%s%s%s%s%s\n", stamp,

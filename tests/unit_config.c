@@ -117,7 +117,15 @@ test_defaults(void **state)
 	assert_int_equal(cfg.threads, 4);
 	assert_int_equal(cfg.max_connections, 512);
 	assert_int_equal(cfg.log_level, LOG_INFO);
-	assert_int_equal(cfg.max_body_bytes, 1024 * 1024);
+	assert_int_equal(cfg.max_body_bytes, 64 * 1024);
+	assert_int_equal(cfg.max_body_memory, 64 * 1024 * 1024);
+	assert_int_equal(cfg.max_connections_per_address, 64);
+	assert_int_equal(cfg.header_timeout, 10);
+	assert_int_equal(cfg.body_timeout, 30);
+	assert_int_equal(cfg.import_body_timeout, 900);
+	assert_int_equal(cfg.max_imports, 4);
+	assert_int_equal(cfg.max_imports_per_user, 2);
+	assert_null(cfg.tls_priorities);
 	assert_int_equal(cfg.token_ttl_hours, 12);
 	assert_int_equal(cfg.shutdown_timeout, 30);
 	assert_null(cfg.migrations_dir);
@@ -135,6 +143,9 @@ test_key_at(void **state)
 		"max_body_bytes", "import_max_bytes", "token_ttl_hours",
 		"shutdown_timeout",
 		"migrations_dir", "tls_cert", "tls_key", "insecure_http",
+		"max_connections_per_address", "header_timeout",
+		"body_timeout", "import_body_timeout", "max_body_memory",
+		"max_imports", "max_imports_per_user", "tls_priorities",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 

@@ -25,6 +25,16 @@ struct config {
 	char *tls_cert;		/* PEM certificate chain, or NULL */
 	char *tls_key;		/* PEM private key, or NULL */
 	bool insecure_http;	/* plain HTTP off loopback allowed */
+
+	/* bounds on what a client may make us hold (http.c) */
+	int max_connections_per_address;
+	int header_timeout;	/* seconds to send a request's headers */
+	int body_timeout;	/* seconds to send a JSON body / read an answer */
+	int import_body_timeout;	/* seconds to send an import's file */
+	long long max_body_memory;	/* JSON bodies in flight, in all */
+	int max_imports;	/* imports running at once, in all */
+	int max_imports_per_user;	/* ... and per account */
+	char *tls_priorities;	/* GnuTLS priority string, or NULL */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */

@@ -50,4 +50,7 @@ char csvread_delimiter(const struct csvread *r);
 /* True when S[0..LEN) is valid UTF-8 (no overlongs, no surrogates). */
 int csvread_utf8_valid(const char *s, size_t len);
 
+/* The length of the longest prefix of S[0..LEN) that is valid UTF-8. */
+size_t csvread_utf8_prefix(const char *s, size_t len);
+
 #endif

@@ -2,10 +2,14 @@
 #define CERTRACK_HTTP_H
 /*
  * libmicrohttpd glue: a thread per HTTP connection serving one route
- * table (database connections come from db.c's pool).  Per request
- * the body is collected (up to a limit) and parsed as JSON once, the route
- * is matched (404 and 405 apart), the caller authenticated and authorized
- * against the route's roles, and the handler called.  A handler answers
+ * table (database connections come from db.c's pool), with a total and a
+ * per-address connection limit and a watchdog that cuts connections slower
+ * than their deadlines (headers, body, answer).  Per request, as soon as
+ * the headers are in, the request itself is checked (raw path, header
+ * values, framing), the route matched on the raw path (404 and 405 apart),
+ * the caller authenticated and authorized, and the body's size and media
+ * type checked; only then is the body read (collected up to a limit and
+ * parsed as JSON once, or streamed to the route), and the handler called.  A handler answers
  * with http_reply_json(), or returns -1 with req->err filled, which one
  * place here turns into an RFC 7807 problem response.  One access-log line
  * per request.
@@ -34,13 +38,19 @@ struct principal {
 struct request {
 	struct MHD_Connection *mhd;
 	const char *method;
-	const char *path;
+	const char *path;		/* as sent: still percent-encoded */
+	char *path_buf;			/* owns path */
+	bool begun;			/* the headers have been seen */
 	char id[33];			/* request id, hex */
 	char peer[48];			/* client IP address, as text */
 	double start;			/* monotonic seconds */
 
 	struct strbuf body;
 	bool body_too_large;
+	long long body_reserved;	/* counted against max_body_memory */
+	bool import_slot;		/* holds one of the import slots */
+	bool close_after;		/* answer with Connection: close */
+	bool tls;			/* served over TLS (HSTS) */
 	json_t *json;			/* parsed body, or NULL */
 
 	const struct route *route;
@@ -103,6 +113,12 @@ const char *http_query(const struct request *req, const char *name);
 
 /* The client's IP address as text ("127.0.0.1", "::1"), never NULL. */
 const char *http_peer(const struct request *req);
+
+/*
+ * True when the Content-Type CTYPE is exactly the media type TYPE
+ * ("application/json"), with nothing after it but "; charset=utf-8".
+ */
+bool http_media_type_is(const char *ctype, const char *type);
 
 /* Seconds on the monotonic clock. */
 double http_now(void);
