@@ -6,6 +6,8 @@
  */
 #include "testlib.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,43 @@ setup(void **state)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * openssl s_client against PORT with the protocol/cipher options ARGS
+ * (NULL-terminated; SECLEVEL=0 so the client itself would offer old
+ * protocols); true when a handshake succeeded.  *TEXT (when not NULL)
+ * receives what the server answered to a GET /healthz.
+ */
+static bool
+handshake(int port, char **text, ...)
+{
+	char connect[32], *argv[16], *out = NULL, *err = NULL;
+	int argc = 0;
+	va_list ap;
+	bool ok;
+
+	snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
+	argv[argc++] = "/usr/bin/openssl";
+	argv[argc++] = "s_client";
+	argv[argc++] = "-connect";
+	argv[argc++] = connect;
+	argv[argc++] = "-ign_eof";
+	va_start(ap, text);
+	for (char *a; argc < 15 && (a = va_arg(ap, char *)) != NULL; )
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	testlib_run(argv, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", &out, &err);
+	ok = strstr(out, "Cipher is (NONE)") == NULL &&
+	    strstr(out, "Cipher is ") != NULL;
+	if (text != NULL)
+		*text = out;
+	else
+		free(out);
+	free(err);
+	return ok;
 }
 
 static void
@@ -96,6 +135,28 @@ https_verified_or_refused(void **state)
 	unsetenv("CERTRACK_CACERT");
 	free(out);
 	free(err);
+	/* TLS 1.2 and 1.3 only, forward-secret AEAD suites only */
+	assert_false(handshake(port, NULL, "-tls1", "-cipher",
+	    "DEFAULT@SECLEVEL=0", NULL));
+	assert_false(handshake(port, NULL, "-tls1_1", "-cipher",
+	    "DEFAULT@SECLEVEL=0", NULL));
+	assert_false(handshake(port, NULL, "-tls1_2", "-cipher",
+	    "AES128-GCM-SHA256@SECLEVEL=0", NULL));	/* no FS */
+	assert_false(handshake(port, NULL, "-tls1_2", "-cipher",
+	    "ECDHE-RSA-AES128-SHA256", NULL));		/* not AEAD */
+	assert_false(handshake(port, NULL, "-tls1_2", "-cipher",
+	    "ECDHE-RSA-AES256-SHA", NULL));		/* not AEAD */
+	assert_true(handshake(port, NULL, "-tls1_2", "-cipher",
+	    "ECDHE-RSA-AES128-GCM-SHA256", NULL));
+	assert_true(handshake(port, NULL, "-tls1_2", "-cipher",
+	    "ECDHE-RSA-CHACHA20-POLY1305", NULL));
+	char *text = NULL;
+	assert_true(handshake(port, &text, "-tls1_3", NULL));
+	assert_non_null(strstr(text, "HTTP/1.1 200"));
+	assert_non_null(strstr(text, "Strict-Transport-Security: max-age="));
+	assert_non_null(strstr(text, "X-Content-Type-Options: nosniff"));
+	free(text);
+
 	/* plain HTTP to the TLS port gets nothing useful */
 	assert_int_not_equal(testlib_http(port, "GET", "/healthz", NULL, NULL,
 	    NULL), 200);
