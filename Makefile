@@ -70,6 +70,7 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/importmap.c server/import.c
 # resources, one line per group of files
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
+SRV_SRC += server/api_lists.c
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
@@ -92,6 +93,7 @@ E2E_TESTS   += e2e_accounts
 E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
 E2E_TESTS   += e2e_abuse
+E2E_TESTS   += e2e_lists
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

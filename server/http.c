@@ -100,18 +100,13 @@ http_add_header(struct request *req, const char *name, const char *value)
 	return 0;
 }
 
+/* Sends RESP (destroyed here) with the headers every answer carries. */
 static int
-queue(struct request *req, int status, const char *ctype, char *data,
-    size_t len)
+send_response(struct request *req, int status, const char *ctype,
+    struct MHD_Response *resp)
 {
-	struct MHD_Response *resp;
 	enum MHD_Result r;
 
-	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(data);
-		return -1;
-	}
 	if (ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
@@ -134,6 +129,78 @@ queue(struct request *req, int status, const char *ctype, char *data,
 	req->status = status;
 	req->replied = true;
 	return r == MHD_YES ? 0 : -1;
+}
+
+static int
+queue(struct request *req, int status, const char *ctype, char *data,
+    size_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(data);
+		return -1;
+	}
+	return send_response(req, status, ctype, resp);
+}
+
+/* A streamed answer's producer, for libmicrohttpd. */
+struct stream_answer {
+	http_stream_fn fn;
+	void (*release)(void *);
+	void *cls;
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream_answer *sa = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = sa->fn(sa->cls, buf, max);
+	db_release();		/* each piece borrows the pool at most */
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct stream_answer *sa = cls;
+
+	if (sa->release != NULL)
+		sa->release(sa->cls);
+	free(sa);
+}
+
+int
+http_reply_stream(struct request *req, int status, const char *ctype,
+    http_stream_fn fn, void *cls, void (*release)(void *))
+{
+	struct stream_answer *sa = malloc(sizeof(*sa));
+	struct MHD_Response *resp;
+
+	if (sa == NULL) {
+		if (release != NULL)
+			release(cls);
+		return -1;
+	}
+	sa->fn = fn;
+	sa->release = release;
+	sa->cls = cls;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+	    stream_read, sa, stream_free);
+	if (resp == NULL) {
+		stream_free(sa);
+		return -1;
+	}
+	req->long_answer = true;
+	return send_response(req, status, ctype, resp);
 }
 
 int
@@ -977,7 +1044,9 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 		stream_end(req);
 	else
 		dispatch(req);
-	conn_owes(srv, mhd, OWES_ANSWER, srv->body_timeout);
+	/* a streamed export may be long: it has the import's time */
+	conn_owes(srv, mhd, OWES_ANSWER, req->long_answer ?
+	    srv->import_body_timeout : srv->body_timeout);
 	log_set_request_id(NULL);
 	return req->replied ? MHD_YES : MHD_NO;
 }

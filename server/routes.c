@@ -44,6 +44,9 @@ const struct route api_routes[] = {
 
 	/* enrollments and exam results */
 	{ "GET", "/v1/sessions", STAFF, api_sessions_list, NULL },
+	{ "GET", "/v1/sessions/{id}", STAFF, api_sessions_get, NULL },
+	{ "GET", "/v1/enrollments", STAFF, api_enrollments_list, NULL },
+	{ "GET", "/v1/certificates", STAFF, api_certificates_list, NULL },
 	{ "POST", "/v1/sessions", ROLE_ADMIN, api_sessions_create, NULL },
 	{ "POST", "/v1/enrollments", ROLE_ADMIN, api_enrollments_create, NULL },
 	{ "POST", "/v1/enrollments/{id}/complete", STAFF,

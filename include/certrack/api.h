@@ -82,4 +82,9 @@ extern const struct route_stream api_import_stream;
 int api_imports_list(struct request *req);
 int api_imports_get(struct request *req);
 
+/* api_lists.c: staff lists, as JSON pages or CSV exports */
+int api_certificates_list(struct request *req);
+int api_enrollments_list(struct request *req);
+int api_sessions_get(struct request *req);
+
 #endif

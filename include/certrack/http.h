@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "certrack/config.h"
@@ -51,6 +52,7 @@ struct request {
 	bool import_slot;		/* holds one of the import slots */
 	bool close_after;		/* answer with Connection: close */
 	bool tls;			/* served over TLS (HSTS) */
+	bool long_answer;		/* a streamed answer (more time) */
 	json_t *json;			/* parsed body, or NULL */
 
 	const struct route *route;
@@ -101,6 +103,24 @@ int http_reply_json(struct request *req, int status, json_t *body);
 /* Answers STATUS with a text body of content type CTYPE (copied). */
 int http_reply_text(struct request *req, int status, const char *ctype,
     const char *text, size_t len);
+
+/*
+ * Produces the next piece of a streamed answer into BUF (at most MAX
+ * bytes): returns its length, 0 at the end, -1 on an error (the answer is
+ * then cut short, which a chunked reader sees).  Called from the
+ * connection's thread as the client reads; it may borrow a database
+ * connection (db_conn()), which is handed back after each piece.
+ */
+typedef ssize_t (*http_stream_fn)(void *cls, char *buf, size_t max);
+
+/*
+ * Answers STATUS with a body of type CTYPE produced piece by piece by FN
+ * (chunked), for exports too large to hold; RELEASE(CLS) runs once the
+ * answer is over or abandoned.  The connection has import_body_timeout to
+ * read it.
+ */
+int http_reply_stream(struct request *req, int status, const char *ctype,
+    http_stream_fn fn, void *cls, void (*release)(void *));
 
 /* Adds a response header to the reply about to be sent (copied). */
 int http_add_header(struct request *req, const char *name, const char *value);
