@@ -43,6 +43,8 @@ endif
 SRV_PKGS  := libpq libmicrohttpd jansson libsodium
 CLI_PKGS  := libcurl jansson
 TEST_PKGS := cmocka libpq jansson libsodium libmicrohttpd libcurl
+# cracklib (password policy) has no pkg-config file
+SRV_LIBS  := -lcrack
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
 
@@ -91,6 +93,7 @@ E2E_TESTS   += e2e_parity
 E2E_TESTS   += e2e_accounts
 E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
+E2E_TESTS   += e2e_logins
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -103,7 +106,7 @@ all: $(BIN)/certrackd $(BIN)/certrack
 
 $(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(SRV_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(SRV_PKGS)) -lcsv $(SRV_LIBS)
 
 $(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
@@ -147,7 +150,7 @@ tests: all $(TEST_BINS)
 
 $(BIN)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)/tests
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(TEST_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(TEST_PKGS)) -lcsv $(SRV_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)

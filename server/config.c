@@ -38,6 +38,19 @@ static const struct setting settings[] = {
 	{ "tls_cert", K_OPTSTRING, OFF(tls_cert), 0, 0 },
 	{ "tls_key", K_OPTSTRING, OFF(tls_key), 0, 0 },
 	{ "insecure_http", K_BOOL, OFF(insecure_http), 0, 0 },
+	/* logins */
+	{ "password_hash_slots", K_INT, OFF(password_hash_slots), 0, 256 },
+	{ "password_hash_queue", K_INT, OFF(password_hash_queue), 0, 10000 },
+	{ "password_dictionary", K_OPTSTRING, OFF(password_dictionary), 0, 0 },
+	{ "login_max_failures", K_INT, OFF(login_max_failures), 1, 1000 },
+	{ "login_max_failures_per_address", K_INT,
+	  OFF(login_max_failures_per_address), 1, 100000 },
+	{ "login_lock_seconds", K_INT, OFF(login_lock_seconds), 1, 86400 },
+	{ "login_lock_max_seconds", K_INT, OFF(login_lock_max_seconds), 1,
+	  7 * 86400 },
+	{ "login_failure_window_seconds", K_INT,
+	  OFF(login_failure_window_seconds), 1, 30 * 86400 },
+	{ "max_tokens_per_user", K_INT, OFF(max_tokens_per_user), 1, 10000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -62,6 +75,15 @@ config_init(struct config *cfg)
 	cfg->token_ttl_hours = 12;
 	cfg->shutdown_timeout = 30;
 	cfg->migrations_dir = NULL;
+	/* logins */
+	cfg->password_hash_slots = 0;
+	cfg->password_hash_queue = 32;
+	cfg->login_max_failures = 5;
+	cfg->login_max_failures_per_address = 20;
+	cfg->login_lock_seconds = 1;
+	cfg->login_lock_max_seconds = 900;
+	cfg->login_failure_window_seconds = 3600;
+	cfg->max_tokens_per_user = 20;
 }
 
 void
@@ -72,6 +94,7 @@ config_release(struct config *cfg)
 	free(cfg->migrations_dir);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->password_dictionary);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -386,6 +409,15 @@ config_check(const struct config *cfg, config_report_fn report, void *arg)
 		    "passwords and tokens would cross the network unencrypted; "
 		    "give tls_cert and tls_key, or set insecure_http = true "
 		    "(behind a TLS-terminating proxy)", cfg->listen_host);
+		mistakes++;
+	}
+	/* logins: a lock that outlives the memory of its failures would
+	 * start over at the first lock's length */
+	if (cfg->login_failure_window_seconds < cfg->login_lock_max_seconds) {
+		reportf(report, arg, "login_failure_window_seconds (%d) must be "
+		    "at least login_lock_max_seconds (%d)",
+		    cfg->login_failure_window_seconds,
+		    cfg->login_lock_max_seconds);
 		mistakes++;
 	}
 	return mistakes;

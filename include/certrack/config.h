@@ -25,6 +25,16 @@ struct config {
 	char *tls_cert;		/* PEM certificate chain, or NULL */
 	char *tls_key;		/* PEM private key, or NULL */
 	bool insecure_http;	/* plain HTTP off loopback allowed */
+	/* logins (docs/configuration.md, "Logins and passwords") */
+	int password_hash_slots;	/* hashes at once; 0: online cores */
+	int password_hash_queue;	/* callers waiting for a slot */
+	char *password_dictionary;	/* cracklib dictionary; NULL: default */
+	int login_max_failures;		/* per account name, before a lock */
+	int login_max_failures_per_address;	/* per client address */
+	int login_lock_seconds;		/* the first lock; doubles after */
+	int login_lock_max_seconds;	/* the longest lock */
+	int login_failure_window_seconds;	/* failures forgotten after */
+	int max_tokens_per_user;	/* live tokens per account */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */
