@@ -384,7 +384,7 @@ api_login(struct request *req)
 	auth_dismiss();
 	if (!ok || l.disabled) {
 		login_failed(&l, l.hash == NULL ? "unknown_user" :
-		    !ok ? "wrong_password" : "disabled");
+		    !ok ? "no_match" : "disabled");
 		goto out;
 	}
 	snprintf(req->who.username, sizeof(req->who.username), "%s",

@@ -196,7 +196,7 @@ brute_force_on_one_account(void **state)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE "
 	    "action = 'user.login_failed' AND entity_id = '%lld' AND "
 	    "after->>'username' = 'victim' AND after->>'address' = "
-	    "'127.0.0.2' AND after->>'reason' = 'wrong_password'", id);
+	    "'127.0.0.2' AND after->>'reason' = 'no_match'", id);
 	assert_int_equal(count(sql), ACCOUNT_AFTER);
 	assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = "
 	    "'user.login_failed' AND entity_id IS NULL AND after->>'username' "

@@ -135,6 +135,12 @@ test_key_at(void **state)
 		"max_body_bytes", "import_max_bytes", "token_ttl_hours",
 		"shutdown_timeout",
 		"migrations_dir", "tls_cert", "tls_key", "insecure_http",
+		/* logins */
+		"password_hash_slots", "password_hash_queue",
+		"password_dictionary", "login_max_failures",
+		"login_max_failures_per_address", "login_lock_seconds",
+		"login_lock_max_seconds", "login_failure_window_seconds",
+		"max_tokens_per_user",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
