@@ -56,8 +56,8 @@ $$;
 -- RETRY_AFTER is 0 and the account's row follows when there is one.
 --
 -- A key's failures are forgotten after P_MEMORY_SECONDS without an
--- attempt.  Each call also deletes up to 100 forgotten rows, so names
--- tried once do not pile up.
+-- attempt.  Each call also deletes up to 100 forgotten rows (none that
+-- another attempt holds), so names tried once do not pile up.
 CREATE FUNCTION login_begin(p_username text, p_address text,
 	p_account_after integer, p_address_after integer,
 	p_lock_seconds integer, p_lock_max_seconds integer,
@@ -70,11 +70,6 @@ DECLARE
 	wait double precision;
 	forget timestamptz := now() - make_interval(secs => p_memory_seconds);
 BEGIN
-	DELETE FROM login_throttle
-	 WHERE ctid IN (SELECT ctid FROM login_throttle
-	                 WHERE last_at < forget
-	                   AND (locked_until IS NULL OR locked_until < now())
-	                 LIMIT 100 FOR UPDATE SKIP LOCKED);
 	-- Both rows exist before they are locked, so two first attempts
 	-- racing each other are counted one after the other.
 	INSERT INTO login_throttle (kind, key)
@@ -89,25 +84,33 @@ BEGIN
 	 WHERE (t.kind, t.key) IN (('account', lower(p_username)),
 	                           ('address', p_address))
 	   AND t.locked_until > now();
+	IF wait IS NULL THEN
+		UPDATE login_throttle t
+		   SET failures = n.failures,
+		       last_at = now(),
+		       locked_until = login_lock_until(n.failures,
+		           CASE t.kind WHEN 'account' THEN p_account_after
+		                       ELSE p_address_after END,
+		           p_lock_seconds, p_lock_max_seconds)
+		  FROM (SELECT kind, key,
+		               CASE WHEN last_at < forget THEN 1
+		                    ELSE failures + 1 END AS failures
+		          FROM login_throttle
+		         WHERE (kind, key) IN (('account', lower(p_username)),
+		                               ('address', p_address))) n
+		 WHERE t.kind = n.kind AND t.key = n.key;
+	END IF;
+	-- Last, holding only this attempt's rows, and waiting for none.
+	DELETE FROM login_throttle
+	 WHERE ctid IN (SELECT ctid FROM login_throttle
+	                 WHERE last_at < forget
+	                   AND (locked_until IS NULL OR locked_until < now())
+	                 LIMIT 100 FOR UPDATE SKIP LOCKED);
 	IF wait IS NOT NULL THEN
 		RETURN QUERY SELECT greatest(ceil(wait), 1)::integer,
 			NULL::bigint, NULL::text, NULL::boolean, NULL::text;
 		RETURN;
 	END IF;
-	UPDATE login_throttle t
-	   SET failures = n.failures,
-	       last_at = now(),
-	       locked_until = login_lock_until(n.failures,
-	           CASE t.kind WHEN 'account' THEN p_account_after
-	                       ELSE p_address_after END,
-	           p_lock_seconds, p_lock_max_seconds)
-	  FROM (SELECT kind, key,
-	               CASE WHEN last_at < forget THEN 1
-	                    ELSE failures + 1 END AS failures
-	          FROM login_throttle
-	         WHERE (kind, key) IN (('account', lower(p_username)),
-	                               ('address', p_address))) n
-	 WHERE t.kind = n.kind AND t.key = n.key;
 	RETURN QUERY SELECT 0, u.id, u.password_hash, u.disabled, u.username
 	  FROM (SELECT 1) one
 	  LEFT JOIN users u ON lower(u.username) = lower(p_username);
