@@ -347,6 +347,8 @@ serve(const struct config *cfg, const struct options *o)
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;
 	}
+	log_info("password checks: %d at once, %d more may wait",
+	    auth_slots(), cfg->password_hash_queue);
 	api_import_init(cfg->import_max_bytes);
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
