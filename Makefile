@@ -43,6 +43,8 @@ endif
 SRV_PKGS  := libpq libmicrohttpd jansson libsodium
 CLI_PKGS  := libcurl jansson
 TEST_PKGS := cmocka libpq jansson libsodium libmicrohttpd libcurl
+# cracklib (password policy) has no pkg-config file
+SRV_LIBS  := -lcrack
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
 
@@ -94,6 +96,7 @@ E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
 E2E_TESTS   += e2e_abuse
 E2E_TESTS   += e2e_lists
+E2E_TESTS   += e2e_logins
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -106,7 +109,7 @@ all: $(BIN)/certrackd $(BIN)/certrack
 
 $(BIN)/certrackd: $(BUILD)/server/main.o $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(SRV_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(SRV_PKGS)) -lcsv $(SRV_LIBS)
 
 $(BIN)/certrack: $(BUILD)/cli/main.o $(CLI_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)
 	$(call say,LINK,$@)
@@ -150,7 +153,7 @@ tests: all $(TEST_BINS)
 
 $(BIN)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJ) $(SRV_OBJ) $(COMMON_OBJ) $(BIN)/.build | $(BIN)/tests
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(TEST_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(call pc_libs,$(TEST_PKGS)) -lcsv $(SRV_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)

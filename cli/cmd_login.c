@@ -289,7 +289,7 @@ first_use(struct cli_ctx *ctx, const char *username, const char *token,
 		return CLI_EXIT_OK;
 	}
 	fprintf(stderr, "certrack: the password of '%s' was generated: "
-	    "choose one of your own (at least 10 characters)\n", username);
+	    "choose one of your own (at least 12 characters)\n", username);
 	free(ctx->token);
 	if ((ctx->token = strdup(token)) == NULL)
 		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,

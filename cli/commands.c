@@ -56,7 +56,8 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Asks for the current password and the new one (twice) on the\n"
 		"terminal; with --password-stdin reads two lines from stdin, the\n"
-		"current password and the new one.  At least 10 characters.\n"
+		"current password and the new one.  At least 12 characters, not\n"
+		"the username, not a dictionary word.\n"
 		"\n"
 		"Example:\n"
 		"  certrack passwd\n",

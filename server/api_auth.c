@@ -14,14 +14,28 @@
 #include "certrack/apiutil.h"
 #include "certrack/auth.h"
 #include "certrack/db.h"
+#include "certrack/log.h"
+#include "certrack/metrics.h"
 #include "certrack/strnum.h"
 
-static int token_ttl_hours = 12;
+/* The login limits (config.h), set once before serving. */
+static struct {
+	int ttl_hours;
+	int account_after, address_after;
+	int lock_seconds, lock_max_seconds, window_seconds;
+	int max_tokens;
+} lim = { 12, 5, 20, 1, 900, 3600, 20 };
 
 void
-api_auth_init(int ttl_hours)
+api_auth_init(const struct config *cfg)
 {
-	token_ttl_hours = ttl_hours;
+	lim.ttl_hours = cfg->token_ttl_hours;
+	lim.account_after = cfg->login_max_failures;
+	lim.address_after = cfg->login_max_failures_per_address;
+	lim.lock_seconds = cfg->login_lock_seconds;
+	lim.lock_max_seconds = cfg->login_lock_max_seconds;
+	lim.window_seconds = cfg->login_failure_window_seconds;
+	lim.max_tokens = cfg->max_tokens_per_user;
 }
 
 /* Who holds this token, and whether its last use is worth recording. */
@@ -128,54 +142,196 @@ api_authenticate(struct request *req)
 	return 0;
 }
 
-static const struct db_stmt q_user_by_name = {
-	"auth_user_by_name",
-	"SELECT id, password_hash, disabled, username FROM users "
-	"WHERE lower(username) = lower($1)",
-	1,
+/* Throttle first (sql/0010_logins.sql): a locked name or address is
+ * answered without a look at any account. */
+static const struct db_stmt q_login_begin = {
+	"auth_login_begin",
+	"SELECT retry_after, user_id, password_hash, disabled, username"
+	"  FROM login_begin($1, $2, $3, $4, $5, $6, $7)",
+	7,
 };
 
-static const struct db_stmt q_new_token = {
-	"auth_new_token",
-	"WITH t AS ("
-	"  INSERT INTO api_tokens (user_id, token_hash, expires_at)"
-	"  VALUES ($1, $2::bytea, now() + make_interval(hours => $3::int))"
-	"  RETURNING id, user_id, created_at, expires_at"
-	") SELECT t.id, json_build_object('token', $4::text,"
-	"  'expires_at', t.expires_at,"
+static const struct db_stmt q_login_failed = {
+	"auth_login_failed",
+	"SELECT login_failed($1, $2, $3::bigint, $4, $5)::text",
+	5,
+};
+
+static const struct db_stmt q_login_succeeded = {
+	"auth_login_succeeded",
+	"SELECT s.token_id, json_build_object('token', $8::text,"
+	"  'expires_at', s.expires_at,"
 	"  'password_change_required', u.password_change_required,"
 	"  'user', json_build_object("
 	"   'id', u.id, 'username', u.username, 'role', u.role,"
 	"   'clinician_id', u.clinician_id))::text,"
-	"  json_build_object('token_id', t.id, 'expires_at', t.expires_at)::text"
-	"  FROM t JOIN users u ON u.id = t.user_id",
-	4,
+	"  json_build_object('token_id', s.token_id, 'expires_at',"
+	"   s.expires_at, 'address', $2::text,"
+	"   'revoked_tokens', s.revoked)::text"
+	"  FROM login_succeeded($1, $2, $3, $4, $5::bytea, $6, $7) s"
+	"  JOIN users u ON u.id = $4",
+	8,
 };
 
+/* What a login attempt learnt from the database, and what it answers. */
 struct login {
 	struct request *req;
-	const char *user_id;
+	const char *name;		/* as tried */
+	char user_id[24];		/* "" when no such account */
+	char username[64];		/* as stored (as req->who keeps it) */
+	char *hash;			/* malloc'd, or NULL */
+	bool disabled;
 	char token[AUTH_TOKEN_LEN + 1];
 	char *reply;
 };
+
+static void
+int_text(char *buf, size_t len, int v)
+{
+	snprintf(buf, len, "%d", v);
+}
+
+/* Copies S into OUT (LEN bytes) with control characters, quotes and
+ * backslashes escaped, so a name tried cannot forge a log line. */
+static void
+log_text(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* The name tried is locked or the address is: nothing was checked. */
+static int
+refuse_throttled(struct request *req, const char *name, const char *retry)
+{
+	char shown[300];
+
+	log_text(name, shown, sizeof(shown));
+	log_warn("login throttled: user \"%s\" from %s, retry after %s s",
+	    shown, http_peer(req), retry);
+	metrics_login_throttled();
+	http_add_header(req, "Retry-After", retry);
+	cterr_set(&req->err, 429, "login_throttled", NULL, "too many failed "
+	    "logins for this account or from this address; try again in %s "
+	    "seconds", retry);
+	snprintf(req->err.extra_key, sizeof(req->err.extra_key),
+	    "retry_after");
+	snprintf(req->err.extra_value, sizeof(req->err.extra_value), "%s",
+	    retry);
+	return -1;
+}
+
+/*
+ * login_begin(): 0 with L filled (the attempt counted, L->hash the
+ * account's or NULL), 1 when throttled (answered in req->err), or -1.
+ */
+static int
+login_begin(struct login *l)
+{
+	struct request *req = l->req;
+	char a[5][16];
+	const char *params[7];
+	PGconn *conn;
+	PGresult *res;
+	int rc = 0;
+
+	if ((conn = db_conn(&req->err)) == NULL)
+		return -1;
+	int_text(a[0], 16, lim.account_after);
+	int_text(a[1], 16, lim.address_after);
+	int_text(a[2], 16, lim.lock_seconds);
+	int_text(a[3], 16, lim.lock_max_seconds);
+	int_text(a[4], 16, lim.window_seconds);
+	params[0] = l->name;
+	params[1] = http_peer(req);
+	for (int i = 0; i < 5; i++)
+		params[2 + i] = a[i];
+	if ((res = db_exec(conn, &q_login_begin, params, &req->err)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		rc = cterr_set(&req->err, 500, "internal", NULL,
+		    "login_begin() answered no row");
+	} else if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+		refuse_throttled(req, l->name, PQgetvalue(res, 0, 0));
+		rc = 1;
+	} else if (!PQgetisnull(res, 0, 1)) {
+		snprintf(l->user_id, sizeof(l->user_id), "%s",
+		    PQgetvalue(res, 0, 1));
+		l->hash = strdup(PQgetvalue(res, 0, 2));
+		l->disabled = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+		snprintf(l->username, sizeof(l->username), "%s",
+		    PQgetvalue(res, 0, 4));
+		if (l->hash == NULL)
+			rc = cterr_set(&req->err, 500, "internal", NULL,
+			    "out of memory");
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* A failed attempt: its audit row (with the lock it started, if any),
+ * a log line, the metric; answered 401 alike for every reason. */
+static int
+login_failed(struct login *l, const char *reason)
+{
+	struct request *req = l->req;
+	const char *params[5];
+	char shown[300];
+	struct cterr ignored;
+	PGconn *conn;
+	PGresult *res = NULL;
+
+	metrics_login_failed();
+	log_text(l->name, shown, sizeof(shown));
+	log_warn("login failed: user \"%s\" from %s (%s)", shown,
+	    http_peer(req), reason);
+	params[0] = l->name;
+	params[1] = http_peer(req);
+	params[2] = l->user_id[0] ? l->user_id : NULL;
+	params[3] = reason;
+	params[4] = req->id;
+	cterr_clear(&ignored);
+	/* The answer is 401 even when the audit row cannot be written (a
+	 * standby, a lost database): the attempt was counted already. */
+	if ((conn = db_conn(&ignored)) == NULL ||
+	    (res = db_exec(conn, &q_login_failed, params, &ignored)) == NULL)
+		log_error("login failed: no audit row: %s", ignored.detail);
+	PQclear(res);
+	return cterr_set(&req->err, 401, "invalid_credentials", NULL,
+	    "wrong username or password, or the account is disabled");
+}
 
 static int
 login_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct login *l = arg;
 	unsigned char hash[32];
-	char hex[2 + 64 + 1], ttl[16];
-	const char *params[4];
+	char hex[2 + 64 + 1], a[3][16];
+	const char *params[8];
 	PGresult *res;
 
 	auth_new_token(l->token, hash);
 	bytea_hex(hash, sizeof(hash), hex, sizeof(hex));
-	snprintf(ttl, sizeof(ttl), "%d", token_ttl_hours);
-	params[0] = l->user_id;
-	params[1] = hex;
-	params[2] = ttl;
-	params[3] = l->token;
-	res = db_exec(conn, &q_new_token, params, err);
+	int_text(a[0], 16, lim.address_after);
+	int_text(a[1], 16, lim.ttl_hours);
+	int_text(a[2], 16, lim.max_tokens);
+	params[0] = l->name;
+	params[1] = http_peer(l->req);
+	params[2] = a[0];
+	params[3] = l->user_id;
+	params[4] = hex;
+	params[5] = a[1];
+	params[6] = a[2];
+	params[7] = l->token;
+	res = db_exec(conn, &q_login_succeeded, params, err);
 	if (res == NULL)
 		return -1;
 	/* The audit row is the session's, never the token's text. */
@@ -183,12 +339,18 @@ login_tx(PGconn *conn, void *arg, struct cterr *err)
 	strnum_ll(l->user_id, 1, INT64_MAX, &l->req->who.user_id, NULL);
 	int rc = api_audit(conn, l->req, "user.login", "user", l->user_id,
 	    NULL, PQgetvalue(res, 0, 2), err);
-	if (rc == 0)
-		l->reply = strdup(PQgetvalue(res, 0, 1));
+	if (rc == 0 && (l->reply = strdup(PQgetvalue(res, 0, 1))) == NULL)
+		rc = cterr_set(err, 500, "internal", NULL, "out of memory");
 	PQclear(res);
 	return rc;
 }
 
+/*
+ * POST /v1/login.  Admitted to the password checks first (429 when they
+ * are full, nothing counted); the throttle counts the attempt and hands
+ * over the account's hash; the database connection goes back to the pool
+ * while the password is checked; then the outcome is recorded.
+ */
 int
 api_login(struct request *req)
 {
@@ -196,51 +358,51 @@ api_login(struct request *req)
 		{ "username", FT_STRING, true, false },
 		{ "password", FT_STRING, true, false },
 	};
-	const char *name, *password, *params[1];
+	const char *password;
 	struct login l;
-	PGconn *conn;
-	PGresult *res;
-	bool ok;
+	bool ok = false;
+	int rc = -1;
 
 	if (api_fields(req->json, fields, 2, &req->err) != 0)
 		return -1;
-	name = json_string_value(json_object_get(req->json, "username"));
-	password = json_string_value(json_object_get(req->json, "password"));
-	conn = db_conn(&req->err);
-	if (conn == NULL)
-		return -1;
-	params[0] = name;
-	res = db_exec(conn, &q_user_by_name, params, &req->err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 1) {
-		ok = auth_check_password(PQgetvalue(res, 0, 1), password) &&
-		    strcmp(PQgetvalue(res, 0, 2), "f") == 0;
-	} else {
-		/* Spend the same time on an unknown name as on a known one,
-		 * so the answer's timing does not tell which names exist. */
-		char dummy[AUTH_HASH_MAX];
-		auth_hash_password("certrack", dummy);
-		ok = false;
-	}
-	if (!ok) {
-		PQclear(res);
-		return cterr_set(&req->err, 401, "invalid_credentials", NULL,
-		    "wrong username or password, or the account is disabled");
-	}
 	memset(&l, 0, sizeof(l));
 	l.req = req;
-	l.user_id = PQgetvalue(res, 0, 0);
-	snprintf(req->who.username, sizeof(req->who.username), "%s",
-	    PQgetvalue(res, 0, 3));
-	int rc = db_tx(login_tx, &l, &req->err);
-	PQclear(res);
-	sodium_memzero(l.token, sizeof(l.token));
-	if (rc != 0)
+	l.name = json_string_value(json_object_get(req->json, "username"));
+	password = json_string_value(json_object_get(req->json, "password"));
+	if (auth_admit(&req->err) != 0) {
+		http_add_header(req, "Retry-After", "1");
 		return -1;
+	}
+	int b = login_begin(&l);
+	db_release();
+	if (b != 0)
+		goto out;
+	/* Unknown names are checked against a dummy hash, at the same
+	 * cost, so the time taken does not tell which names exist. */
+	if (auth_verify(l.hash, password, &ok, &req->err) != 0)
+		goto out;
+	auth_dismiss();
+	if (!ok || l.disabled) {
+		login_failed(&l, l.hash == NULL ? "unknown_user" :
+		    !ok ? "no_match" : "disabled");
+		goto out;
+	}
+	snprintf(req->who.username, sizeof(req->who.username), "%s",
+	    l.username);
+	if (db_tx(login_tx, &l, &req->err) != 0)
+		goto out;
 	rc = api_reply_db_json(req, 200, l.reply);
-	sodium_memzero(l.reply, strlen(l.reply));
-	free(l.reply);
+out:
+	auth_dismiss();
+	if (l.hash != NULL) {
+		sodium_memzero(l.hash, strlen(l.hash));
+		free(l.hash);
+	}
+	sodium_memzero(l.token, sizeof(l.token));
+	if (l.reply != NULL) {
+		sodium_memzero(l.reply, strlen(l.reply));
+		free(l.reply);
+	}
 	return rc;
 }
 
@@ -320,6 +482,12 @@ api_me(struct request *req)
 
 static const struct db_stmt q_password_hash = {
 	"auth_password_hash",
+	"SELECT password_hash FROM users WHERE id = $1",
+	1,
+};
+
+static const struct db_stmt q_password_locked = {
+	"auth_password_locked",
 	"SELECT password_hash FROM users WHERE id = $1 FOR UPDATE",
 	1,
 };
@@ -335,39 +503,42 @@ static const struct db_stmt q_set_password = {
 struct password_change {
 	struct request *req;
 	const char *current, *next;
+	char uid[24];
+	char *old;			/* the hash checked against */
+	char hash[AUTH_HASH_MAX];	/* the new one */
 };
 
+/* Stores the new hash unless the password changed while it was made. */
 static int
 password_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct password_change *pc = arg;
-	char uid[24], hash[AUTH_HASH_MAX], tid[24];
-	const char *params[3] = { uid, hash, tid };
+	char tid[24];
+	const char *params[3] = { pc->uid, pc->hash, tid };
 	PGresult *res;
-	bool ok;
+	bool same;
 
-	snprintf(uid, sizeof(uid), "%lld", pc->req->who.user_id);
-	res = db_exec(conn, &q_password_hash, params, err);
+	res = db_exec(conn, &q_password_locked, params, err);
 	if (res == NULL)
 		return -1;
-	ok = PQntuples(res) == 1 &&
-	    auth_check_password(PQgetvalue(res, 0, 0), pc->current);
+	same = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0),
+	    pc->old) == 0;
 	PQclear(res);
-	if (!ok)
-		return cterr_set(err, 403, "invalid_credentials",
-		    "current_password", "the current password is wrong");
-	if (auth_hash_password(pc->next, hash) != 0)
-		return cterr_set(err, 500, "internal", NULL,
-		    "cannot hash the password");
+	if (!same)
+		return cterr_set(err, 409, "conflict", NULL, "the password "
+		    "was changed at the same time; try again");
 	snprintf(tid, sizeof(tid), "%lld", pc->req->who.token_id);
-	res = db_exec(conn, &q_set_password, params, err);
-	if (res == NULL)
+	if (db_run(conn, &q_set_password, params, err) != 0)
 		return -1;
-	PQclear(res);
-	return api_audit(conn, pc->req, "user.password", "user", uid, NULL,
-	    "{\"password\":\"changed\"}", err);
+	return api_audit(conn, pc->req, "user.password", "user", pc->uid,
+	    NULL, "{\"password\":\"changed\"}", err);
 }
 
+/*
+ * POST /v1/me/password: the current hash is read, the connection goes
+ * back to the pool while the current password is checked and the new one
+ * hashed, and the new hash is stored only over the one checked.
+ */
 int
 api_change_password(struct request *req)
 {
@@ -376,25 +547,63 @@ api_change_password(struct request *req)
 		{ "new_password", FT_STRING, true, false },
 	};
 	struct password_change pc;
+	const char *params[1];
+	PGconn *conn;
+	PGresult *res;
+	bool ok;
+	int rc = -1;
 
 	if (api_fields(req->json, fields, 2, &req->err) != 0)
 		return -1;
+	memset(&pc, 0, sizeof(pc));
 	pc.req = req;
 	pc.current = json_string_value(json_object_get(req->json,
 	    "current_password"));
 	pc.next = json_string_value(json_object_get(req->json,
 	    "new_password"));
-	if (strlen(pc.next) < 10)
-		return cterr_set(&req->err, 422, "weak_password",
-		    "new_password", "the new password must have at least 10 "
-		    "characters");
+	if (auth_password_policy(pc.next, req->who.username, "new_password",
+	    &req->err) != 0)
+		return -1;
 	/* A one-time password "changed" to itself would stay known to
 	 * whoever handed it over. */
 	if (strcmp(pc.next, pc.current) == 0)
 		return cterr_set(&req->err, 422, "password_unchanged",
 		    "new_password", "the new password must differ from the "
 		    "current one");
-	if (db_tx(password_tx, &pc, &req->err) != 0)
+	snprintf(pc.uid, sizeof(pc.uid), "%lld", req->who.user_id);
+	params[0] = pc.uid;
+	if ((conn = db_conn(&req->err)) == NULL ||
+	    (res = db_exec(conn, &q_password_hash, params, &req->err)) == NULL)
 		return -1;
-	return http_reply_json(req, 204, NULL);
+	if (PQntuples(res) == 1)
+		pc.old = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	db_release();
+	if (pc.old == NULL) {
+		cterr_set(&req->err, 401, "unauthenticated", NULL,
+		    "log in again");
+		goto out;
+	}
+	if (auth_admit(&req->err) != 0) {
+		http_add_header(req, "Retry-After", "1");
+		goto out;
+	}
+	if (auth_verify(pc.old, pc.current, &ok, &req->err) != 0)
+		goto out;
+	if (!ok) {
+		cterr_set(&req->err, 403, "invalid_credentials",
+		    "current_password", "the current password is wrong");
+		goto out;
+	}
+	if (auth_hash(pc.next, pc.hash, &req->err) != 0)
+		goto out;
+	auth_dismiss();
+	if (db_tx(password_tx, &pc, &req->err) != 0)
+		goto out;
+	rc = http_reply_json(req, 204, NULL);
+out:
+	auth_dismiss();
+	free(pc.old);
+	sodium_memzero(pc.hash, sizeof(pc.hash));
+	return rc;
 }

@@ -59,8 +59,27 @@ struct user_write {
 	char id[24];
 	const char *password;	/* to hash and set, or NULL */
 	bool generated;
+	char hash[AUTH_HASH_MAX];	/* PASSWORD's, made before the write */
 	char *reply;
 };
+
+/*
+ * Hashes W's password, if any, into w->hash with no database connection
+ * held (the hash takes tens of milliseconds).  0, or -1 with req->err
+ * (429 with Retry-After when the password checks are full).
+ */
+static int
+hash_outside(struct user_write *w)
+{
+	if (w->password == NULL)
+		return 0;
+	db_release();
+	if (auth_hash(w->password, w->hash, &w->req->err) == 0)
+		return 0;
+	if (w->req->err.status == 429)
+		http_add_header(w->req, "Retry-After", "1");
+	return -1;
+}
 
 /* Turns the database's refusal of an account into the field's words. */
 static void
@@ -88,18 +107,15 @@ create_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct user_write *w = arg;
 	const json_t *b = w->req->json;
-	char hash[AUTH_HASH_MAX], cid[24];
+	char cid[24];
 	const char *params[5];
 	PGresult *res;
 	int rc;
 
-	if (auth_hash_password(w->password, hash) != 0)
-		return cterr_set(err, 500, "internal", NULL,
-		    "cannot hash the password");
 	params[0] = api_text(b, "username", NULL, 0);
 	params[1] = api_text(b, "role", NULL, 0);
 	params[2] = api_text(b, "clinician_id", cid, sizeof(cid));
-	params[3] = hash;
+	params[3] = w->hash;
 	/* A generated password is its owner's to replace at first use. */
 	params[4] = w->generated ? "true" : "false";
 	res = db_exec(conn, &q_create, params, err);
@@ -158,16 +174,18 @@ api_users_create(struct request *req)
 	    &req->err) != 0)
 		return -1;
 	w.password = api_text(req->json, "password", NULL, 0);
-	if (w.password != NULL && strlen(w.password) < 10)
-		return cterr_set(&req->err, 422, "weak_password", "password",
-		    "a password must have at least 10 characters");
+	if (w.password != NULL && auth_password_policy(w.password,
+	    api_text(req->json, "username", NULL, 0), "password",
+	    &req->err) != 0)
+		return -1;
 	if (w.password == NULL) {
-		auth_new_password(pw);
+		auth_new_password(pw, api_text(req->json, "username", NULL, 0));
 		w.password = pw;
 		w.generated = true;
 	}
-	if (db_tx(create_tx, &w, &req->err) != 0) {
+	if (hash_outside(&w) != 0 || db_tx(create_tx, &w, &req->err) != 0) {
 		free(w.reply);
+		sodium_memzero(pw, sizeof(pw));
 		return -1;
 	}
 	char location[48];
@@ -192,20 +210,17 @@ update_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct user_write *w = arg;
 	const json_t *b = w->req->json;
-	char hash[AUTH_HASH_MAX], cid[24];
+	char cid[24];
 	const char *params[6];
 	PGresult *res;
 	int rc;
 
-	if (w->password != NULL && auth_hash_password(w->password, hash) != 0)
-		return cterr_set(err, 500, "internal", NULL,
-		    "cannot hash the password");
 	params[0] = w->id;
 	params[1] = api_text(b, "disabled", NULL, 0);
 	params[2] = api_text(b, "role", NULL, 0);
 	params[3] = api_has(b, "clinician_id") ? "true" : "false";
 	params[4] = api_text(b, "clinician_id", cid, sizeof(cid));
-	params[5] = w->password ? hash : NULL;
+	params[5] = w->password ? w->hash : NULL;
 	if ((res = db_exec(conn, &q_update, params, err)) == NULL) {
 		if (strcmp(err->field, "users_last_admin") == 0)
 			return cterr_set(err, 409, "last_admin", NULL, "user %s "
@@ -260,13 +275,16 @@ api_users_update(struct request *req)
 		return -1;
 	cterr_clear(&req->err);
 	if (json_is_true(json_object_get(req->json, "reset_password"))) {
-		auth_new_password(pw);
+		/* the account's name is not known here: nothing to
+		 * compare with but cracklib's rules */
+		auth_new_password(pw, NULL);
 		w.password = pw;
 		w.generated = true;
 	}
 	json_object_del(req->json, "reset_password");
-	if (db_tx(update_tx, &w, &req->err) != 0) {
+	if (hash_outside(&w) != 0 || db_tx(update_tx, &w, &req->err) != 0) {
 		free(w.reply);
+		sodium_memzero(pw, sizeof(pw));
 		return -1;
 	}
 	rc = reply_user(req, 200, &w);

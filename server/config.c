@@ -49,6 +49,19 @@ static const struct setting settings[] = {
 	{ "max_imports", K_INT, OFF(max_imports), 1, 1000 },
 	{ "max_imports_per_user", K_INT, OFF(max_imports_per_user), 1, 1000 },
 	{ "tls_priorities", K_OPTSTRING, OFF(tls_priorities), 0, 0 },
+	/* logins */
+	{ "password_hash_slots", K_INT, OFF(password_hash_slots), 0, 256 },
+	{ "password_hash_queue", K_INT, OFF(password_hash_queue), 0, 10000 },
+	{ "password_dictionary", K_OPTSTRING, OFF(password_dictionary), 0, 0 },
+	{ "login_max_failures", K_INT, OFF(login_max_failures), 1, 1000 },
+	{ "login_max_failures_per_address", K_INT,
+	  OFF(login_max_failures_per_address), 1, 100000 },
+	{ "login_lock_seconds", K_INT, OFF(login_lock_seconds), 1, 86400 },
+	{ "login_lock_max_seconds", K_INT, OFF(login_lock_max_seconds), 1,
+	  7 * 86400 },
+	{ "login_failure_window_seconds", K_INT,
+	  OFF(login_failure_window_seconds), 1, 30 * 86400 },
+	{ "max_tokens_per_user", K_INT, OFF(max_tokens_per_user), 1, 10000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -80,6 +93,15 @@ config_init(struct config *cfg)
 	cfg->max_body_memory = 64LL * 1024 * 1024;
 	cfg->max_imports = 4;
 	cfg->max_imports_per_user = 2;
+	/* logins */
+	cfg->password_hash_slots = 0;
+	cfg->password_hash_queue = 32;
+	cfg->login_max_failures = 5;
+	cfg->login_max_failures_per_address = 20;
+	cfg->login_lock_seconds = 1;
+	cfg->login_lock_max_seconds = 900;
+	cfg->login_failure_window_seconds = 3600;
+	cfg->max_tokens_per_user = 20;
 }
 
 void
@@ -91,6 +113,7 @@ config_release(struct config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->tls_priorities);
+	free(cfg->password_dictionary);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -423,6 +446,15 @@ config_check(const struct config *cfg, config_report_fn report, void *arg)
 		reportf(report, arg, "max_imports_per_user: %d is more than "
 		    "max_imports (%d)", cfg->max_imports_per_user,
 		    cfg->max_imports);
+		mistakes++;
+	}
+	/* logins: a lock that outlives the memory of its failures would
+	 * start over at the first lock's length */
+	if (cfg->login_failure_window_seconds < cfg->login_lock_max_seconds) {
+		reportf(report, arg, "login_failure_window_seconds (%d) must be "
+		    "at least login_lock_max_seconds (%d)",
+		    cfg->login_failure_window_seconds,
+		    cfg->login_lock_max_seconds);
 		mistakes++;
 	}
 	return mistakes;

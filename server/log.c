@@ -35,8 +35,9 @@ log_set_request_id(const char *id)
 }
 
 /*
- * Copies S with every control character (and the backslash) written as
- * \xNN, so nothing a client sent can forge or colour a log line.
+ * Copies S with every control character written as \xNN, so nothing a
+ * client sent can forge or colour a log line.  (A field that is quoted in
+ * a line escapes its own quotes and backslashes, as the login lines do.)
  */
 static void
 escape(char *dst, size_t len, const char *s)
@@ -45,7 +46,7 @@ escape(char *dst, size_t len, const char *s)
 
 	for (; *s != '\0' && o + 5 < len; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f || c == '\\')
+		if (c < 0x20 || c == 0x7f)
 			o += (size_t)snprintf(dst + o, len - o, "\\x%02x", c);
 		else
 			dst[o++] = (char)c;

@@ -231,7 +231,13 @@ cmd_create_user(const struct config *cfg, const struct options *o,
 	u.username = name;
 	u.role = o->role;
 	u.clinician_id = clinician;
-	auth_new_password(password);
+	cterr_clear(&err);
+	if (auth_dictionary(cfg->password_dictionary, &err) != 0) {
+		fprintf(stderr, "certrackd: %s\n", err.detail);
+		PQfinish(conn);
+		return 1;
+	}
+	auth_new_password(password, name);
 	u.password = password;
 	cterr_clear(&err);
 	if (users_create_local(conn, &u, o->if_no_admin, &created, &err) != 0) {
@@ -331,7 +337,18 @@ serve(const struct config *cfg, const struct options *o)
 		goto out;
 	}
 	api_health_init(&set);
-	api_auth_init(cfg->token_ttl_hours);
+	api_auth_init(cfg);
+	cterr_clear(&err);
+	if (auth_dictionary(cfg->password_dictionary, &err) != 0) {
+		fprintf(stderr, "certrackd: refusing to serve: %s\n", err.detail);
+		goto out;
+	}
+	if (auth_limit(cfg->password_hash_slots, cfg->password_hash_queue) != 0) {
+		fprintf(stderr, "certrackd: out of memory\n");
+		goto out;
+	}
+	log_info("password checks: %d at once, %d more may wait",
+	    auth_slots(), cfg->password_hash_queue);
 	api_import_init(cfg->import_max_bytes);
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");

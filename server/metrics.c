@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "certrack/api.h"
+#include "certrack/auth.h"
 #include "certrack/db.h"
 #include "certrack/http.h"
 
 /* The statuses the API answers; anything else is counted as "other". */
 static const int statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409,
-    412, 413, 415, 422, 428, 500, 503 };
+    412, 413, 415, 422, 428, 429, 500, 503 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -27,6 +28,21 @@ struct route_metrics {
 static const char *const outcomes[] = { "created", "updated", "unchanged",
     "failed" };
 static atomic_ulong import_rows[4];
+
+/* logins */
+static atomic_ulong login_failed, login_throttled;
+
+void
+metrics_login_failed(void)
+{
+	atomic_fetch_add(&login_failed, 1);
+}
+
+void
+metrics_login_throttled(void)
+{
+	atomic_fetch_add(&login_throttled, 1);
+}
 
 static const struct route *table;
 static size_t nroutes;
@@ -144,6 +160,22 @@ metrics_render(struct strbuf *sb)
 	    "connections and failed statements.\n"
 	    "# TYPE certrack_db_errors_total counter\n"
 	    "certrack_db_errors_total %lu\n", db_error_count());
+	/* logins */
+	strbuf_addf(sb,
+	    "# HELP certrack_login_failures_total Failed logins: wrong "
+	    "password, unknown name or disabled account.\n"
+	    "# TYPE certrack_login_failures_total counter\n"
+	    "certrack_login_failures_total %lu\n"
+	    "# HELP certrack_login_throttled_total Logins refused unchecked "
+	    "(429) while the name or the address was locked.\n"
+	    "# TYPE certrack_login_throttled_total counter\n"
+	    "certrack_login_throttled_total %lu\n"
+	    "# HELP certrack_password_checks_busy_total Logins and password "
+	    "changes refused (429) because the password checks were full.\n"
+	    "# TYPE certrack_password_checks_busy_total counter\n"
+	    "certrack_password_checks_busy_total %lu\n",
+	    atomic_load(&login_failed), atomic_load(&login_throttled),
+	    auth_busy_count());
 	/* One check for every append above: a failed one is sticky. */
 	return strbuf_failed(sb) ? -1 : 0;
 }

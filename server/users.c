@@ -97,8 +97,8 @@ users_create_local(PGconn *conn, const struct users_new *u, bool if_no_admin,
 	a.u = u;
 	a.if_no_admin = if_no_admin;
 	a.created = created;
-	if (auth_hash_password(u->password, a.hash) != 0)
-		return cterr_set(err, 500, "internal", NULL,
-		    "cannot hash the password (out of memory)");
+	if (auth_password_policy(u->password, u->username, "password",
+	    err) != 0 || auth_hash(u->password, a.hash, err) != 0)
+		return -1;
 	return db_tx_on(conn, create_tx, &a, err);
 }

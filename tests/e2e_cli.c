@@ -774,7 +774,7 @@ passwd_change(void **state)
 	/* Too short: the server's rule, exit 1. */
 	snprintf(in, sizeof(in), "%s\nshort\n", pw);
 	RUN(1, in, "--token", tok, "passwd", "--password-stdin");
-	has(err, "at least 10 characters");
+	has(err, "at least 12 characters");
 	FREE_IO();
 	snprintf(in, sizeof(in), "%s\nnew-password-1\n", pw);
 	RUN(0, in, "--token", tok, "passwd", "--password-stdin");

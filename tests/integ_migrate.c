@@ -326,28 +326,28 @@ create_first_admin_once(void **state)
 	    "(after->>'password_change_required')::boolean"), 1);
 
 	/* --if-no-admin: a second run creates nothing. */
-	struct users_new again = { "other", "admin", 0, "pw" };
+	struct users_new again = { "other", "admin", 0, "a-strong-password-1" };
 	assert_int_equal(users_create_local(conn, &again, true, &created,
 	    &err), 0);
 	assert_int_equal(created, 0);
 
 	/* Usernames are unique whatever their case; a failed write leaves
 	 * no audit row. */
-	struct users_new dup = { "ADMIN", "grader", 0, "pw" };
+	struct users_new dup = { "ADMIN", "grader", 0, "a-strong-password-1" };
 	assert_int_equal(users_create_local(conn, &dup, false, &created,
 	    &err), -1);
 	assert_string_equal(err.code, "duplicate");
 	assert_int_equal(count(conn, "SELECT count(*) FROM audit_log"), 1);
 
-	struct users_new bad = { "x", "owner", 0, "pw" };
+	struct users_new bad = { "x", "owner", 0, "a-strong-password-1" };
 	assert_int_equal(users_create_local(conn, &bad, false, &created, &err),
 	    -1);
 	assert_string_equal(err.code, "invalid_role");
-	struct users_new clin = { "c", "clinician", 0, "pw" };
+	struct users_new clin = { "c", "clinician", 0, "a-strong-password-1" };
 	assert_int_equal(users_create_local(conn, &clin, false, &created,
 	    &err), -1);
 	assert_string_equal(err.code, "clinician_required");
-	struct users_new ghost = { "g", "clinician", 999999, "pw" };
+	struct users_new ghost = { "g", "clinician", 999999, "a-strong-password-1" };
 	assert_int_equal(users_create_local(conn, &ghost, false, &created,
 	    &err), -1);
 	assert_string_equal(err.code, "unknown_clinician");

@@ -253,7 +253,18 @@ int
 testlib_http(int port, const char *method, const char *path,
     const char *headers, const char *body, char **response)
 {
-	struct sockaddr_in sa;
+	return testlib_http_from(NULL, port, method, path, headers, body, NULL,
+	    response);
+}
+
+/* ---- logins: requests from another loopback address ------------------- */
+
+int
+testlib_http_from(const char *from, int port, const char *method,
+    const char *path, const char *headers, const char *body, char **head,
+    char **response)
+{
+	struct sockaddr_in sa, src;
 	char req[8192], buf[4096];
 	size_t blen = body ? strlen(body) : 0;
 	char *all = NULL;
@@ -263,7 +274,19 @@ testlib_http(int port, const char *method, const char *path,
 
 	if (response != NULL)
 		*response = NULL;
+	if (head != NULL)
+		*head = NULL;
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && from != NULL) {
+		/* 127.0.0.0/8 is all loopback on Linux: any of it will do
+		 * as a client's address. */
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0)
+			fail_msg("cannot bind to '%s': %s", from,
+			    strerror(errno));
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
@@ -290,9 +313,12 @@ testlib_http(int port, const char *method, const char *path,
 	close(fd);
 	if (all != NULL && sscanf(all, "HTTP/1.%*d %d", &status) != 1)
 		status = 0;
-	if (response != NULL && all != NULL) {
+	if (all != NULL) {
 		char *sep = strstr(all, "\r\n\r\n");
-		*response = strdup(sep ? sep + 4 : "");
+		if (response != NULL)
+			*response = strdup(sep ? sep + 4 : "");
+		if (head != NULL)
+			*head = strndup(all, sep ? (size_t)(sep - all) : len);
 	}
 	free(all);
 	return status;

@@ -72,6 +72,15 @@ int testlib_http(int port, const char *method, const char *path,
     const char *headers, const char *body, char **response);
 
 /*
+ * testlib_http() from the loopback address FROM ("127.0.0.2"; NULL: any),
+ * and *HEAD (when not NULL) receives the status line and headers (caller
+ * frees), for the answers whose headers matter (Retry-After).
+ */
+int testlib_http_from(const char *from, int port, const char *method,
+    const char *path, const char *headers, const char *body, char **head,
+    char **response);
+
+/*
  * Starts `certrackd --listen 127.0.0.1:PORT --database-url CONNINFO` plus
  * EXTRA arguments (NULL-terminated, may be NULL), its stderr to
  * CERTRACK_TEST_TMP/NAME.log and its pid in NAME.pid, and waits up to 10 s

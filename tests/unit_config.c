@@ -146,6 +146,12 @@ test_key_at(void **state)
 		"max_connections_per_address", "header_timeout",
 		"body_timeout", "import_body_timeout", "max_body_memory",
 		"max_imports", "max_imports_per_user", "tls_priorities",
+		/* logins */
+		"password_hash_slots", "password_hash_queue",
+		"password_dictionary", "login_max_failures",
+		"login_max_failures_per_address", "login_lock_seconds",
+		"login_lock_max_seconds", "login_failure_window_seconds",
+		"max_tokens_per_user",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 

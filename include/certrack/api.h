@@ -24,7 +24,8 @@ int api_readyz(struct request *req);
 int api_metrics(struct request *req);
 
 /* api_auth.c: login, logout, who am I, own password; the authenticator */
-void api_auth_init(int token_ttl_hours);
+/* The token lifetime and the login limits of CFG (kept by value). */
+void api_auth_init(const struct config *cfg);
 int api_authenticate(struct request *req);
 int api_login(struct request *req);
 int api_logout(struct request *req);

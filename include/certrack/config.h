@@ -35,6 +35,16 @@ struct config {
 	int max_imports;	/* imports running at once, in all */
 	int max_imports_per_user;	/* ... and per account */
 	char *tls_priorities;	/* GnuTLS priority string, or NULL */
+	/* logins (docs/configuration.md, "Logins and passwords") */
+	int password_hash_slots;	/* hashes at once; 0: online cores */
+	int password_hash_queue;	/* callers waiting for a slot */
+	char *password_dictionary;	/* cracklib dictionary; NULL: default */
+	int login_max_failures;		/* per account name, before a lock */
+	int login_max_failures_per_address;	/* per client address */
+	int login_lock_seconds;		/* the first lock; doubles after */
+	int login_lock_max_seconds;	/* the longest lock */
+	int login_failure_window_seconds;	/* failures forgotten after */
+	int max_tokens_per_user;	/* live tokens per account */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */

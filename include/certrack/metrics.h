@@ -20,6 +20,12 @@ void metrics_observe(const struct route *route, int status, double seconds);
  * "unchanged", "failed"). */
 void metrics_import_rows(const char *outcome, long n);
 
+/* Logins: a failed one (wrong password, unknown name, disabled
+ * account), one refused by the throttle (429).  Refusals because the
+ * password checks were full are auth_busy_count(). */
+void metrics_login_failed(void);
+void metrics_login_throttled(void);
+
 /* Appends the exposition text to SB.  Returns 0, or -1 when SB lost an
  * append (out of memory, its limit, or failed before the call): then the
  * text is incomplete and must not be served. */
