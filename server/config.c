@@ -38,6 +38,15 @@ static const struct setting settings[] = {
 	{ "tls_cert", K_OPTSTRING, OFF(tls_cert), 0, 0 },
 	{ "tls_key", K_OPTSTRING, OFF(tls_key), 0, 0 },
 	{ "insecure_http", K_BOOL, OFF(insecure_http), 0, 0 },
+	/* database time bounds (server/db.c) */
+	{ "db_statement_timeout_ms", K_INT, OFF(db_statement_timeout_ms),
+	  100, 3600000 },
+	{ "db_lock_timeout_ms", K_INT, OFF(db_lock_timeout_ms), 0, 3600000 },
+	{ "db_pool_wait_ms", K_INT, OFF(db_pool_wait_ms), 0, 600000 },
+	{ "db_readyz_timeout_ms", K_INT, OFF(db_readyz_timeout_ms), 100,
+	  60000 },
+	{ "db_import_statement_timeout_ms", K_INT,
+	  OFF(db_import_statement_timeout_ms), 0, 86400000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -62,6 +71,11 @@ config_init(struct config *cfg)
 	cfg->token_ttl_hours = 12;
 	cfg->shutdown_timeout = 30;
 	cfg->migrations_dir = NULL;
+	cfg->db_statement_timeout_ms = CONFIG_DB_STATEMENT_MS;
+	cfg->db_lock_timeout_ms = CONFIG_DB_LOCK_MS;
+	cfg->db_pool_wait_ms = CONFIG_DB_POOL_WAIT_MS;
+	cfg->db_readyz_timeout_ms = CONFIG_DB_READY_MS;
+	cfg->db_import_statement_timeout_ms = CONFIG_DB_IMPORT_STATEMENT_MS;
 }
 
 void

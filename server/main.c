@@ -326,6 +326,9 @@ serve(const struct config *cfg, const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	db_init(cfg->database_url);
+	db_set_limits(&(struct db_limits){ cfg->db_statement_timeout_ms,
+	    cfg->db_lock_timeout_ms, cfg->db_pool_wait_ms,
+	    cfg->db_readyz_timeout_ms, cfg->db_import_statement_timeout_ms });
 	if (db_pool_init(cfg->threads) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;
