@@ -996,22 +996,35 @@ db_copy_put(PGconn *conn, const struct strbuf *sb, struct cterr *err)
 	return 0;
 }
 
-/* The results that follow a COPY: each must be COMMAND_OK. */
+/*
+ * The results that follow a COPY: each must be COMMAND_OK.  ABANDONED:
+ * the sender gave the COPY up, and the query_canceled (57014) that
+ * follows is its own doing, not a database out of time.
+ */
 static int
-copy_results(PGconn *conn, struct cterr *err)
+copy_results(PGconn *conn, bool abandoned, struct cterr *err)
 {
 	PGresult *res;
+	const char *state;
 	int rc = 0;
 
 	/* Read to the end even after a failure, so the connection is ready
 	 * for the next statement; the first failure is the one reported. */
 	while ((res = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 			PQclear(res);
-		else if (rc == 0)
+		} else if (rc == 0 && abandoned && state != NULL &&
+		    strcmp(state, "57014") == 0) {
+			PQclear(res);
+			rc = cterr_set(err, 500, "database_error", NULL,
+			    "the data was abandoned before its end");
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "57014");
+		} else if (rc == 0) {
 			rc = db_fail(conn, res, err);
-		else
+		} else {
 			PQclear(res);
+		}
 	}
 	return rc;
 }
@@ -1021,7 +1034,7 @@ db_copy_end(PGconn *conn, const char *reason, struct cterr *err)
 {
 	if (PQputCopyEnd(conn, reason) != 1)
 		return db_fail(conn, NULL, err);
-	return copy_results(conn, err);
+	return copy_results(conn, reason != NULL, err);
 }
 
 int
@@ -1039,7 +1052,7 @@ db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
 	}
 	if (n == -2)
 		return db_fail(conn, NULL, err);
-	return copy_results(conn, err);
+	return copy_results(conn, false, err);
 }
 
 static int
