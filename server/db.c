@@ -132,7 +132,7 @@ note_ok(void)
 	pthread_mutex_lock(&health_mu);
 	if (atomic_load(&down)) {
 		atomic_store(&down, false);
-		log_warn("database back after %.1f s (%lu failed attempts "
+		log_warn("database back after %.1f s (%lu failures to reach it "
 		    "meanwhile)", (mono_ms() - down_since) / 1e3,
 		    down_failures);
 	}

@@ -1,0 +1,538 @@
+/*
+ * Time bounds toward the database (issue 11, item 4), on a private
+ * cluster of this test's own (it is frozen with SIGSTOP, which the shared
+ * one must never be):
+ * - a row lock held by another session: PATCHes of that row answer 503
+ *   database_busy once lock_timeout passes, while /readyz and other
+ *   requests still answer;
+ * - every pooled connection tied up: the next request answers 503
+ *   database_busy after db_pool_wait_ms, and a statement past
+ *   statement_timeout answers 503 database_busy too;
+ * - PostgreSQL frozen: /readyz answers 503 within its deadline, every
+ *   other route 503 within the request deadline, never a hang; after
+ *   SIGCONT everything answers again; the outage is logged once and its
+ *   end once.
+ * Bounds are asserted (answered within N seconds), not timings.
+ */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static char pgdir[512];
+static char conninfo[700];
+
+/* ---- helpers -------------------------------------------------------- */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One request and how long its answer took; a daemon that hangs fails
+ * the test after 60 s instead of hanging it. */
+struct answer {
+	int status;
+	char body[2048];
+	double secs;
+};
+
+static void
+ask(int port, const char *method, const char *path, const char *token,
+    const char *json, struct answer *a)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 60, 0 };
+	char req[2048], buf[4096], all[8192];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	a->secs = now_s();
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s%s%s%sContent-Length: %zu\r\n\r\n%s",
+	    method, path, json ? "Content-Type: application/json\r\n" : "",
+	    token ? "Authorization: Bearer " : "", token ? token : "",
+	    token ? "\r\n" : "", json ? strlen(json) : 0, json ? json : "");
+	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && len < sizeof(all) - 1) {
+		size_t k = (size_t)n < sizeof(all) - 1 - len ? (size_t)n :
+		    sizeof(all) - 1 - len;
+		memcpy(all + len, buf, k);
+		len += k;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fail_msg("%s %s: no answer within 60 s", method, path);
+	close(fd);
+	all[len] = '\0';
+	a->secs = now_s() - a->secs;
+	if (sscanf(all, "HTTP/1.%*d %d", &a->status) != 1)
+		a->status = 0;
+	char *sep = strstr(all, "\r\n\r\n");
+	snprintf(a->body, sizeof(a->body), "%s", sep ? sep + 4 : "");
+}
+
+/* Fails unless A is STATUS with CODE in its body, within MAX_S seconds. */
+static void
+expect(const struct answer *a, const char *what, int status,
+    const char *code, double max_s)
+{
+	if (a->status != status || (code != NULL &&
+	    strstr(a->body, code) == NULL) || a->secs > max_s)
+		fail_msg("%s: %d in %.2f s, expected %d %s within %.1f s: %s",
+		    what, a->status, a->secs, status, code ? code : "",
+		    max_s, a->body);
+}
+
+/* A request run on a thread of its own. */
+struct job {
+	pthread_t t;
+	int port;
+	const char *method, *token, *json;
+	char path[128];
+	struct answer a;
+};
+
+static void *
+job_run(void *p)
+{
+	struct job *j = p;
+
+	ask(j->port, j->method, j->path, j->token, j->json, &j->a);
+	return NULL;
+}
+
+static void
+job_start(struct job *j, int port, const char *method, const char *path,
+    const char *token, const char *json)
+{
+	j->port = port;
+	j->method = method;
+	j->token = token;
+	j->json = json;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	assert_int_equal(pthread_create(&j->t, NULL, job_run, j), 0);
+}
+
+static void
+job_wait(struct job *j)
+{
+	pthread_join(j->t, NULL);
+}
+
+/* certrackd on the private cluster with the time bounds given as
+ * CERTRACK_* variables ("KEY=VALUE" strings, NULL-terminated). */
+static pid_t
+daemon_with(const char *name, int port, const char *const *env,
+    const char *const *extra)
+{
+	pid_t pid;
+
+	for (int i = 0; env[i] != NULL; i++)
+		putenv((char *)env[i]);
+	pid = testlib_start_daemon(name, port, conninfo, extra);
+	for (int i = 0; env[i] != NULL; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s",
+		    (int)strcspn(env[i], "="), env[i]);
+		unsetenv(key);
+	}
+	return pid;
+}
+
+/* How many lines of daemon log NAME hold NEEDLE. */
+static int
+log_count(const char *name, const char *needle)
+{
+	char path[600], line[4096];
+	FILE *fp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.log",
+	    testlib_env("CERTRACK_TEST_TMP"), name);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		fail_msg("cannot open '%s'", path);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(fp);
+	return n;
+}
+
+static long long
+new_clinician(int port, const char *token, const char *email)
+{
+	char body[300];
+	struct answer a;
+	json_t *j;
+	long long id;
+
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"given_name\":"
+	    "\"Jane\",\"family_name\":\"Roe\",\"profession\":\"PT\"}", email);
+	ask(port, "POST", "/v1/clinicians", token, body, &a);
+	expect(&a, "create a clinician", 201, NULL, 30);
+	j = testlib_json(a.body);
+	id = testlib_int(j, "id");
+	json_decref(j);
+	return id;
+}
+
+/* Another session holds clinician ID's row locked until PQfinish(). */
+static PGconn *
+lock_row(long long id)
+{
+	PGconn *c = testdb_connect(conninfo);
+	char sql[128];
+
+	testdb_exec_ok(c, "BEGIN");
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM clinicians WHERE id = %lld "
+	    "FOR UPDATE", id);
+	testdb_exec_ok(c, sql);
+	return c;
+}
+
+/* ---- the private cluster -------------------------------------------- */
+
+static int
+setup(void **state)
+{
+	char script[600];
+	char *argv[] = { script, "init", pgdir, "--fast", NULL };
+
+	(void)state;
+	snprintf(pgdir, sizeof(pgdir), "%s/pg_dbtime",
+	    testlib_env("CERTRACK_TEST_TMP"));
+	snprintf(script, sizeof(script), "%s/../scripts/pg",
+	    testlib_env("CERTRACK_TEST_BIN"));
+	if (testlib_run(argv, NULL, NULL, NULL) != 0 ||
+	    testlib_pg("start", pgdir) != 0)
+		return -1;
+	snprintf(conninfo, sizeof(conninfo),
+	    "host=%s/sock user=postgres dbname=postgres", pgdir);
+	return 0;
+}
+
+/* Every process of the cluster: the postmaster and its children. */
+static int
+cluster_pids(pid_t *pids, int max)
+{
+	char path[700], line[64];
+	FILE *fp;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+	pid_t pm;
+
+	snprintf(path, sizeof(path), "%s/data/postmaster.pid", pgdir);
+	fp = fopen(path, "r");
+	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL)
+		fail_msg("cannot read '%s'", path);
+	fclose(fp);
+	pm = (pid_t)strtol(line, NULL, 10);
+	pids[n++] = pm;
+	d = opendir("/proc");
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL && n < max) {
+		char stat[512];
+		long ppid;
+		char *close_paren;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fp = fopen(path, "r");
+		if (fp == NULL)
+			continue;
+		if (fgets(stat, sizeof(stat), fp) != NULL &&
+		    (close_paren = strrchr(stat, ')')) != NULL &&
+		    sscanf(close_paren + 2, "%*c %ld", &ppid) == 1 &&
+		    ppid == (long)pm)
+			pids[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+		fclose(fp);
+	}
+	closedir(d);
+	return n;
+}
+
+/* SIGSTOP (or SIGCONT) to the whole cluster, the postmaster first. */
+static void
+cluster_signal(int sig)
+{
+	pid_t pids[256];
+	int n = cluster_pids(pids, 256);
+
+	for (int i = 0; i < n; i++)
+		kill(pids[i], sig);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cluster_signal(SIGCONT);
+	testlib_pg("stop", pgdir);
+	return 0;
+}
+
+/* ---- the tests ------------------------------------------------------ */
+
+/*
+ * A session holds a clinician's row; four PATCHes of it (as many as the
+ * pool has connections) answer 503 database_busy once the 1 s lock
+ * timeout passes, and meanwhile /readyz and /v1/me still answer 200.
+ * Then the lock goes and the same PATCH succeeds.
+ */
+static void
+lock_wait_is_a_503(void **state)
+{
+	static const char *const env[] = {
+		"CERTRACK_DB_LOCK_TIMEOUT_MS=1000", NULL,
+	};
+	const char *const extra[] = { "--migrate", NULL };
+	int port = testlib_free_port();
+	struct job jobs[4];
+	struct answer a;
+	char path[64], *pw, *token;
+	pid_t pid;
+	PGconn *holder;
+	long long id;
+
+	(void)state;
+	pid = daemon_with("dbtime_lock", port, env, extra);
+	pw = testlib_make_user(conninfo, "locker", "admin", 0);
+	token = testlib_login(port, "locker", pw);
+	id = new_clinician(port, token, "lock@example.org");
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);
+
+	holder = lock_row(id);
+	for (int i = 0; i < 4; i++)
+		job_start(&jobs[i], port, "PATCH", path, token,
+		    "{\"version\":1,\"given_name\":\"Locked\"}");
+	usleep(200 * 1000);
+	ask(port, "GET", "/readyz", NULL, NULL, &a);
+	expect(&a, "/readyz during the lock wait", 200, "ready", 3);
+	ask(port, "GET", "/v1/me", token, NULL, &a);
+	expect(&a, "/v1/me during the lock wait", 200, "locker", 6);
+	for (int i = 0; i < 4; i++) {
+		job_wait(&jobs[i]);
+		expect(&jobs[i].a, "PATCH of a locked row", 503,
+		    "\"database_busy\"", 1 + 4);
+		assert_non_null(strstr(jobs[i].a.body, "locked"));
+	}
+	PQfinish(holder);
+
+	ask(port, "PATCH", path, token,
+	    "{\"version\":1,\"given_name\":\"Free\"}", &a);
+	expect(&a, "PATCH once the lock is gone", 200, "Free", 5);
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	/* Busy is said in the log, but not once per request. */
+	assert_in_range(log_count("dbtime_lock", "database busy"), 1, 1);
+	free(pw);
+	free(token);
+}
+
+/*
+ * A pool of two, both held by PATCHes waiting on a lock (no lock timeout
+ * here, so the 2 s statement timeout ends them): a third request answers
+ * 503 database_busy after the 500 ms pool wait, not a hang, while
+ * /readyz, on its own connection, answers 200; the PATCHes answer 503
+ * database_busy once the statement timeout passes.
+ */
+static void
+pool_wait_is_bounded(void **state)
+{
+	static const char *const env[] = {
+		"CERTRACK_DB_LOCK_TIMEOUT_MS=0",
+		"CERTRACK_DB_STATEMENT_TIMEOUT_MS=2000",
+		"CERTRACK_DB_POOL_WAIT_MS=500", NULL,
+	};
+	const char *const extra[] = { "--threads", "2", NULL };
+	int port = testlib_free_port();
+	struct job jobs[2];
+	struct answer a;
+	char path[64], *pw, *token;
+	pid_t pid;
+	PGconn *holder;
+	long long id;
+
+	(void)state;
+	pid = daemon_with("dbtime_pool", port, env, extra);
+	pw = testlib_make_user(conninfo, "pooler", "admin", 0);
+	token = testlib_login(port, "pooler", pw);
+	id = new_clinician(port, token, "pool@example.org");
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);
+
+	holder = lock_row(id);
+	for (int i = 0; i < 2; i++)
+		job_start(&jobs[i], port, "PATCH", path, token,
+		    "{\"version\":1,\"given_name\":\"Waiting\"}");
+	usleep(500 * 1000);
+	ask(port, "GET", "/v1/me", token, NULL, &a);
+	expect(&a, "/v1/me with every connection taken", 503,
+	    "\"database_busy\"", 0.5 + 1.5);
+	assert_non_null(strstr(a.body, "all 2 database connections"));
+	ask(port, "GET", "/readyz", NULL, NULL, &a);
+	expect(&a, "/readyz with every connection taken", 200, "ready", 3);
+	for (int i = 0; i < 2; i++) {
+		job_wait(&jobs[i]);
+		expect(&jobs[i].a, "PATCH past the statement timeout", 503,
+		    "\"database_busy\"", 2 + 4);
+		assert_non_null(strstr(jobs[i].a.body, "out of time"));
+	}
+	PQfinish(holder);
+	ask(port, "GET", "/v1/me", token, NULL, &a);
+	expect(&a, "/v1/me once the connections are back", 200, "pooler", 5);
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	free(pw);
+	free(token);
+}
+
+/*
+ * PostgreSQL frozen (SIGSTOP on every process of the cluster) for about
+ * ten seconds under requests: /readyz answers 503 within its 1 s
+ * deadline (plus slack), every route 503 within the request deadline (2 s
+ * statement timeout + 1 s grace, plus the 1 s pool wait and slack),
+ * /healthz 200.  After SIGCONT everything answers 200 again, and the log
+ * has one "database lost" and one "database back".
+ */
+static void
+frozen_database_is_a_503(void **state)
+{
+	static const char *const env[] = {
+		"CERTRACK_DB_STATEMENT_TIMEOUT_MS=2000",
+		"CERTRACK_DB_POOL_WAIT_MS=1000",
+		"CERTRACK_DB_READYZ_TIMEOUT_MS=1000", NULL,
+	};
+	static const struct {
+		const char *method, *path, *json;
+		bool token;
+	} routes[] = {
+		{ "GET", "/v1/me", NULL, true },
+		{ "GET", "/v1/clinicians", NULL, true },
+		{ "GET", "/v1/programs", NULL, true },
+		{ "GET", "/v1/audit", NULL, true },
+		{ "POST", "/v1/clinicians", "{\"email\":\"f@example.org\","
+		  "\"given_name\":\"F\",\"family_name\":\"Z\","
+		  "\"profession\":\"PT\"}", true },
+		{ "POST", "/v1/login", "{\"username\":\"freezer\","
+		  "\"password\":\"whatever-it-is\"}", false },
+		{ "GET", "/v1/professions", NULL, true },
+	};
+	const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+	const double request_bound = 2 + 1 + 1 + 2;
+	const char *const extra[] = { NULL };
+	int port = testlib_free_port(), answered = 0;
+	struct job jobs[7];
+	struct answer a;
+	char *pw, *token;
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	pid = daemon_with("dbtime_frozen", port, env, extra);
+	pw = testlib_make_user(conninfo, "freezer", "admin", 0);
+	token = testlib_login(port, "freezer", pw);
+	/* every pooled connection open before the freeze */
+	for (size_t i = 0; i < 4; i++)
+		job_start(&jobs[i], port, "GET", "/v1/me", token, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		job_wait(&jobs[i]);
+		expect(&jobs[i].a, "/v1/me before the freeze", 200, NULL, 10);
+	}
+	ask(port, "GET", "/readyz", NULL, NULL, &a);
+	expect(&a, "/readyz before the freeze", 200, "ready", 5);
+
+	cluster_signal(SIGSTOP);
+	t0 = now_s();
+	ask(port, "GET", "/readyz", NULL, NULL, &a);
+	expect(&a, "/readyz, frozen", 503, "\"database_unavailable\"",
+	    1 + 1.5);
+	/* every route at once, then one after another, for ten seconds */
+	for (size_t i = 0; i < nroutes; i++)
+		job_start(&jobs[i], port, routes[i].method, routes[i].path,
+		    routes[i].token ? token : NULL, routes[i].json);
+	for (size_t i = 0; i < nroutes; i++) {
+		job_wait(&jobs[i]);
+		expect(&jobs[i].a, jobs[i].path, 503, "\"database_",
+		    request_bound);
+	}
+	while (now_s() - t0 < 10) {
+		size_t i = (size_t)answered++ % nroutes;
+		ask(port, routes[i].method, routes[i].path,
+		    routes[i].token ? token : NULL, routes[i].json, &a);
+		expect(&a, routes[i].path, 503, "\"database_", request_bound);
+		ask(port, "GET", "/healthz", NULL, NULL, &a);
+		expect(&a, "/healthz, frozen", 200, NULL, 1);
+	}
+	ask(port, "GET", "/readyz", NULL, NULL, &a);
+	expect(&a, "/readyz, still frozen", 503, "\"database_unavailable\"",
+	    1 + 1.5);
+
+	cluster_signal(SIGCONT);
+	for (int i = 0; i < 100; i++) {
+		ask(port, "GET", "/readyz", NULL, NULL, &a);
+		if (a.status == 200)
+			break;
+		usleep(100 * 1000);
+	}
+	expect(&a, "/readyz after SIGCONT", 200, "ready", 3);
+	for (int i = 0; i < 100; i++) {
+		ask(port, "GET", "/v1/me", token, NULL, &a);
+		if (a.status == 200)
+			break;
+		usleep(100 * 1000);
+	}
+	expect(&a, "/v1/me after SIGCONT", 200, "freezer", 5);
+	/* every pooled connection serves again, not just one */
+	for (size_t i = 0; i < 4; i++)
+		job_start(&jobs[i], port, "GET", "/v1/clinicians", token, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		job_wait(&jobs[i]);
+		expect(&jobs[i].a, "/v1/clinicians after SIGCONT", 200, NULL,
+		    5);
+	}
+	assert_int_equal(testlib_stop_daemon(pid), 0);
+	/* One outage, said twice: when it began and when it ended. */
+	assert_int_equal(log_count("dbtime_frozen", "database lost"), 1);
+	assert_int_equal(log_count("dbtime_frozen", "database back"), 1);
+	assert_in_range(log_count("dbtime_frozen", "database busy"), 0, 2);
+	free(pw);
+	free(token);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lock_wait_is_a_503),
+		cmocka_unit_test(pool_wait_is_bounded),
+		cmocka_unit_test(frozen_database_is_a_503),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
