@@ -16,19 +16,13 @@
  */
 #include "testlib.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 static char pgdir[512];
@@ -36,86 +30,13 @@ static char conninfo[700];
 
 /* ---- helpers -------------------------------------------------------- */
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* One request and how long its answer took; a daemon that hangs fails
- * the test after 60 s instead of hanging it. */
-struct answer {
-	int status;
-	char body[2048];
-	double secs;
-};
-
-static void
-ask(int port, const char *method, const char *path, const char *token,
-    const char *json, struct answer *a)
-{
-	struct sockaddr_in sa;
-	struct timeval tv = { 60, 0 };
-	char req[2048], buf[4096], all[8192];
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	memset(a, 0, sizeof(*a));
-	a->secs = now_s();
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Connection: close\r\n%s%s%s%sContent-Length: %zu\r\n\r\n%s",
-	    method, path, json ? "Content-Type: application/json\r\n" : "",
-	    token ? "Authorization: Bearer " : "", token ? token : "",
-	    token ? "\r\n" : "", json ? strlen(json) : 0, json ? json : "");
-	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && len < sizeof(all) - 1) {
-		size_t k = (size_t)n < sizeof(all) - 1 - len ? (size_t)n :
-		    sizeof(all) - 1 - len;
-		memcpy(all + len, buf, k);
-		len += k;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		fail_msg("%s %s: no answer within 60 s", method, path);
-	close(fd);
-	all[len] = '\0';
-	a->secs = now_s() - a->secs;
-	if (sscanf(all, "HTTP/1.%*d %d", &a->status) != 1)
-		a->status = 0;
-	char *sep = strstr(all, "\r\n\r\n");
-	snprintf(a->body, sizeof(a->body), "%s", sep ? sep + 4 : "");
-}
-
-/* Fails unless A is STATUS with CODE in its body, within MAX_S seconds. */
-static void
-expect(const struct answer *a, const char *what, int status,
-    const char *code, double max_s)
-{
-	if (a->status != status || (code != NULL &&
-	    strstr(a->body, code) == NULL) || a->secs > max_s)
-		fail_msg("%s: %d in %.2f s, expected %d %s within %.1f s: %s",
-		    what, a->status, a->secs, status, code ? code : "",
-		    max_s, a->body);
-}
-
 /* A request run on a thread of its own. */
 struct job {
 	pthread_t t;
 	int port;
 	const char *method, *token, *json;
 	char path[128];
-	struct answer a;
+	struct testlib_answer a;
 };
 
 static void *
@@ -123,7 +44,7 @@ job_run(void *p)
 {
 	struct job *j = p;
 
-	ask(j->port, j->method, j->path, j->token, j->json, &j->a);
+	testlib_ask(j->port, j->method, j->path, j->token, j->json, &j->a);
 	return NULL;
 }
 
@@ -165,38 +86,18 @@ daemon_with(const char *name, int port, const char *const *env,
 	return pid;
 }
 
-/* How many lines of daemon log NAME hold NEEDLE. */
-static int
-log_count(const char *name, const char *needle)
-{
-	char path[600], line[4096];
-	FILE *fp;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/%s.log",
-	    testlib_env("CERTRACK_TEST_TMP"), name);
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		fail_msg("cannot open '%s'", path);
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(fp);
-	return n;
-}
-
 static long long
 new_clinician(int port, const char *token, const char *email)
 {
 	char body[300];
-	struct answer a;
+	struct testlib_answer a;
 	json_t *j;
 	long long id;
 
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"given_name\":"
 	    "\"Jane\",\"family_name\":\"Roe\",\"profession\":\"PT\"}", email);
-	ask(port, "POST", "/v1/clinicians", token, body, &a);
-	expect(&a, "create a clinician", 201, NULL, 30);
+	testlib_ask(port, "POST", "/v1/clinicians", token, body, &a);
+	testlib_expect(&a, "create a clinician", 201, NULL, 30);
 	j = testlib_json(a.body);
 	id = testlib_int(j, "id");
 	json_decref(j);
@@ -316,7 +217,7 @@ lock_wait_is_a_503(void **state)
 	const char *const extra[] = { "--migrate", NULL };
 	int port = testlib_free_port();
 	struct job jobs[4];
-	struct answer a;
+	struct testlib_answer a;
 	char path[64], *pw, *token;
 	pid_t pid;
 	PGconn *holder;
@@ -334,24 +235,24 @@ lock_wait_is_a_503(void **state)
 		job_start(&jobs[i], port, "PATCH", path, token,
 		    "{\"version\":1,\"given_name\":\"Locked\"}");
 	usleep(200 * 1000);
-	ask(port, "GET", "/readyz", NULL, NULL, &a);
-	expect(&a, "/readyz during the lock wait", 200, "ready", 3);
-	ask(port, "GET", "/v1/me", token, NULL, &a);
-	expect(&a, "/v1/me during the lock wait", 200, "locker", 6);
+	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz during the lock wait", 200, "ready", 3);
+	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
+	testlib_expect(&a, "/v1/me during the lock wait", 200, "locker", 6);
 	for (int i = 0; i < 4; i++) {
 		job_wait(&jobs[i]);
-		expect(&jobs[i].a, "PATCH of a locked row", 503,
+		testlib_expect(&jobs[i].a, "PATCH of a locked row", 503,
 		    "\"database_busy\"", 1 + 4);
 		assert_non_null(strstr(jobs[i].a.body, "locked"));
 	}
 	PQfinish(holder);
 
-	ask(port, "PATCH", path, token,
+	testlib_ask(port, "PATCH", path, token,
 	    "{\"version\":1,\"given_name\":\"Free\"}", &a);
-	expect(&a, "PATCH once the lock is gone", 200, "Free", 5);
+	testlib_expect(&a, "PATCH once the lock is gone", 200, "Free", 5);
 	assert_int_equal(testlib_stop_daemon(pid), 0);
 	/* Busy is said in the log, but not once per request. */
-	assert_in_range(log_count("dbtime_lock", "database busy"), 1, 1);
+	assert_in_range(testlib_log_count("dbtime_lock", "database busy"), 1, 1);
 	free(pw);
 	free(token);
 }
@@ -374,7 +275,7 @@ pool_wait_is_bounded(void **state)
 	const char *const extra[] = { "--threads", "2", NULL };
 	int port = testlib_free_port();
 	struct job jobs[2];
-	struct answer a;
+	struct testlib_answer a;
 	char path[64], *pw, *token;
 	pid_t pid;
 	PGconn *holder;
@@ -392,21 +293,21 @@ pool_wait_is_bounded(void **state)
 		job_start(&jobs[i], port, "PATCH", path, token,
 		    "{\"version\":1,\"given_name\":\"Waiting\"}");
 	usleep(500 * 1000);
-	ask(port, "GET", "/v1/me", token, NULL, &a);
-	expect(&a, "/v1/me with every connection taken", 503,
+	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
+	testlib_expect(&a, "/v1/me with every connection taken", 503,
 	    "\"database_busy\"", 0.5 + 1.5);
 	assert_non_null(strstr(a.body, "all 2 database connections"));
-	ask(port, "GET", "/readyz", NULL, NULL, &a);
-	expect(&a, "/readyz with every connection taken", 200, "ready", 3);
+	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz with every connection taken", 200, "ready", 3);
 	for (int i = 0; i < 2; i++) {
 		job_wait(&jobs[i]);
-		expect(&jobs[i].a, "PATCH past the statement timeout", 503,
+		testlib_expect(&jobs[i].a, "PATCH past the statement timeout", 503,
 		    "\"database_busy\"", 2 + 4);
 		assert_non_null(strstr(jobs[i].a.body, "out of time"));
 	}
 	PQfinish(holder);
-	ask(port, "GET", "/v1/me", token, NULL, &a);
-	expect(&a, "/v1/me once the connections are back", 200, "pooler", 5);
+	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
+	testlib_expect(&a, "/v1/me once the connections are back", 200, "pooler", 5);
 	assert_int_equal(testlib_stop_daemon(pid), 0);
 	free(pw);
 	free(token);
@@ -448,7 +349,7 @@ frozen_database_is_a_503(void **state)
 	const char *const extra[] = { NULL };
 	int port = testlib_free_port(), answered = 0;
 	struct job jobs[7];
-	struct answer a;
+	struct testlib_answer a;
 	char *pw, *token;
 	double t0;
 	pid_t pid;
@@ -462,15 +363,15 @@ frozen_database_is_a_503(void **state)
 		job_start(&jobs[i], port, "GET", "/v1/me", token, NULL);
 	for (size_t i = 0; i < 4; i++) {
 		job_wait(&jobs[i]);
-		expect(&jobs[i].a, "/v1/me before the freeze", 200, NULL, 10);
+		testlib_expect(&jobs[i].a, "/v1/me before the freeze", 200, NULL, 10);
 	}
-	ask(port, "GET", "/readyz", NULL, NULL, &a);
-	expect(&a, "/readyz before the freeze", 200, "ready", 5);
+	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz before the freeze", 200, "ready", 5);
 
 	cluster_signal(SIGSTOP);
-	t0 = now_s();
-	ask(port, "GET", "/readyz", NULL, NULL, &a);
-	expect(&a, "/readyz, frozen", 503, "\"database_unavailable\"",
+	t0 = testlib_now();
+	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz, frozen", 503, "\"database_unavailable\"",
 	    1 + 1.5);
 	/* every route at once, then one after another, for ten seconds */
 	for (size_t i = 0; i < nroutes; i++)
@@ -478,49 +379,49 @@ frozen_database_is_a_503(void **state)
 		    routes[i].token ? token : NULL, routes[i].json);
 	for (size_t i = 0; i < nroutes; i++) {
 		job_wait(&jobs[i]);
-		expect(&jobs[i].a, jobs[i].path, 503, "\"database_",
+		testlib_expect(&jobs[i].a, jobs[i].path, 503, "\"database_",
 		    request_bound);
 	}
-	while (now_s() - t0 < 10) {
+	while (testlib_now() - t0 < 10) {
 		size_t i = (size_t)answered++ % nroutes;
-		ask(port, routes[i].method, routes[i].path,
+		testlib_ask(port, routes[i].method, routes[i].path,
 		    routes[i].token ? token : NULL, routes[i].json, &a);
-		expect(&a, routes[i].path, 503, "\"database_", request_bound);
-		ask(port, "GET", "/healthz", NULL, NULL, &a);
-		expect(&a, "/healthz, frozen", 200, NULL, 1);
+		testlib_expect(&a, routes[i].path, 503, "\"database_", request_bound);
+		testlib_ask(port, "GET", "/healthz", NULL, NULL, &a);
+		testlib_expect(&a, "/healthz, frozen", 200, NULL, 1);
 	}
-	ask(port, "GET", "/readyz", NULL, NULL, &a);
-	expect(&a, "/readyz, still frozen", 503, "\"database_unavailable\"",
+	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz, still frozen", 503, "\"database_unavailable\"",
 	    1 + 1.5);
 
 	cluster_signal(SIGCONT);
 	for (int i = 0; i < 100; i++) {
-		ask(port, "GET", "/readyz", NULL, NULL, &a);
+		testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
 		if (a.status == 200)
 			break;
 		usleep(100 * 1000);
 	}
-	expect(&a, "/readyz after SIGCONT", 200, "ready", 3);
+	testlib_expect(&a, "/readyz after SIGCONT", 200, "ready", 3);
 	for (int i = 0; i < 100; i++) {
-		ask(port, "GET", "/v1/me", token, NULL, &a);
+		testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
 		if (a.status == 200)
 			break;
 		usleep(100 * 1000);
 	}
-	expect(&a, "/v1/me after SIGCONT", 200, "freezer", 5);
+	testlib_expect(&a, "/v1/me after SIGCONT", 200, "freezer", 5);
 	/* every pooled connection serves again, not just one */
 	for (size_t i = 0; i < 4; i++)
 		job_start(&jobs[i], port, "GET", "/v1/clinicians", token, NULL);
 	for (size_t i = 0; i < 4; i++) {
 		job_wait(&jobs[i]);
-		expect(&jobs[i].a, "/v1/clinicians after SIGCONT", 200, NULL,
+		testlib_expect(&jobs[i].a, "/v1/clinicians after SIGCONT", 200, NULL,
 		    5);
 	}
 	assert_int_equal(testlib_stop_daemon(pid), 0);
 	/* One outage, said twice: when it began and when it ended. */
-	assert_int_equal(log_count("dbtime_frozen", "database lost"), 1);
-	assert_int_equal(log_count("dbtime_frozen", "database back"), 1);
-	assert_in_range(log_count("dbtime_frozen", "database busy"), 0, 2);
+	assert_int_equal(testlib_log_count("dbtime_frozen", "database lost"), 1);
+	assert_int_equal(testlib_log_count("dbtime_frozen", "database back"), 1);
+	assert_in_range(testlib_log_count("dbtime_frozen", "database busy"), 0, 2);
 	free(pw);
 	free(token);
 }
