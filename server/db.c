@@ -718,7 +718,10 @@ db_probe(const char *sql, struct cterr *err)
 		probe = NULL;
 	}
 	if (probe == NULL) {
-		probe = open_conn((int)(deadline - mono_ms()) + 1, true,
+		/* what is left of the deadline, never 0 (which is none) */
+		double left = deadline - mono_ms();
+
+		probe = open_conn(left < 1 ? 1 : (int)left + 1, true,
 		    limits.ready_ms, limits.ready_ms, err);
 		if (probe == NULL) {
 			pthread_mutex_unlock(&probe_mu);
