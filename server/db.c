@@ -592,6 +592,19 @@ thread_conn_peek(void)
 	return pthread_getspecific(conn_key);
 }
 
+/* The time MS from now on CLOCK, for the timed waits of pthreads. */
+static void
+time_in(clockid_t clock, int ms, struct timespec *ts)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Borrows a pooled connection, waiting at most pool_wait_ms. */
 static struct thread_conn *
 pool_borrow(struct cterr *err)
@@ -599,13 +612,7 @@ pool_borrow(struct cterr *err)
 	struct timespec until;
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += limits.pool_wait_ms / 1000;
-	until.tv_nsec += (long)(limits.pool_wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	time_in(CLOCK_MONOTONIC, limits.pool_wait_ms, &until);
 	pthread_mutex_lock(&pool_mu);
 	while (pool_nfree == 0 && rc == 0 && limits.pool_wait_ms > 0)
 		rc = pthread_cond_timedwait(&pool_cv, &pool_mu, &until);
@@ -700,13 +707,8 @@ db_probe(const char *sql, struct cterr *err)
 	struct timespec until;
 	PGresult *res;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += limits.ready_ms / 1000;
-	until.tv_nsec += (long)(limits.ready_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	/* pthread_mutex_timedlock() reads the wall clock */
+	time_in(CLOCK_REALTIME, limits.ready_ms, &until);
 	/* Another probe still waiting means no answer in time either. */
 	if (pthread_mutex_timedlock(&probe_mu, &until) != 0) {
 		set_unavailable(err, "the database did not answer in time; "

@@ -203,10 +203,73 @@ teardown(void **state)
 /* ---- the tests ------------------------------------------------------ */
 
 /*
+ * The scene of the lock tests: certrackd with ENV and EXTRA, an admin
+ * logged in, a clinician whose row another session holds locked, and
+ * NJOBS PATCHes of that row under way.
+ */
+struct scene {
+	int port;
+	pid_t pid;
+	char *pw, *token;
+	char path[64];
+	PGconn *holder;
+	struct job jobs[4];
+	int njobs;
+};
+
+static void
+scene_up(struct scene *s, const char *name, const char *const *env,
+    const char *const *extra, int njobs)
+{
+	char email[100];
+	long long id;
+
+	memset(s, 0, sizeof(*s));
+	s->port = testlib_free_port();
+	s->pid = daemon_with(name, s->port, env, extra);
+	s->pw = testlib_make_user(conninfo, name, "admin", 0);
+	s->token = testlib_login(s->port, name, s->pw);
+	snprintf(email, sizeof(email), "%s@example.org", name);
+	id = new_clinician(s->port, s->token, email);
+	snprintf(s->path, sizeof(s->path), "/v1/clinicians/%lld", id);
+	s->holder = lock_row(id);
+	s->njobs = njobs;
+	for (int i = 0; i < njobs; i++)
+		job_start(&s->jobs[i], s->port, "PATCH", s->path, s->token,
+		    "{\"version\":1,\"given_name\":\"Waiting\"}");
+}
+
+/* Every PATCH answered 503 database_busy, saying WHY, within MAX_S. */
+static void
+scene_refused(struct scene *s, const char *why, double max_s)
+{
+	for (int i = 0; i < s->njobs; i++) {
+		job_wait(&s->jobs[i]);
+		testlib_expect(&s->jobs[i].a, "PATCH of a locked row", 503,
+		    "\"database_busy\"", max_s);
+		assert_non_null(strstr(s->jobs[i].a.body, why));
+	}
+}
+
+/* The lock goes: the same PATCH succeeds; the daemon stops cleanly. */
+static void
+scene_down(struct scene *s)
+{
+	struct testlib_answer a;
+
+	PQfinish(s->holder);
+	testlib_ask(s->port, "PATCH", s->path, s->token,
+	    "{\"version\":1,\"given_name\":\"Free\"}", &a);
+	testlib_expect(&a, "PATCH once the lock is gone", 200, "Free", 5);
+	assert_int_equal(testlib_stop_daemon(s->pid), 0);
+	free(s->pw);
+	free(s->token);
+}
+
+/*
  * A session holds a clinician's row; four PATCHes of it (as many as the
  * pool has connections) answer 503 database_busy once the 1 s lock
  * timeout passes, and meanwhile /readyz and /v1/me still answer 200.
- * Then the lock goes and the same PATCH succeeds.
  */
 static void
 lock_wait_is_a_503(void **state)
@@ -215,46 +278,21 @@ lock_wait_is_a_503(void **state)
 		"CERTRACK_DB_LOCK_TIMEOUT_MS=1000", NULL,
 	};
 	const char *const extra[] = { "--migrate", NULL };
-	int port = testlib_free_port();
-	struct job jobs[4];
 	struct testlib_answer a;
-	char path[64], *pw, *token;
-	pid_t pid;
-	PGconn *holder;
-	long long id;
+	struct scene s;
 
 	(void)state;
-	pid = daemon_with("dbtime_lock", port, env, extra);
-	pw = testlib_make_user(conninfo, "locker", "admin", 0);
-	token = testlib_login(port, "locker", pw);
-	id = new_clinician(port, token, "lock@example.org");
-	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);
-
-	holder = lock_row(id);
-	for (int i = 0; i < 4; i++)
-		job_start(&jobs[i], port, "PATCH", path, token,
-		    "{\"version\":1,\"given_name\":\"Locked\"}");
+	scene_up(&s, "dbtime_lock", env, extra, 4);
 	usleep(200 * 1000);
-	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_ask(s.port, "GET", "/readyz", NULL, NULL, &a);
 	testlib_expect(&a, "/readyz during the lock wait", 200, "ready", 3);
-	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
-	testlib_expect(&a, "/v1/me during the lock wait", 200, "locker", 6);
-	for (int i = 0; i < 4; i++) {
-		job_wait(&jobs[i]);
-		testlib_expect(&jobs[i].a, "PATCH of a locked row", 503,
-		    "\"database_busy\"", 1 + 4);
-		assert_non_null(strstr(jobs[i].a.body, "locked"));
-	}
-	PQfinish(holder);
-
-	testlib_ask(port, "PATCH", path, token,
-	    "{\"version\":1,\"given_name\":\"Free\"}", &a);
-	testlib_expect(&a, "PATCH once the lock is gone", 200, "Free", 5);
-	assert_int_equal(testlib_stop_daemon(pid), 0);
+	testlib_ask(s.port, "GET", "/v1/me", s.token, NULL, &a);
+	testlib_expect(&a, "/v1/me during the lock wait", 200, "dbtime_lock",
+	    6);
+	scene_refused(&s, "locked", 1 + 4);
+	scene_down(&s);
 	/* Busy is said in the log, but not once per request. */
-	assert_in_range(testlib_log_count("dbtime_lock", "database busy"), 1, 1);
-	free(pw);
-	free(token);
+	assert_int_equal(testlib_log_count("dbtime_lock", "database busy"), 1);
 }
 
 /*
@@ -273,44 +311,21 @@ pool_wait_is_bounded(void **state)
 		"CERTRACK_DB_POOL_WAIT_MS=500", NULL,
 	};
 	const char *const extra[] = { "--threads", "2", NULL };
-	int port = testlib_free_port();
-	struct job jobs[2];
 	struct testlib_answer a;
-	char path[64], *pw, *token;
-	pid_t pid;
-	PGconn *holder;
-	long long id;
+	struct scene s;
 
 	(void)state;
-	pid = daemon_with("dbtime_pool", port, env, extra);
-	pw = testlib_make_user(conninfo, "pooler", "admin", 0);
-	token = testlib_login(port, "pooler", pw);
-	id = new_clinician(port, token, "pool@example.org");
-	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);
-
-	holder = lock_row(id);
-	for (int i = 0; i < 2; i++)
-		job_start(&jobs[i], port, "PATCH", path, token,
-		    "{\"version\":1,\"given_name\":\"Waiting\"}");
+	scene_up(&s, "dbtime_pool", env, extra, 2);
 	usleep(500 * 1000);
-	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
+	testlib_ask(s.port, "GET", "/v1/me", s.token, NULL, &a);
 	testlib_expect(&a, "/v1/me with every connection taken", 503,
 	    "\"database_busy\"", 0.5 + 1.5);
 	assert_non_null(strstr(a.body, "all 2 database connections"));
-	testlib_ask(port, "GET", "/readyz", NULL, NULL, &a);
-	testlib_expect(&a, "/readyz with every connection taken", 200, "ready", 3);
-	for (int i = 0; i < 2; i++) {
-		job_wait(&jobs[i]);
-		testlib_expect(&jobs[i].a, "PATCH past the statement timeout", 503,
-		    "\"database_busy\"", 2 + 4);
-		assert_non_null(strstr(jobs[i].a.body, "out of time"));
-	}
-	PQfinish(holder);
-	testlib_ask(port, "GET", "/v1/me", token, NULL, &a);
-	testlib_expect(&a, "/v1/me once the connections are back", 200, "pooler", 5);
-	assert_int_equal(testlib_stop_daemon(pid), 0);
-	free(pw);
-	free(token);
+	testlib_ask(s.port, "GET", "/readyz", NULL, NULL, &a);
+	testlib_expect(&a, "/readyz with every connection taken", 200,
+	    "ready", 3);
+	scene_refused(&s, "out of time", 2 + 4);
+	scene_down(&s);
 }
 
 /*
