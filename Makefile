@@ -97,6 +97,8 @@ E2E_TESTS   += e2e_deadclient
 E2E_TESTS   += e2e_abuse
 E2E_TESTS   += e2e_lists
 E2E_TESTS   += e2e_logins
+E2E_TESTS   += e2e_dbtime
+E2E_TESTS   += e2e_standby
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

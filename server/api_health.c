@@ -21,23 +21,19 @@ api_healthz(struct request *req)
 }
 
 /*
- * The applied migrations through db_exec(), which reopens a connection
- * the database dropped while idle: a restarted database costs no 503.
+ * The applied migrations, read on the probe connection (db_probe()):
+ * apart from the pool, so requests waiting on locks do not make the
+ * daemon look dead, and within db_readyz_timeout_ms, so a database that
+ * does not answer (frozen, a dead host) is a 503 in time, not a hang.
  */
-static const struct db_stmt q_applied = {
-	"readyz_applied", MIGRATE_APPLIED_SQL, 0,
-};
-
 int
 api_readyz(struct request *req)
 {
 	struct migrate_status st;
-	PGconn *conn = db_conn(&req->err);
-	PGresult *res;
+	PGresult *res = db_probe(MIGRATE_APPLIED_SQL, &req->err);
 
-	if (conn == NULL)
+	if (res == NULL && req->err.status == 503)
 		return -1;
-	res = db_exec(conn, &q_applied, NULL, &req->err);
 	if (res == NULL && strcmp(req->err.sqlstate, "42P01") != 0)
 		return cterr_set(&req->err, 503, "database_unavailable", NULL,
 		    "the database is not reachable; try again shortly");

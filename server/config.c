@@ -62,6 +62,15 @@ static const struct setting settings[] = {
 	{ "login_failure_window_seconds", K_INT,
 	  OFF(login_failure_window_seconds), 1, 30 * 86400 },
 	{ "max_tokens_per_user", K_INT, OFF(max_tokens_per_user), 1, 10000 },
+	/* database time bounds (server/db.c) */
+	{ "db_statement_timeout_ms", K_INT, OFF(db_statement_timeout_ms),
+	  100, 3600000 },
+	{ "db_lock_timeout_ms", K_INT, OFF(db_lock_timeout_ms), 0, 3600000 },
+	{ "db_pool_wait_ms", K_INT, OFF(db_pool_wait_ms), 0, 600000 },
+	{ "db_readyz_timeout_ms", K_INT, OFF(db_readyz_timeout_ms), 100,
+	  60000 },
+	{ "db_import_statement_timeout_ms", K_INT,
+	  OFF(db_import_statement_timeout_ms), 0, 86400000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -102,6 +111,11 @@ config_init(struct config *cfg)
 	cfg->login_lock_max_seconds = 900;
 	cfg->login_failure_window_seconds = 3600;
 	cfg->max_tokens_per_user = 20;
+	cfg->db_statement_timeout_ms = CONFIG_DB_STATEMENT_MS;
+	cfg->db_lock_timeout_ms = CONFIG_DB_LOCK_MS;
+	cfg->db_pool_wait_ms = CONFIG_DB_POOL_WAIT_MS;
+	cfg->db_readyz_timeout_ms = CONFIG_DB_READY_MS;
+	cfg->db_import_statement_timeout_ms = CONFIG_DB_IMPORT_STATEMENT_MS;
 }
 
 void

@@ -20,6 +20,7 @@ cterr_set(struct cterr *err, int status, const char *code, const char *field,
 	if (err == NULL)
 		return -1;
 	err->status = status;
+	err->retry_after = 0;
 	snprintf(err->code, sizeof(err->code), "%s", code);
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
 	va_start(ap, fmt);

@@ -255,6 +255,11 @@ reply_problem(struct request *req)
 		cterr_set(e, 500, "internal", NULL,
 		    "the server failed to answer; the request id is in the "
 		    "log");
+	if (e->retry_after > 0) {	/* 503 database_busy, ... */
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", e->retry_after);
+		http_add_header(req, "Retry-After", ra);
+	}
 	/* whatever a sentence quotes, the answer is text */
 	scrub(e->detail);
 	scrub(e->field);
@@ -817,13 +822,11 @@ static int
 busy(struct request *req, const char *code, int retry_after,
     const char *detail)
 {
-	char ra[16];
-
-	snprintf(ra, sizeof(ra), "%d", retry_after);
-	http_add_header(req, "Retry-After", ra);
 	req->close_after = true;
-	return cterr_set(&req->err, code[0] == 't' ? 429 : 503, code, NULL,
-	    "%s", detail);
+	cterr_set(&req->err, code[0] == 't' ? 429 : 503, code, NULL, "%s",
+	    detail);
+	req->err.retry_after = retry_after;	/* reply_problem() says it */
+	return -1;
 }
 
 /* A JSON body: media type and size, known before a byte of it is read. */

@@ -52,7 +52,9 @@ static const char usage_text[] =
 "\n"
 "Settings: database_url, listen, threads, max_connections, log_level,\n"
 "max_body_bytes, import_max_bytes, token_ttl_hours, shutdown_timeout,\n"
-"migrations_dir, tls_cert, tls_key, insecure_http (docs/configuration.md).\n";
+"migrations_dir, tls_cert, tls_key, insecure_http,\n"
+"db_statement_timeout_ms, db_lock_timeout_ms, db_pool_wait_ms,\n"
+"db_readyz_timeout_ms, db_import_statement_timeout_ms (docs/configuration.md).\n";
 
 enum {
 	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
@@ -332,6 +334,9 @@ serve(const struct config *cfg, const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 
 	db_init(cfg->database_url);
+	db_set_limits(&(struct db_limits){ cfg->db_statement_timeout_ms,
+	    cfg->db_lock_timeout_ms, cfg->db_pool_wait_ms,
+	    cfg->db_readyz_timeout_ms, cfg->db_import_statement_timeout_ms });
 	if (db_pool_init(cfg->threads) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;

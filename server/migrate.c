@@ -329,6 +329,18 @@ fail:
 	return -1;
 }
 
+/* True when CONN's server is a standby (in recovery). */
+static bool
+in_recovery(PGconn *conn)
+{
+	PGresult *res = PQexec(conn, "SELECT pg_is_in_recovery()");
+	bool yes = PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	return yes;
+}
+
 int
 migrate_apply(PGconn *conn, const struct migration_set *set, int *applied,
     struct cterr *err)
@@ -337,6 +349,18 @@ migrate_apply(PGconn *conn, const struct migration_set *set, int *applied,
 	int rc = -1;
 
 	*applied = 0;
+	/* Nothing to do needs no lock and no write: this is how a daemon
+	 * started with --migrate against a read-only standby comes up. */
+	if (migrate_check(conn, set, &st, err) != 0)
+		return -1;
+	if (st.state == MIGRATE_CURRENT)
+		return 0;
+	if (in_recovery(conn))
+		return cterr_set(err, 503, "read_only_database", NULL,
+		    "this database is a read-only standby at schema version "
+		    "%d, and this certrackd needs %d: migrate the primary "
+		    "('certrackd migrate' with its database_url); the standby "
+		    "follows it", st.db_version, st.code_version);
 	/* Session-level lock: a second daemon waits here, then finds
 	 * nothing pending. */
 	if (exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err,

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -700,4 +702,94 @@ testlib_roster(long n, size_t *len)
 		    "Given%ld,Family%ld,person%ld@example.org,PT,DN1\n", i, i, i);
 	*len = used;
 	return buf;
+}
+
+/* ---- bounded requests and daemon logs (e2e_dbtime, e2e_standby) ------- */
+
+double
+testlib_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+testlib_ask(int port, const char *method, const char *path,
+    const char *token, const char *json, struct testlib_answer *a)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 60, 0 };
+	char req[2048], buf[4096], all[8192], *sep;
+	size_t len = 0, k;
+	ssize_t n;
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	a->secs = testlib_now();
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s%s%s%sContent-Length: %zu\r\n\r\n%s",
+	    method, path, json ? "Content-Type: application/json\r\n" : "",
+	    token ? "Authorization: Bearer " : "", token ? token : "",
+	    token ? "\r\n" : "", json ? strlen(json) : 0, json ? json : "");
+	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		k = (size_t)n < sizeof(all) - 1 - len ? (size_t)n :
+		    sizeof(all) - 1 - len;
+		memcpy(all + len, buf, k);
+		len += k;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fail_msg("%s %s: no answer within 60 s", method, path);
+	close(fd);
+	all[len] = '\0';
+	a->secs = testlib_now() - a->secs;
+	if (sscanf(all, "HTTP/1.%*d %d", &a->status) != 1)
+		a->status = 0;
+	sep = strstr(all, "\r\n\r\n");
+	snprintf(a->body, sizeof(a->body), "%s", sep ? sep + 4 : "");
+	k = sep != NULL ? (size_t)(sep - all) : len;
+	if (k >= sizeof(a->head))
+		k = sizeof(a->head) - 1;
+	memcpy(a->head, all, k);
+	a->head[k] = '\0';
+}
+
+void
+testlib_expect(const struct testlib_answer *a, const char *what, int status,
+    const char *code, double max_s)
+{
+	if (a->status != status || (code != NULL &&
+	    strstr(a->body, code) == NULL) || a->secs > max_s)
+		fail_msg("%s: %d in %.2f s, expected %d %s within %.1f s: %s",
+		    what, a->status, a->secs, status, code ? code : "",
+		    max_s, a->body);
+}
+
+int
+testlib_log_count(const char *name, const char *needle)
+{
+	char path[600], line[4096];
+	FILE *fp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.log",
+	    testlib_env("CERTRACK_TEST_TMP"), name);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		fail_msg("cannot open '%s'", path);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(fp);
+	return n;
 }

@@ -206,4 +206,34 @@ int testlib_import(int port, const char *token, const char *query,
  * DN1); *LEN its length (caller frees). */
 char *testlib_roster(long n, size_t *len);
 
+/* ---- bounded requests and daemon logs (e2e_dbtime, e2e_standby) ------- */
+
+/* Seconds on the monotonic clock. */
+double testlib_now(void);
+
+/* An answer and how long it took. */
+struct testlib_answer {
+	int status;		/* 0: no answer */
+	char head[1024];	/* status line and headers */
+	char body[2048];
+	double secs;
+};
+
+/*
+ * One request (Connection: close) to 127.0.0.1:PORT, with TOKEN as bearer
+ * and JSON as body when not NULL, into A; a daemon that does not answer
+ * within 60 s fails the test rather than hang it.
+ */
+void testlib_ask(int port, const char *method, const char *path,
+    const char *token, const char *json, struct testlib_answer *a);
+
+/* Fails unless A is STATUS with CODE (may be NULL) in its body, within
+ * MAX_S seconds; WHAT names the request in the message. */
+void testlib_expect(const struct testlib_answer *a, const char *what,
+    int status, const char *code, double max_s);
+
+/* How many lines of daemon log NAME (CERTRACK_TEST_TMP/NAME.log) hold
+ * NEEDLE. */
+int testlib_log_count(const char *name, const char *needle);
+
 #endif

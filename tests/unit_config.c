@@ -152,6 +152,9 @@ test_key_at(void **state)
 		"login_max_failures_per_address", "login_lock_seconds",
 		"login_lock_max_seconds", "login_failure_window_seconds",
 		"max_tokens_per_user",
+		"db_statement_timeout_ms", "db_lock_timeout_ms",
+		"db_pool_wait_ms", "db_readyz_timeout_ms",
+		"db_import_statement_timeout_ms",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
@@ -162,6 +165,49 @@ test_key_at(void **state)
 	}
 	assert_null(config_key_at(n));
 	assert_null(config_key_at((size_t)-1));
+}
+
+/* The database time bounds: defaults, and each range on its edges. */
+static void
+test_db_time_bounds(void **state)
+{
+	static const struct {
+		const char *key;
+		const char *low_bad, *low_ok, *high_ok, *high_bad;
+	} t[] = {
+		{ "db_statement_timeout_ms", "99", "100", "3600000", "3600001" },
+		{ "db_lock_timeout_ms", "-1", "0", "3600000", "3600001" },
+		{ "db_pool_wait_ms", "-1", "0", "600000", "600001" },
+		{ "db_readyz_timeout_ms", "99", "100", "60000", "60001" },
+		{ "db_import_statement_timeout_ms", "-1", "0", "86400000",
+		  "86400001" },
+	};
+	struct config cfg;
+	char errbuf[200];
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.db_statement_timeout_ms, 5000);
+	assert_int_equal(cfg.db_lock_timeout_ms, 2000);
+	assert_int_equal(cfg.db_pool_wait_ms, 5000);
+	assert_int_equal(cfg.db_readyz_timeout_ms, 2000);
+	assert_int_equal(cfg.db_import_statement_timeout_ms, 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(config_set(&cfg, t[i].key, t[i].low_bad,
+		    errbuf, sizeof(errbuf)), -1);
+		assert_non_null(strstr(errbuf, t[i].key));
+		assert_int_equal(config_set(&cfg, t[i].key, t[i].low_ok,
+		    errbuf, sizeof(errbuf)), 0);
+		assert_int_equal(config_set(&cfg, t[i].key, t[i].high_ok,
+		    errbuf, sizeof(errbuf)), 0);
+		assert_int_equal(config_set(&cfg, t[i].key, t[i].high_bad,
+		    errbuf, sizeof(errbuf)), -1);
+		assert_int_equal(config_set(&cfg, t[i].key, "2s", errbuf,
+		    sizeof(errbuf)), -1);
+	}
+	assert_int_equal(cfg.db_statement_timeout_ms, 3600000);
+	assert_int_equal(cfg.db_readyz_timeout_ms, 60000);
+	config_release(&cfg);
 }
 
 /* ---- config_set, one setting at a time ------------------------------ */
@@ -738,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_check_tls_and_plain_http),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_key_at),
+		cmocka_unit_test(test_db_time_bounds),
 		cmocka_unit_test(test_set_unknown),
 		cmocka_unit_test(test_set_database_url),
 		cmocka_unit_test(test_set_migrations_dir),

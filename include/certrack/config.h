@@ -10,6 +10,13 @@
 
 #include "certrack/log.h"
 
+/* The database time bounds' defaults, in ms (db.c holds them until told). */
+#define CONFIG_DB_STATEMENT_MS 5000
+#define CONFIG_DB_LOCK_MS 2000
+#define CONFIG_DB_POOL_WAIT_MS 5000
+#define CONFIG_DB_READY_MS 2000
+#define CONFIG_DB_IMPORT_STATEMENT_MS 0	/* none */
+
 struct config {
 	char *database_url;	/* libpq conninfo or URI */
 	char *listen_host;	/* "127.0.0.1", "::1", ... */
@@ -45,6 +52,12 @@ struct config {
 	int login_lock_max_seconds;	/* the longest lock */
 	int login_failure_window_seconds;	/* failures forgotten after */
 	int max_tokens_per_user;	/* live tokens per account */
+	/* database time bounds, in milliseconds (docs/configuration.md) */
+	int db_statement_timeout_ms;	/* a request's statement */
+	int db_lock_timeout_ms;		/* a request's wait for a lock; 0 none */
+	int db_pool_wait_ms;		/* wait for a pooled connection */
+	int db_readyz_timeout_ms;	/* /readyz's whole check */
+	int db_import_statement_timeout_ms;	/* an import's; 0 none */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */

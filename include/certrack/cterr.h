@@ -19,6 +19,9 @@ struct cterr {
 	 * The value is sent as a JSON string. */
 	char extra_key[32];
 	char extra_value[64];
+	/* Seconds for a Retry-After header (a 503 or 429 worth retrying),
+	 * 0 for none; cterr_set() clears it. */
+	int retry_after;
 };
 
 /* Clears ERR (status 0, empty strings). */

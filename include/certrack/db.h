@@ -22,6 +22,38 @@ struct db_stmt {
 
 /* Remembers CONNINFO for the connections to come.  Returns 0 or -1. */
 int db_init(const char *conninfo);
+
+/*
+ * Time bounds, in milliseconds (config keys db_statement_timeout_ms, ...).
+ * Request connections (the pool's, a thread's own) run with PostgreSQL's
+ * statement_timeout STATEMENT_MS and lock_timeout LOCK_MS, and the daemon
+ * itself stops waiting for any answer (a connect, a statement) DB_GRACE_MS
+ * after STATEMENT_MS: then the database is not answering at all (frozen,
+ * a dead host), the connection is dropped and reopened on a later request.
+ * POOL_WAIT_MS bounds the wait for a pooled connection; READY_MS bounds
+ * db_probe() whole; db_open()'s connections (imports) get
+ * IMPORT_STATEMENT_MS as their statement timeout and client deadline (0:
+ * none) and no lock timeout of their own.  Set before serving; until then
+ * config.h's defaults (CONFIG_DB_*) hold.
+ */
+struct db_limits {
+	int statement_ms;
+	int lock_ms;		/* 0: none */
+	int pool_wait_ms;	/* 0: refuse at once when none is free */
+	int ready_ms;
+	int import_statement_ms;	/* 0: none */
+};
+#define DB_GRACE_MS 1000
+
+void db_set_limits(const struct db_limits *limits);
+
+/*
+ * Seconds a client is asked to wait (Retry-After) after a 503 of each
+ * kind: busy (a statement or lock timeout, no free connection) and
+ * unavailable (the database unreachable or not answering).
+ */
+#define DB_RETRY_BUSY_S 2
+#define DB_RETRY_DOWN_S 5
 /* Forgets the conninfo and closes the pool; threads' own connections
  * close as the threads end. */
 void db_shutdown(void);
@@ -37,7 +69,11 @@ void db_release(void);
 /*
  * The calling thread's connection (lent from the pool when there is one,
  * until db_release()), (re)connected as needed.  NULL with ERR
- * 503 "database_unavailable" when the database cannot be reached.
+ * 503 "database_unavailable" when the database cannot be reached (after a
+ * failed connect, for a moment, without trying again: one thread at a
+ * time finds out whether it is back), or 503 "database_busy" when no
+ * pooled connection came free within pool_wait_ms; either with
+ * ERR->retry_after.
  */
 PGconn *db_conn(struct cterr *err);
 
@@ -47,6 +83,20 @@ PGconn *db_conn(struct cterr *err);
  * caller PQfinish()es it.  NULL with ERR 503 when the database is down.
  */
 PGconn *db_open(struct cterr *err);
+
+/*
+ * Runs SQL (a constant, no parameters) for /readyz on a connection of its
+ * own, apart from the pool (so a pool tied up in lock waits does not make
+ * the daemon look dead), all within ready_ms: the wait for that
+ * connection, connecting, and the answer.  Returns the result (caller
+ * PQclear()s) when it is TUPLES_OK or COMMAND_OK, else NULL with ERR: 503
+ * "database_unavailable" (unreachable, or no answer in time: the
+ * connection is then dropped) or as db_fail() says (ERR->sqlstate set).
+ */
+PGresult *db_probe(const char *sql, struct cterr *err);
+
+/* True while the database is known to be lost (for /metrics). */
+bool db_is_down(void);
 
 /* Closes the calling thread's connection (e.g. after a fatal error). */
 void db_disconnect(void);
@@ -92,7 +142,9 @@ int db_copy_out(PGconn *conn, const char *sql, db_copy_row_fn fn, void *arg,
 
 /*
  * Turns a failed result into ERR by SQLSTATE: lost connection 503
- * "database_unavailable", unique violation 409 "duplicate", other
+ * "database_unavailable", a statement or lock timeout (57014, 55P03) 503
+ * "database_busy" (both with ERR->retry_after), unique violation 409
+ * "duplicate", other
  * integrity violations 422 "constraint_violation", a write on a read-only
  * standby (25006) 503 "read_only_database", 40001/40P01 409
  * "conflict", anything else 500 "database_error".  Frees RES.
