@@ -29,6 +29,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url https://certrack.example.org login jdoe\n"
 		"  printf '%s\\n' \"$PW\" | certrack login --password-stdin jdoe\n",
+		NULL,
 	},
 	{
 		"logout", cli_cmd_logout,
@@ -40,6 +41,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack logout\n",
+		NULL,
 	},
 	{
 		"whoami", cli_cmd_whoami,
@@ -48,6 +50,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack whoami\n",
+		NULL,
 	},
 	{
 		"passwd", cli_cmd_passwd,
@@ -60,6 +63,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack passwd\n",
+		NULL,
 	},
 	{
 		"clinicians", cli_cmd_clinicians,
@@ -89,6 +93,7 @@ const struct cli_command cli_commands[] = {
 		"      --email jane@example.org --profession PT --npi 1234567893\n"
 		"  certrack clinicians search roe\n"
 		"  certrack clinicians update 12 --email jane.roe@example.org\n",
+		"add show list search update",
 	},
 	{
 		"sessions", cli_cmd_sessions,
@@ -105,6 +110,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack sessions add DN1 --starts 2025-03-01 --ends 2025-03-03 \\\n"
 		"      --location Austin --instructor 'Sam Lee'\n",
+		"list add",
 	},
 	{
 		"enroll", cli_cmd_enroll,
@@ -121,6 +127,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack enroll 12 DN1 --session 3\n"
 		"  enrolled 'Jane Roe' in DN1 (enrollment 7)\n",
+		NULL,
 	},
 	{
 		"complete", cli_cmd_complete,
@@ -135,6 +142,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack complete 12 DN1 --on 2025-03-03\n",
+		NULL,
 	},
 	{
 		"withdraw", cli_cmd_withdraw,
@@ -144,6 +152,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack withdraw 7\n",
+		NULL,
 	},
 	{
 		"results", cli_cmd_results,
@@ -171,6 +180,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack results record 12 DN1 written 82 --on 2025-03-04\n"
 		"  certrack results amend 31 78 --reason 'regraded question 7'\n",
+		"record amend history",
 	},
 	{
 		"status", cli_cmd_status,
@@ -184,6 +194,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack status 12\n",
+		NULL,
 	},
 	{
 		"certificates", cli_cmd_certificates,
@@ -204,6 +215,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack certificates verify 7KQ2-M9XW-4H1A\n",
+		"verify revoke",
 	},
 	{
 		"verify", cli_cmd_verify,
@@ -213,6 +225,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url https://certrack.example.org verify "
 		"7KQ2-M9XW-4H1A\n",
+		NULL,
 	},
 	{
 		"users", cli_cmd_users,
@@ -236,6 +249,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack users add jroe --role clinician --clinician 12\n"
 		"  certrack users disable jroe\n",
+		"list add disable enable reset-password tokens revoke-token",
 	},
 	{
 		"audit", cli_cmd_audit,
@@ -250,6 +264,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack audit --clinician 12 --since 2025-01-01\n",
+		NULL,
 	},
 	{
 		"programs", cli_cmd_programs,
@@ -259,6 +274,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack programs show DN\n",
+		"list show",
 	},
 	{
 		"levels", cli_cmd_levels,
@@ -275,6 +291,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack levels set DN2 --written-pass-mark 80\n",
+		"show set",
 	},
 	{
 		"professions", cli_cmd_professions,
@@ -283,6 +300,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack professions\n",
+		NULL,
 	},
 	{
 		"eligibility", cli_cmd_eligibility,
@@ -294,6 +312,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack eligibility 'Physical Therapist Assistant'\n",
+		NULL,
 	},
 	{
 		"import", cli_cmd_import,
@@ -317,6 +336,32 @@ const struct cli_command cli_commands[] = {
 		"  certrack import roster march.csv --dry-run\n"
 		"  certrack import results scores.csv --errors-csv fix.csv\n"
 		"  certrack import show 12\n",
+		"roster results list show",
+	},
+	{
+		"context", cli_cmd_context,
+		"several servers, each with its own token",
+		"context list|add|use|remove ...\n"
+		"\n"
+		"  context list\n"
+		"  context add NAME --url URL [--use]\n"
+		"  context use NAME\n"
+		"  context remove NAME\n"
+		"\n"
+		"A context is a server's URL and the token of a login there,\n"
+		"kept in the config file (mode 0600) under [NAME]; the file's\n"
+		"top level is the context 'default'.  'context use' chooses the\n"
+		"one commands talk to; --context NAME (or $CERTRACK_CONTEXT)\n"
+		"chooses for one run, and then $CERTRACK_URL and $CERTRACK_TOKEN\n"
+		"do not count.  'certrack --context NAME login' logs in there;\n"
+		"whoami names the context in use.  remove forgets its token\n"
+		"(it asks first when there is one).\n"
+		"\n"
+		"Example:\n"
+		"  certrack context add staging --url https://staging.example.org\n"
+		"  certrack --context staging login jdoe\n"
+		"  certrack context use staging\n",
+		"list add use remove",
 	},
 	{
 		"health", cli_cmd_health,
@@ -331,6 +376,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url http://127.0.0.1:8080 health\n"
 		"  ready: schema version 2\n",
+		NULL,
 	},
 	{
 		"help", cli_cmd_help,
@@ -343,10 +389,33 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack help health\n",
+		NULL,
+	},
+	{
+		"__complete", cli_cmd_complete_words, NULL,
+		"__complete WORD...\n"
+		"\n"
+		"The words a shell may offer after 'certrack WORD...' (the last\n"
+		"one being completed), one a line, for the completion scripts.\n",
+		NULL,
 	},
 };
 
 const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/* The other number of a noun: `certrack clinician show 12` works. */
+static const struct { const char *alias, *name; } aliases[] = {
+	{ "clinician", "clinicians" },
+	{ "session", "sessions" },
+	{ "user", "users" },
+	{ "certificate", "certificates" },
+	{ "program", "programs" },
+	{ "profession", "professions" },
+	{ "level", "levels" },
+	{ "result", "results" },
+	{ "imports", "import" },
+	{ "contexts", "context" },
+};
 
 const struct cli_command *
 cli_command_find(const char *name)
@@ -354,7 +423,37 @@ cli_command_find(const char *name)
 	for (size_t i = 0; i < cli_ncommands; i++)
 		if (strcmp(cli_commands[i].name, name) == 0)
 			return &cli_commands[i];
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].alias, name) == 0)
+			return cli_command_find(aliases[i].name);
 	return NULL;
+}
+
+size_t
+cli_command_names(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cli_ncommands && n < max; i++)
+		if (cli_commands[i].summary != NULL)
+			names[n++] = cli_commands[i].name;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]) &&
+	    n < max; i++)
+		names[n++] = aliases[i].alias;
+	return n;
+}
+
+int
+cli_unknown_command(const struct cli_ctx *ctx, const char *name)
+{
+	const char *names[64];
+	size_t n = cli_command_names(names, 64);
+	const char *guess = cli_suggest(name, names, n);
+
+	if (guess != NULL)
+		return cli_usage_error(ctx, "unknown command '%s'; did you "
+		    "mean '%s'?", name, guess);
+	return cli_usage_error(ctx, "unknown command '%s'", name);
 }
 
 static const char global_options[] =
@@ -365,8 +464,17 @@ static const char global_options[] =
 "  -t, --token TOKEN    the bearer token (else $CERTRACK_TOKEN, else\n"
 "                       'token' in the config file; 'certrack login' writes\n"
 "                       it there, which keeps it out of the process list)\n"
-"  -j, --json           print the server's JSON unchanged, for scripts\n"
-"  -q, --quiet          print nothing on success, and no warnings\n"
+"  -c, --context NAME   the server and token of context NAME (else\n"
+"                       $CERTRACK_CONTEXT, else the one 'certrack context\n"
+"                       use' chose); see 'certrack help context'\n"
+"  -j, --json           print JSON for scripts: the server's answer, a list\n"
+"                       as {\"total\", \"limit\", \"offset\", \"items\"}, and a\n"
+"                       failure's problem document (on stdout too)\n"
+"      --csv            print a list as CSV, a header line first\n"
+"  -q, --quiet          print nothing on success (a list: its ids, one a\n"
+"                       line), and no warnings\n"
+"  -y, --yes            do not ask before revoking, withdrawing, disabling;\n"
+"                       needed when standard input is not a terminal\n"
 "      --timeout SECS   give up on a request after SECS seconds\n"
 "                       (default 30; 0 waits for ever)\n"
 "      --cacert FILE    trust the certificate authority in FILE for https\n"
@@ -385,8 +493,9 @@ cli_usage(FILE *fp)
 	    "\n"
 	    "Commands:\n", fp);
 	for (size_t i = 0; i < cli_ncommands; i++)
-		fprintf(fp, "  %-12s %s\n", cli_commands[i].name,
-		    cli_commands[i].summary);
+		if (cli_commands[i].summary != NULL)
+			fprintf(fp, "  %-12s %s\n", cli_commands[i].name,
+			    cli_commands[i].summary);
 	fputs("\nOptions (before or after COMMAND):\n", fp);
 	fputs(global_options, fp);
 	fputs("  -V, --version        show the version (before COMMAND)\n"
@@ -401,14 +510,27 @@ cli_usage(FILE *fp)
 	    "written)\n"
 	    "\n"
 	    "Run 'certrack help COMMAND' for a command's synopsis and an "
-	    "example.\n", fp);
+	    "example.\n"
+	    "A failure prints its sentence on stderr, with the request id "
+	    "when the\nserver answered; with --json its problem document "
+	    "on stdout as well.\n", fp);
 }
 
 void
 cli_command_usage(const struct cli_command *cmd, FILE *fp)
 {
 	fprintf(fp, "usage: certrack %s", cmd->help);
-	fprintf(fp, "\nGlobal options:\n%s", global_options);
+	fputs("\nThe options every command takes (--json, --csv, --quiet, "
+	    "--yes,\n--context, --url, ...): 'certrack help options'.\n", fp);
+}
+
+/* `certrack help options`. */
+static void
+options_usage(FILE *fp)
+{
+	fputs("Options every command takes, before or after its name:\n",
+	    fp);
+	fputs(global_options, fp);
 }
 
 int
@@ -433,11 +555,14 @@ cli_cmd_help(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage_error(ctx, "unexpected argument '%s'",
 		    argv[optind + 1]);
+	if (strcmp(argv[optind], "options") == 0) {
+		options_usage(stdout);
+		return CLI_EXIT_OK;
+	}
 	cmd = cli_command_find(argv[optind]);
 	if (cmd == NULL) {
-		cli_errorf("unknown command '%s'", argv[optind]);
-		cli_errorf("try 'certrack --help'");
-		return CLI_EXIT_USAGE;
+		ctx->cmd = NULL;
+		return cli_unknown_command(ctx, argv[optind]);
 	}
 	cli_command_usage(cmd, stdout);
 	return CLI_EXIT_OK;
