@@ -56,6 +56,41 @@ say_result(const json_t *r, const char *verb, const char *name)
 		    cli_jstr(r, "kind", b[2], 64));
 }
 
+/*
+ * "attempt 2 is already recorded; the next is 4": when there is no fourth
+ * (the level allows 3), ERR says that every attempt is used instead.
+ */
+static void
+attempt_words(struct cli_ctx *ctx, const char *level, const char *kind,
+    struct cli_error *err)
+{
+	struct cli_response resp;
+	struct cli_error lerr;
+	long long asked, next, max;
+	char *esc = cli_escape(level), *path;
+	bool recorded = sscanf(err->msg, "attempt %lld is already recorded; "
+	    "the next is %lld", &asked, &next) == 2;
+
+	if (!recorded && sscanf(err->msg, "attempt %lld cannot be recorded "
+	    "yet; the next is %lld", &asked, &next) != 2)
+		goto out;
+	path = esc != NULL ? cli_pathf("/v1/levels?name=%s", esc) : NULL;
+	if (path == NULL || cli_call(ctx, "GET", path, NULL, NULL, &resp,
+	    &lerr) != 0) {
+		free(path);
+		goto out;
+	}
+	free(path);
+	max = cli_jint(resp.json, "max_attempts");
+	cli_response_release(&resp);
+	if (max > 0 && next > max)
+		snprintf(err->msg, sizeof(err->msg), "attempt %lld %s, and all "
+		    "%lld attempts at the %s exam are used", asked, recorded ?
+		    "is already recorded" : "cannot be recorded", max, kind);
+out:
+	free(esc);
+}
+
 static int
 cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -140,8 +175,10 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "attempt", json_integer(attempt));
 	if (cli_call(ctx, "POST", "/v1/exam-results", body, NULL, &resp,
 	    &err) != 0) {
-		rc = cli_error_reportf(ctx, &err, "cannot record the %s exam of '%s' in %s", kind,
-		    name, level);
+		if (strcmp(err.problem, "attempt_conflict") == 0)
+			attempt_words(ctx, level, kind, &err);
+		rc = cli_error_reportf(ctx, &err, "cannot record the %s exam "
+		    "of '%s' in %s", kind, name, level);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
