@@ -19,11 +19,22 @@ static const struct option global_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Prints WORD when it starts with PREFIX, once: a help text may name an
+ * option twice. */
 static void
 offer(const char *word, const char *prefix)
 {
-	if (strncmp(word, prefix, strlen(prefix)) == 0)
-		printf("%s\n", word);
+	static char seen[256][64];
+	static size_t nseen;
+
+	if (strncmp(word, prefix, strlen(prefix)) != 0)
+		return;
+	for (size_t i = 0; i < nseen; i++)
+		if (strcmp(seen[i], word) == 0)
+			return;
+	if (nseen < 256)
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", word);
+	printf("%s\n", word);
 }
 
 /* The global option --NAME (without dashes) takes a value: 1; a global
@@ -62,7 +73,12 @@ sub_help(const struct cli_command *cmd, const char *sub, size_t *len)
 		const char *end;
 		char after = p[strlen(head)];
 
-		if ((p != h && p[-1] != ' ') || (after != ' ' &&
+		const char *bol = p;
+
+		/* a synopsis line: only blanks before it on its line */
+		while (bol > h && bol[-1] == ' ')
+			bol--;
+		if ((bol != h && bol[-1] != '\n') || (after != ' ' &&
 		    after != '\n' && after != '\0'))
 			continue;
 		/* the lines after it that are indented further */
@@ -103,9 +119,12 @@ scan_options(const char *text, size_t len, const char *prefix,
 			offer(word, prefix);
 		} else if (strcmp(word + 2, value_of) == 0) {
 			const char *v = text + i + 2 + n;
-			bool upper = *v == ' ' && isupper((unsigned char)v[1]);
+			size_t w = *v == ' ' ? strcspn(v + 1, " \n]") : 0;
+			/* "--on DATE", "--role admin|grader|clinician" */
+			bool value = *v == ' ' && (isupper((unsigned char)v[1]) ||
+			    memchr(v + 1, '|', w) != NULL);
 
-			if (upper || *v == '=')
+			if (value || *v == '=')
 				return 1;
 			found = 0;
 		}
