@@ -181,6 +181,7 @@ struct upload {
 	curl_off_t last_ul, last_dl;
 	time_t last_move;
 	struct timespec last_shown;
+	struct timespec sent_at;	/* when the last byte went */
 	bool shown;		/* a progress line is on the terminal */
 };
 
@@ -239,9 +240,15 @@ show_progress(struct upload *u, bool done_sending)
 	u->shown = true;
 	human_size(done, sizeof(done), u->sent);
 	/* \r and "erase to the end of the line": one line, rewritten. */
-	if (done_sending)
-		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); waiting for "
-		    "the server's report", u->opts->label, done);
+	if (done_sending) {
+		/* The server checks and merges the rows before it answers:
+		 * a clock that moves says it is still at work. */
+		if (u->sent_at.tv_sec == 0)
+			u->sent_at = now;
+		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); the server "
+		    "is checking and merging the rows: %lds", u->opts->label,
+		    done, (long)(now.tv_sec - u->sent_at.tv_sec));
+	}
 	else if (u->opts->size >= 0) {
 		human_size(total, sizeof(total), u->opts->size);
 		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s of %s "

@@ -722,7 +722,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	static const char *const head[] = { "ID", "STARTED", "KIND", "STATUS",
 	    "MODE", "FILE", "USER", "ROWS", "CREATED", "UPDATED", "UNCHANGED",
 	    "FAILED" };
-	static const struct cli_list list = { NULL, "id", "no imports yet",
+	static const struct cli_list list = { "items", "id", "no imports yet",
 	    12, head, import_row };
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
@@ -751,8 +751,15 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_get_query(ctx, "/v1/imports", 1, names, values, false, &resp,
 	    &rc) != 0)
 		return rc;
-	rc = cli_list_print(ctx, &list, resp.json);
+	/* the answer is the newest imports, as many as --limit says: the
+	 * list's limit, which the answer does not repeat */
+	json_t *doc = json_pack("{s:O, s:I}", "items", resp.json, "limit",
+	    (json_int_t)(limit != NULL ? n : 50));
 	cli_response_release(&resp);
+	if (doc == NULL)
+		return cli_fail(ctx, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_list_print(ctx, &list, doc);
+	json_decref(doc);
 	return rc;
 }
 
