@@ -92,6 +92,7 @@ E2E_TESTS   += e2e_parity
 E2E_TESTS   += e2e_accounts
 E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
+E2E_TESTS   += e2e_cli_contract
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
