@@ -71,9 +71,9 @@ cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "session_id", json_integer(session));
 	rc = cli_call(ctx, "POST", "/v1/enrollments", body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		return cli_error_reportf(ctx, &err, "cannot enroll '%s' in %s", name, level);
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot enroll '%s' in %s",
+		    name, level);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {
@@ -361,9 +361,9 @@ sessions_add(struct cli_ctx *ctx, int argc, char **argv)
 		    json_string(instructor));
 	rc = cli_call(ctx, "POST", "/v1/sessions", body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		return cli_error_reportf(ctx, &err, "cannot add a session of %s", argv[optind]);
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot add a session of "
+		    "%s", argv[optind]);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {

@@ -242,8 +242,8 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (resp.status != 200) {
 		cli_response_error(&resp, &err);
-		rc = cli_error_reportf(ctx, &err, "cannot log in to '%s' as '%s'", ctx->url,
-		    username);
+		rc = cli_error_reportf(ctx, &err, "cannot log in to '%s' as "
+		    "'%s'", ctx->url, username);
 		goto out;
 	}
 	token = json_string_value(json_object_get(resp.json, "token"));
@@ -311,7 +311,8 @@ cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	if (resp.status != 204 && resp.status != 200 && resp.status != 401) {
 		cli_response_error(&resp, &err);
 		cli_response_release(&resp);
-		return cli_error_reportf(ctx, &err, "cannot log out of '%s'", ctx->url);
+		return cli_error_reportf(ctx, &err, "cannot log out of '%s'",
+		    ctx->url);
 	}
 	/* 401: the token had expired or was revoked already; forgetting it
 	 * is all that is left to do. */

@@ -315,7 +315,8 @@ levels_set(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/v1/levels/%lld", id);
 	if (cli_call(ctx, "PATCH", path, body, NULL, &resp, &err) != 0) {
-		rc = cli_error_reportf(ctx, &err, "cannot change level '%s'", argv[optind]);
+		rc = cli_error_reportf(ctx, &err, "cannot change level '%s'",
+		    argv[optind]);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;

@@ -259,7 +259,8 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "taken_on", json_string(on));
 	snprintf(path, sizeof(path), "/v1/exam-results/%lld/amend", id);
 	if (cli_call(ctx, "POST", path, body, NULL, &resp, &err) != 0) {
-		rc = cli_error_reportf(ctx, &err, "cannot amend exam result %lld", id);
+		rc = cli_error_reportf(ctx, &err, "cannot amend exam result "
+		    "%lld", id);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
