@@ -147,8 +147,11 @@ const struct cli_command cli_commands[] = {
 	{
 		"withdraw", cli_cmd_withdraw,
 		"withdraw an enrollment",
-		"withdraw ENROLLMENT\n"
-		"       withdraw CLINICIAN LEVEL\n"
+		"withdraw ENROLLMENT [--yes]\n"
+		"       withdraw CLINICIAN LEVEL [--yes]\n"
+		"\n"
+		"Asks on the terminal first; --yes does not (and is needed when\n"
+		"standard input is not a terminal).\n"
 		"\n"
 		"Example:\n"
 		"  certrack withdraw 7\n",
@@ -203,7 +206,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"  certificates verify NUMBER                      (anyone)\n"
 		"  certificates revoke NUMBER --category CATEGORY --note TEXT\n"
-		"                                                  (admin)\n"
+		"      [--yes]                                     (admin)\n"
 		"\n"
 		"verify needs no login and prints the holder, level, dates and\n"
 		"validity; it exits 0 only for a valid certificate (1 when\n"
@@ -211,7 +214,8 @@ const struct cli_command cli_commands[] = {
 		"check character is refused before anything is sent (exit 2).\n"
 		"revoke takes a public CATEGORY (issued_in_error,\n"
 		"exam_result_amended, license_action, misconduct, other), shown\n"
-		"by verification, and a NOTE only staff ever see.\n"
+		"by verification, and a NOTE only staff ever see; it asks on\n"
+		"the terminal first (--yes does not).\n"
 		"\n"
 		"Example:\n"
 		"  certrack certificates verify 7KQ2-M9XW-4H1A\n",
@@ -236,15 +240,16 @@ const struct cli_command cli_commands[] = {
 		"  users list\n"
 		"  users add USERNAME --role admin|grader|clinician\n"
 		"      [--clinician ID] [--password-stdin]\n"
-		"  users disable USER | users enable USER\n"
-		"  users reset-password USER\n"
+		"  users disable USER [--yes] | users enable USER\n"
+		"  users reset-password USER [--yes]\n"
 		"  users tokens USER\n"
-		"  users revoke-token TOKEN\n"
+		"  users revoke-token TOKEN [--yes]\n"
 		"\n"
 		"USER is an id or a username.  add without --password-stdin and\n"
 		"reset-password print a generated one-time password (even with\n"
 		"--quiet, which prints only it).  Disabling an account revokes\n"
-		"its tokens.\n"
+		"its tokens.  disable, reset-password and revoke-token ask on\n"
+		"the terminal first (--yes does not).\n"
 		"\n"
 		"Example:\n"
 		"  certrack users add jroe --role clinician --clinician 12\n"
@@ -272,6 +277,8 @@ const struct cli_command cli_commands[] = {
 		"programs [list]\n"
 		"       programs show PROGRAM\n"
 		"\n"
+		"No login needed.\n"
+		"\n"
 		"Example:\n"
 		"  certrack programs show DN\n",
 		"list show",
@@ -298,6 +305,8 @@ const struct cli_command cli_commands[] = {
 		"list the known professions and their spellings",
 		"professions\n"
 		"\n"
+		"No login needed.\n"
+		"\n"
 		"Example:\n"
 		"  certrack professions\n",
 		NULL,
@@ -308,7 +317,8 @@ const struct cli_command cli_commands[] = {
 		"eligibility PROFESSION [--program CODE]\n"
 		"\n"
 		"PROFESSION is a code or a spelling such as 'Physical\n"
-		"Therapist' or DPT.  Exits 0 when eligible, 1 when not.\n"
+		"Therapist' or DPT.  Exits 0 when eligible, 1 when not.  No\n"
+		"login needed.\n"
 		"\n"
 		"Example:\n"
 		"  certrack eligibility 'Physical Therapist Assistant'\n",
@@ -381,11 +391,12 @@ const struct cli_command cli_commands[] = {
 	{
 		"help", cli_cmd_help,
 		"show the commands, or one command's synopsis and an example",
-		"help [COMMAND]\n"
+		"help [COMMAND | options]\n"
 		"\n"
 		"Without COMMAND lists the commands, the global options and\n"
 		"the exit codes; with COMMAND shows that command's help, the\n"
-		"same as 'certrack COMMAND --help'.\n"
+		"same as 'certrack COMMAND --help'; 'help options' shows the\n"
+		"options every command takes.\n"
 		"\n"
 		"Example:\n"
 		"  certrack help health\n",
