@@ -79,6 +79,7 @@ CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
            cli/cmd_audit.c cli/cmd_enroll.c cli/cmd_results.c \
            cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c \
            cli/cmd_import.c
+CLI_SRC += cli/config.c cli/cmd_context.c cli/output.c cli/complete.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
@@ -99,6 +100,7 @@ E2E_TESTS   += e2e_lists
 E2E_TESTS   += e2e_logins
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
+E2E_TESTS   += e2e_cli_contract
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -197,6 +199,9 @@ install: all
 	install -m 0644 docs/certrack.1 $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
 	install -m 0644 docs/certrackd.8 $(DESTDIR)$(PREFIX)/share/man/man8/certrackd.8
 	install -m 0644 scripts/certrack-completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
+	install -d $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 scripts/certrack-completion.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_certrack
+	install -m 0644 scripts/certrack-completion.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/certrack.fish
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' scripts/certrackd.service > $(DESTDIR)$(UNITDIR)/certrackd.service.tmp
 	chmod 0644 $(DESTDIR)$(UNITDIR)/certrackd.service.tmp
@@ -210,6 +215,8 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/certrack.1
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/certrackd.8
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/certrack
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_certrack $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/certrack.fish
+	$(if $(DESTDIR),cd $(DESTDIR) && { rmdir -p --ignore-fail-on-non-empty .$(PREFIX)/share/zsh/site-functions .$(PREFIX)/share/fish/vendor_completions.d 2>/dev/null || true; })
 	rm -f $(DESTDIR)$(UNITDIR)/certrackd.service
 	@# A staged install (DESTDIR set) leaves no empty folders behind either;
 	@# outside DESTDIR the shared ones (bin, share/man, ...) are left alone.

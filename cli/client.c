@@ -27,6 +27,7 @@ static bool curl_ready;
 struct sink {
 	struct strbuf body;
 	char *content_type;
+	char request_id[48];	/* X-Request-Id, or "" */
 	bool too_big;
 	bool no_memory;
 };
@@ -54,9 +55,20 @@ static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	static const char name[] = "content-type:";
+	static const char rid[] = "x-request-id:";
 	struct sink *s = arg;
 	size_t n = size * nmemb, i, start, end;
 
+	if (n >= sizeof(rid) - 1 && strncasecmp(data, rid,
+	    sizeof(rid) - 1) == 0) {
+		/* only the characters an id is made of: it is printed */
+		for (i = sizeof(rid) - 1, end = 0; i < n &&
+		    end + 1 < sizeof(s->request_id); i++)
+			if (isalnum((unsigned char)data[i]) || data[i] == '-')
+				s->request_id[end++] = data[i];
+		s->request_id[end] = '\0';
+		return n;
+	}
 	if (n < sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1))
 		return n;
 	start = sizeof(name) - 1;
@@ -169,6 +181,7 @@ struct upload {
 	curl_off_t last_ul, last_dl;
 	time_t last_move;
 	struct timespec last_shown;
+	struct timespec sent_at;	/* when the last byte went */
 	bool shown;		/* a progress line is on the terminal */
 };
 
@@ -227,9 +240,15 @@ show_progress(struct upload *u, bool done_sending)
 	u->shown = true;
 	human_size(done, sizeof(done), u->sent);
 	/* \r and "erase to the end of the line": one line, rewritten. */
-	if (done_sending)
-		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); waiting for "
-		    "the server's report", u->opts->label, done);
+	if (done_sending) {
+		/* The server checks and merges the rows before it answers:
+		 * a clock that moves says it is still at work. */
+		if (u->sent_at.tv_sec == 0)
+			u->sent_at = now;
+		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); the server "
+		    "is checking and merging the rows: %lds", u->opts->label,
+		    done, (long)(now.tv_sec - u->sent_at.tv_sec));
+	}
 	else if (u->opts->size >= 0) {
 		human_size(total, sizeof(total), u->opts->size);
 		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s of %s "
@@ -445,11 +464,13 @@ request(struct cli_ctx *ctx, const char *method, const char *path,
 		 * "Couldn't connect to server". */
 		cli_error_set(err, CLI_EXIT_FAILURE, "cannot reach '%s': %s",
 		    ctx->url, curl_easy_strerror(code));
+		snprintf(err->problem, sizeof(err->problem), "unreachable");
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->content_type = sink.content_type;
 	sink.content_type = NULL;
+	memcpy(resp->request_id, sink.request_id, sizeof(resp->request_id));
 	resp->raw_len = sink.body.len;
 	resp->raw = strbuf_detach(&sink.body, NULL);
 	if (resp->raw == NULL)
@@ -519,31 +540,84 @@ cli_problem_detail(const struct cli_response *resp)
 	return NULL;
 }
 
+/*
+ * Problem codes that name a record which is not there: "not found" (exit
+ * 3) whatever the status, as an id that is not there is.  A value that is
+ * not one of a known list (unknown_profession, a 422) stays a refusal.
+ */
+static bool
+names_a_missing_record(const char *code)
+{
+	static const char *const codes[] = { "not_found", "unknown_level",
+	    "unknown_session", "unknown_clinician", "unknown_program",
+	    "unknown_certificate" };
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The server's sentence in the CLI's words: an API route it names is
+ * the command that shows the same. */
+static void
+say_command(char *msg, size_t len)
+{
+	static const struct { const char *api, *cli; } words[] = {
+		{ "(see GET /v1/professions)", "(see 'certrack professions')" },
+		{ "(see GET /v1/programs)", "(see 'certrack programs')" },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		char *at = strstr(msg, words[i].api);
+		char rest[1024];
+
+		if (at == NULL)
+			continue;
+		snprintf(rest, sizeof(rest), "%s", at + strlen(words[i].api));
+		snprintf(at, len - (size_t)(at - msg), "%s%s", words[i].cli,
+		    rest);
+	}
+}
+
 int
 cli_response_error(const struct cli_response *resp, struct cli_error *err)
 {
 	const char *detail = cli_problem_detail(resp);
+	const char *code_s = resp->json != NULL ? json_string_value(
+	    json_object_get(resp->json, "code")) : NULL;
 	int code = cli_exit_for_status(resp->status);
 
 	if (code == CLI_EXIT_OK)	/* a 2xx the caller did not expect */
 		code = CLI_EXIT_FAILURE;
+	if (code_s != NULL && names_a_missing_record(code_s))
+		code = CLI_EXIT_NOT_FOUND;
 	/* The server's words name the API route; say the command. */
-	if (resp->status == 403 && resp->json != NULL &&
-	    json_is_string(json_object_get(resp->json, "code")) &&
-	    strcmp(json_string_value(json_object_get(resp->json, "code")),
-	    "password_change_required") == 0)
-		return cli_error_set(err, code, "the account's password was "
+	if (resp->status == 403 && code_s != NULL &&
+	    strcmp(code_s, "password_change_required") == 0)
+		cli_error_set(err, code, "the account's password was "
 		    "generated and must be changed first: run 'certrack "
 		    "passwd'");
-	if (detail != NULL)
+	else if (detail != NULL)
 		cli_error_set(err, code, "%s", detail);
 	else
 		cli_error_set(err, code, "the server answered HTTP %ld",
 		    resp->status);
-	if (resp->json != NULL &&
-	    json_is_string(json_object_get(resp->json, "code")))
-		snprintf(err->problem, sizeof(err->problem), "%s",
-		    json_string_value(json_object_get(resp->json, "code")));
+	say_command(err->msg, sizeof(err->msg));
+	if (code_s != NULL)
+		snprintf(err->problem, sizeof(err->problem), "%s", code_s);
+	err->status = resp->status;
+	snprintf(err->request_id, sizeof(err->request_id), "%s",
+	    resp->request_id);
+	if (resp->request_id[0] == '\0' && resp->json != NULL &&
+	    json_is_string(json_object_get(resp->json, "request_id")))
+		snprintf(err->request_id, sizeof(err->request_id), "%s",
+		    json_string_value(json_object_get(resp->json,
+		    "request_id")));
+	/* The document as it came, for --json: a problem's own members
+	 * (field, next_allowed_on, ...) go through. */
+	if (json_is_object(resp->json) && resp->raw_len < sizeof(err->doc))
+		memcpy(err->doc, resp->raw, resp->raw_len + 1);
 	return -1;
 }
 

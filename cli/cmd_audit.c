@@ -14,6 +14,21 @@ enum {
 	OPT_ACTION, OPT_ENTITY, OPT_ID, OPT_LIMIT, OPT_OFFSET,
 };
 
+static void
+audit_row(struct cli_table *t, const json_t *it)
+{
+	char id[24], at[64], actor[160], action[64], ent[64], eid[64];
+	char entity[160];
+
+	snprintf(entity, sizeof(entity), "%s %s",
+	    cli_jstr(it, "entity", ent, sizeof(ent)),
+	    cli_jstr(it, "entity_id", eid, sizeof(eid)));
+	cli_table_add(t, cli_jstr(it, "id", id, sizeof(id)),
+	    cli_jtime(it, "at", at, sizeof(at)),
+	    cli_jstr(it, "actor", actor, sizeof(actor)),
+	    cli_jstr(it, "action", action, sizeof(action)), entity);
+}
+
 int
 cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -34,11 +49,12 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	char since[16], until[16];
 	static const char *const names[9] = { "clinician", "actor", "since",
 	    "until", "action", "entity", "entity_id", "limit", "offset" };
+	static const char *const head[] = { "ID", "AT", "ACTOR", "ACTION",
+	    "ENTITY" };
+	static const struct cli_list list = { "items", "id",
+	    "no audit entries match", 5, head, audit_row };
 	struct cli_response resp;
-	struct cli_table t;
-	json_t *items, *it;
 	long long n;
-	size_t i;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
@@ -79,41 +95,10 @@ cli_cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, "--until %s is before --since %s",
 		    q[3], q[2]);
 
-	if (cli_get_query(ctx, "/v1/audit", 9, names, q, true, &resp,
+	if (cli_get_query(ctx, "/v1/audit", 9, names, q, false, &resp,
 	    &rc) != 0)
 		return rc;
-	items = json_object_get(resp.json, "items");
-	if (ctx->quiet) {
-		cli_response_release(&resp);
-		return CLI_EXIT_OK;
-	}
-	cli_table_init(&t, 5);
-	cli_table_add(&t, "ID", "AT", "ACTOR", "ACTION", "ENTITY");
-	json_array_foreach(items, i, it) {
-		char id[24], at[64], actor[160], action[64], ent[64], eid[64];
-		char entity[160];
-
-		snprintf(entity, sizeof(entity), "%s %s",
-		    cli_jstr(it, "entity", ent, sizeof(ent)),
-		    cli_jstr(it, "entity_id", eid, sizeof(eid)));
-		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)),
-		    cli_jtime(it, "at", at, sizeof(at)),
-		    cli_jstr(it, "actor", actor, sizeof(actor)),
-		    cli_jstr(it, "action", action, sizeof(action)), entity);
-	}
-	if (json_array_size(items) == 0) {
-		printf("no audit entries match\n");
-	} else {
-		long long total = cli_jint(resp.json, "total");
-		long long off = cli_jint(resp.json, "offset");
-		long long got = (long long)json_array_size(items);
-
-		cli_table_print(&t, stdout);
-		if (got < total)
-			printf("(%lld-%lld of %lld; --offset %lld for more)\n",
-			    off + 1, off + got, total, off + got);
-	}
-	cli_table_release(&t);
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
-	return CLI_EXIT_OK;
+	return rc;
 }

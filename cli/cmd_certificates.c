@@ -73,14 +73,14 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	    number_arg(ctx, argv[optind], number) != 0)
 		return CLI_EXIT_USAGE;
 	if (cli_opts_resolve(ctx, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	/* Verification is public: no token, so a stale one cannot get in
 	 * the way, and the server learns nothing about who asked. */
 	free(ctx->token);
 	ctx->token = NULL;
 	snprintf(path, sizeof(path), "/v1/certificates/%s", number);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	status = json_string_value(json_object_get(resp.json, "status"));
 	/* Exit 0 only for a valid certificate, so a script can ask. */
 	rc = status != NULL && strcmp(status, "valid") == 0 ? CLI_EXIT_OK :
@@ -128,16 +128,18 @@ cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	if (note == NULL || note[0] == '\0')
 		return cli_usage_error(ctx, "missing --note (a revocation says "
 		    "why, for staff)");
+	if (cli_confirm(ctx, &err, "revoke certificate %s (%s)", number,
+	    category) != 0)
+		return cli_error_report(ctx, &err);
 	body = json_pack("{s:s, s:s}", "category", category, "note", note);
 	if (body == NULL)
 		return CLI_EXIT_FAILURE;
 	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", number);
 	rc = cli_call(ctx, "POST", path, body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot revoke certificate %s: %s", number, err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot revoke certificate "
+		    "%s", number);
 	rc = CLI_EXIT_OK;
 	if (ctx->json)
 		rc = cli_print_json(ctx, &resp);

@@ -151,8 +151,7 @@ cmd_add(struct cli_ctx *ctx, int argc, char **argv)
 	cli_full_name(body, name, sizeof(name));
 	if (cli_call(ctx, "POST", "/v1/clinicians", body, NULL, &resp,
 	    &err) != 0) {
-		cli_errorf("cannot add '%s': %s", name, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot add '%s'", name);
 		goto out;
 	}
 	snprintf(said, sizeof(said), "added clinician %" JSON_INTEGER_FORMAT
@@ -179,13 +178,36 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	return finish(ctx, &resp, NULL);
+}
+
+static void
+clinician_row(struct cli_table *t, const json_t *it)
+{
+	char id[24], name[256], prof_s[16], mail[256], npi_s[16];
+	char lic[128], st[8], num[96];
+
+	cli_full_name(it, name, sizeof(name));
+	if (json_is_string(json_object_get(it, "license_number")))
+		snprintf(lic, sizeof(lic), "%s %s",
+		    cli_jstr(it, "license_state", st, sizeof(st)),
+		    cli_jstr(it, "license_number", num, sizeof(num)));
+	else
+		snprintf(lic, sizeof(lic), "-");
+	cli_table_add(t, cli_jstr(it, "id", id, sizeof(id)), name,
+	    cli_jstr(it, "profession", prof_s, sizeof(prof_s)),
+	    cli_jstr(it, "email", mail, sizeof(mail)),
+	    cli_jstr(it, "npi", npi_s, sizeof(npi_s)), lic);
 }
 
 static int
 cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "NAME", "PROFESSION",
+	    "EMAIL", "NPI", "LICENSE" };
+	static const struct cli_list list = { "items", "id",
+	    "no clinicians match", 6, head, clinician_row };
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "search", required_argument, NULL, OPT_SEARCH },
@@ -200,10 +222,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	const char *limit = NULL, *offset = NULL;
 	bool is_search = strcmp(argv[0], "search") == 0;
 	struct cli_response resp;
-	struct cli_table t;
 	long long n;
-	json_t *items, *it;
-	size_t i;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
@@ -244,50 +263,12 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	static const char *const names[] = { "q", "email", "npi",
 	    "profession", "limit", "offset" };
 	const char *values[] = { search, email, npi, prof, limit, offset };
-	if (cli_get_query(ctx, "/v1/clinicians", 6, names, values, true,
+	if (cli_get_query(ctx, "/v1/clinicians", 6, names, values, false,
 	    &resp, &rc) != 0)
 		return rc;
-	items = json_object_get(resp.json, "items");
-	if (ctx->quiet) {
-		/* Only the ids, one a line, for scripts. */
-		json_array_foreach(items, i, it)
-			printf("%" JSON_INTEGER_FORMAT "\n", cli_jint(it, "id"));
-		cli_response_release(&resp);
-		return CLI_EXIT_OK;
-	}
-	cli_table_init(&t, 6);
-	cli_table_add(&t, "ID", "NAME", "PROFESSION", "EMAIL", "NPI",
-	    "LICENSE");
-	json_array_foreach(items, i, it) {
-		char id[24], name[256], prof_s[16], mail[256], npi_s[16];
-		char lic[128], st[8], num[96];
-
-		cli_full_name(it, name, sizeof(name));
-		if (json_is_string(json_object_get(it, "license_number")))
-			snprintf(lic, sizeof(lic), "%s %s",
-			    cli_jstr(it, "license_state", st, sizeof(st)),
-			    cli_jstr(it, "license_number", num, sizeof(num)));
-		else
-			snprintf(lic, sizeof(lic), "-");
-		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)), name,
-		    cli_jstr(it, "profession", prof_s, sizeof(prof_s)),
-		    cli_jstr(it, "email", mail, sizeof(mail)),
-		    cli_jstr(it, "npi", npi_s, sizeof(npi_s)), lic);
-	}
-	if (json_array_size(items) == 0) {
-		printf("no clinicians match\n");
-	} else {
-		cli_table_print(&t, stdout);
-		long long total = cli_jint(resp.json, "total");
-		long long off = cli_jint(resp.json, "offset");
-		if ((long long)json_array_size(items) < total)
-			printf("(%lld-%lld of %lld; --offset %lld for more)\n",
-			    off + 1, off + (long long)json_array_size(items),
-			    total, off + (long long)json_array_size(items));
-	}
-	cli_table_release(&t);
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int
@@ -342,7 +323,7 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 	 * the record moved on meanwhile. */
 	if (version == 0) {
 		if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0) {
-			rc = cli_error_report(&err);
+			rc = cli_error_report(ctx, &err);
 			goto out;
 		}
 		version = cli_jint(resp.json, "version");
@@ -351,8 +332,7 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	snprintf(ifmatch, sizeof(ifmatch), "If-Match: \"%lld\"", version);
 	if (cli_call(ctx, "PATCH", path, body, headers, &resp, &err) != 0) {
-		cli_errorf("cannot update '%s': %s", name, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot update '%s'", name);
 		goto out;
 	}
 	cli_full_name(resp.json, name, sizeof(name));

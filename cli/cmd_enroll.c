@@ -62,7 +62,7 @@ cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 	/* as typed: the server reads a level's code or title, any case */
 	snprintf(level, sizeof(level), "%s", argv[optind + 1]);
 	if (cli_clinician_name(ctx, clinician, name, sizeof(name), &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	body = json_pack("{s:I, s:s}", "clinician_id", (json_int_t)clinician,
 	    "level", level);
 	if (body == NULL)
@@ -71,11 +71,9 @@ cli_cmd_enroll(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "session_id", json_integer(session));
 	rc = cli_call(ctx, "POST", "/v1/enrollments", body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot enroll '%s' in %s: %s", name, level,
-		    err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot enroll '%s' in %s",
+		    name, level);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {
@@ -186,7 +184,9 @@ change(struct cli_ctx *ctx, int argc, char **argv, bool complete)
 	if (rc == -2)
 		return CLI_EXIT_USAGE;
 	if (rc != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
+	if (!complete && cli_confirm(ctx, &err, "withdraw %s", what) != 0)
+		return cli_error_report(ctx, &err);
 	if (complete) {
 		if (on == NULL) {
 			cli_today(today);
@@ -200,11 +200,9 @@ change(struct cli_ctx *ctx, int argc, char **argv, bool complete)
 	    complete ? "complete" : "withdraw");
 	rc = cli_call(ctx, "POST", path, body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot %s %s: %s", complete ? "complete" :
-		    "withdraw", what, err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot %s %s", complete ?
+		    "complete" : "withdraw", what);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {
@@ -240,9 +238,26 @@ cli_cmd_withdraw(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- sessions ------------------------------------------------------ */
 
+static void
+session_row(struct cli_table *t, const json_t *it)
+{
+	char b[6][160];
+
+	cli_table_add(t, cli_jstr(it, "id", b[0], 160),
+	    cli_jstr(it, "level", b[1], 160),
+	    cli_jstr(it, "starts_on", b[2], 160),
+	    cli_jstr(it, "ends_on", b[3], 160),
+	    cli_jstr(it, "location", b[4], 160),
+	    cli_jstr(it, "instructor", b[5], 160));
+}
+
 static int
 sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "LEVEL", "STARTS", "ENDS",
+	    "LOCATION", "INSTRUCTOR" };
+	static const struct cli_list list = { "sessions", "id",
+	    "no sessions", 6, head, session_row };
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "level", required_argument, NULL, OPT_LEVEL },
@@ -252,10 +267,7 @@ sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *level = NULL, *limit = NULL, *offset = NULL;
 	struct cli_response resp;
-	struct cli_table t;
-	json_t *it, *items;
 	long long n;
-	size_t i;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
@@ -283,34 +295,12 @@ sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	static const char *const names[] = { "level", "limit", "offset" };
 	const char *values[] = { level, limit, offset };
-	if (cli_get_query(ctx, "/v1/sessions", 3, names, values, true, &resp,
+	if (cli_get_query(ctx, "/v1/sessions", 3, names, values, false, &resp,
 	    &rc) != 0)
 		return rc;
-	if (ctx->quiet) {
-		cli_response_release(&resp);
-		return CLI_EXIT_OK;
-	}
-	items = json_object_get(resp.json, "sessions");
-	cli_table_init(&t, 6);
-	cli_table_add(&t, "ID", "LEVEL", "STARTS", "ENDS", "LOCATION",
-	    "INSTRUCTOR");
-	json_array_foreach(items, i, it) {
-		char b[6][160];
-
-		cli_table_add(&t, cli_jstr(it, "id", b[0], 160),
-		    cli_jstr(it, "level", b[1], 160),
-		    cli_jstr(it, "starts_on", b[2], 160),
-		    cli_jstr(it, "ends_on", b[3], 160),
-		    cli_jstr(it, "location", b[4], 160),
-		    cli_jstr(it, "instructor", b[5], 160));
-	}
-	if (json_array_size(items) == 0)
-		printf("no sessions\n");
-	else
-		cli_table_print(&t, stdout);
-	cli_table_release(&t);
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int
@@ -371,11 +361,9 @@ sessions_add(struct cli_ctx *ctx, int argc, char **argv)
 		    json_string(instructor));
 	rc = cli_call(ctx, "POST", "/v1/sessions", body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot add a session of %s: %s", argv[optind],
-		    err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot add a session of "
+		    "%s", argv[optind]);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {

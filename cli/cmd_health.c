@@ -27,7 +27,7 @@ cli_cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 		    argv[optind]);
 
 	if (cli_request(ctx, "GET", "/readyz", NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 
 	if (resp.status == 200) {
 		rc = CLI_EXIT_OK;
@@ -45,19 +45,18 @@ cli_cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	} else if (resp.status == 503) {
 		detail = cli_problem_detail(&resp);
-		cli_errorf("not ready: %s", detail ? detail :
-		    "the server answered 503 without a reason");
-		rc = CLI_EXIT_FAILURE;
+		cli_response_error(&resp, &err);
+		err.exit_code = CLI_EXIT_FAILURE;
+		if (detail == NULL)
+			snprintf(err.msg, sizeof(err.msg), "the server "
+			    "answered 503 without a reason");
+		rc = cli_error_reportf(ctx, &err, "not ready");
 	} else {
 		/* Not certrackd, or a proxy in the way. */
-		detail = cli_problem_detail(&resp);
-		if (detail != NULL)
-			cli_errorf("'%s' answered HTTP %ld to GET /readyz: %s",
-			    ctx->url, resp.status, detail);
-		else
-			cli_errorf("'%s' answered HTTP %ld to GET /readyz",
-			    ctx->url, resp.status);
-		rc = CLI_EXIT_FAILURE;
+		cli_response_error(&resp, &err);
+		err.exit_code = CLI_EXIT_FAILURE;
+		rc = cli_error_reportf(ctx, &err, "'%s' answered HTTP %ld to "
+		    "GET /readyz", ctx->url, resp.status);
 	}
 	cli_response_release(&resp);
 	return rc;

@@ -562,9 +562,8 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	} else {
 		in = fopen(file, "rb");
 		if (in == NULL) {
-			cli_errorf("cannot open '%s': %s", file,
-			    strerror(errno));
-			return CLI_EXIT_USAGE;
+			return cli_fail(ctx, CLI_EXIT_USAGE, "cannot open "
+			    "'%s': %s", file, strerror(errno));
 		}
 		snprintf(label, sizeof(label), "'%s'", file);
 	}
@@ -572,13 +571,13 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	up.fp = in;
 	up.size = -1;
 	if (fstat(fileno(in), &st) != 0) {
-		cli_errorf("cannot read %s: %s", label, strerror(errno));
-		rc = CLI_EXIT_USAGE;
+		rc = cli_fail(ctx, CLI_EXIT_USAGE, "cannot read %s: %s", label,
+		    strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		cli_errorf("cannot read %s: %s", label, strerror(EISDIR));
-		rc = CLI_EXIT_USAGE;
+		rc = cli_fail(ctx, CLI_EXIT_USAGE, "cannot read %s: %s", label,
+		    strerror(EISDIR));
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && ftello(in) >= 0)
@@ -624,8 +623,7 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_upload(ctx, path.buf, &up, &resp, &err);
 	strbuf_release(&path);
 	if (rc != 0) {
-		cli_errorf("cannot import %s: %s", label, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot import %s", label);
 		goto out;
 	}
 	/* 201: imported; 422 with a report: refused.  Anything else is a
@@ -633,8 +631,7 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	if ((resp.status != 201 && resp.status != 422) ||
 	    !json_is_object(json_object_get(resp.json, "counts"))) {
 		cli_response_error(&resp, &err);
-		cli_errorf("cannot import %s: %s", label, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot import %s", label);
 		goto out;
 	}
 	status = json_string_value(json_object_get(resp.json, "status"));
@@ -664,9 +661,9 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	if (all_errors(ctx, resp.json, &errs, &nerrs, &err) != 0 ||
 	    write_errors_csv(tee != NULL ? tee : in, label, delim, errs, nerrs,
 	    errors_csv, &written, &err) != 0) {
-		cli_errorf("cannot write the errors CSV: %s", err.msg);
 		if (rc == CLI_EXIT_OK)
 			rc = err.exit_code;
+		cli_error_reportf(ctx, &err, "cannot write the errors CSV");
 		goto out;
 	}
 	if (!ctx->json && !ctx->quiet)
@@ -699,9 +696,34 @@ mode_of(const json_t *it)
 	return "-";
 }
 
+static void
+import_row(struct cli_table *t, const json_t *it)
+{
+	const json_t *k = json_object_get(it, "counts");
+	char id[24], when[64], kind[16], st[16], fn[256], user[128];
+	char rows[24], cr[24], up[24], un[24], fa[24];
+
+	cli_table_add(t, cli_jstr(it, "id", id, sizeof(id)),
+	    cli_jtime(it, "started_at", when, sizeof(when)),
+	    cli_jstr(it, "kind", kind, sizeof(kind)),
+	    cli_jstr(it, "status", st, sizeof(st)), mode_of(it),
+	    cli_jstr(it, "filename", fn, sizeof(fn)),
+	    cli_jstr(it, "user", user, sizeof(user)),
+	    cli_jstr(k, "rows", rows, sizeof(rows)),
+	    cli_jstr(k, "created", cr, sizeof(cr)),
+	    cli_jstr(k, "updated", up, sizeof(up)),
+	    cli_jstr(k, "unchanged", un, sizeof(un)),
+	    cli_jstr(k, "failed", fa, sizeof(fa)));
+}
+
 static int
 cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "STARTED", "KIND", "STATUS",
+	    "MODE", "FILE", "USER", "ROWS", "CREATED", "UPDATED", "UNCHANGED",
+	    "FAILED" };
+	static const struct cli_list list = { "items", "id", "no imports yet",
+	    12, head, import_row };
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "limit", required_argument, NULL, OPT_LIMIT },
@@ -709,10 +731,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	};
 	const char *limit = NULL;
 	struct cli_response resp;
-	struct cli_table t;
-	const json_t *it;
 	long long n;
-	size_t i;
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
@@ -729,43 +748,18 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	static const char *const names[] = { "limit" };
 	const char *values[] = { limit };
-	if (cli_get_query(ctx, "/v1/imports", 1, names, values, true, &resp,
+	if (cli_get_query(ctx, "/v1/imports", 1, names, values, false, &resp,
 	    &rc) != 0)
 		return rc;
-	if (ctx->quiet) {
-		json_array_foreach(resp.json, i, it)
-			printf("%" JSON_INTEGER_FORMAT "\n", cli_jint(it, "id"));
-		cli_response_release(&resp);
-		return CLI_EXIT_OK;
-	}
-	if (json_array_size(resp.json) == 0) {
-		printf("no imports yet\n");
-		cli_response_release(&resp);
-		return CLI_EXIT_OK;
-	}
-	cli_table_init(&t, 12);
-	cli_table_add(&t, "ID", "STARTED", "KIND", "STATUS", "MODE", "FILE",
-	    "USER", "ROWS", "CREATED", "UPDATED", "UNCHANGED", "FAILED");
-	json_array_foreach(resp.json, i, it) {
-		const json_t *k = json_object_get(it, "counts");
-		char id[24], when[64], kind[16], st[16], fn[256], user[128];
-		char rows[24], cr[24], up[24], un[24], fa[24];
-
-		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)),
-		    cli_jtime(it, "started_at", when, sizeof(when)),
-		    cli_jstr(it, "kind", kind, sizeof(kind)),
-		    cli_jstr(it, "status", st, sizeof(st)), mode_of(it),
-		    cli_jstr(it, "filename", fn, sizeof(fn)),
-		    cli_jstr(it, "user", user, sizeof(user)),
-		    cli_jstr(k, "rows", rows, sizeof(rows)),
-		    cli_jstr(k, "created", cr, sizeof(cr)),
-		    cli_jstr(k, "updated", up, sizeof(up)),
-		    cli_jstr(k, "unchanged", un, sizeof(un)),
-		    cli_jstr(k, "failed", fa, sizeof(fa)));
-	}
-	rc = cli_table_print(&t, stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-	cli_table_release(&t);
+	/* the answer is the newest imports, as many as --limit says: the
+	 * list's limit, which the answer does not repeat */
+	json_t *doc = json_pack("{s:O, s:I}", "items", resp.json, "limit",
+	    (json_int_t)(limit != NULL ? n : 50));
 	cli_response_release(&resp);
+	if (doc == NULL)
+		return cli_fail(ctx, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_list_print(ctx, &list, doc);
+	json_decref(doc);
 	return rc;
 }
 
@@ -805,6 +799,10 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
 	if (cli_get_query(ctx, path, 1, names, values, true, &resp, &rc) != 0)
 		return rc;
+	if (ctx->quiet) {
+		cli_response_release(&resp);
+		return CLI_EXIT_OK;
+	}
 	cli_kv("import:", cli_jstr(resp.json, "id", b, sizeof(b)));
 	cli_kv("kind:", cli_jstr(resp.json, "kind", b, sizeof(b)));
 	cli_kv("file:", cli_jstr(resp.json, "filename", b, sizeof(b)));

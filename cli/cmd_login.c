@@ -33,186 +33,54 @@ wipe(char *s, size_t len)
 		*p++ = '\0';
 }
 
-/* Creates every missing folder of DIR (a path), each mode 0700. */
-static int
-make_dirs(const char *dir, struct cli_error *err)
-{
-	char *copy = strdup(dir), *p;
-	int rc = -1;
-
-	if (copy == NULL)
-		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-	for (p = copy + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-			cli_error_set(err, CLI_EXIT_FAILURE,
-			    "cannot create the folder '%s': %s", copy,
-			    strerror(errno));
-			goto out;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	rc = 0;
-out:
-	free(copy);
-	return rc;
-}
-
-/* The key of config line LINE ("url" in "url = x"), its length in *LEN. */
-static bool
-line_key_is(const char *line, const char *key)
-{
-	size_t n = strlen(key);
-
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (strncasecmp(line, key, n) != 0)
-		return false;
-	line += n;
-	while (*line == ' ' || *line == '\t')
-		line++;
-	return *line == '=';
-}
-
-/* The value of config line LINE, trimmed, in BUF. */
-static void
-line_value(const char *line, char *buf, size_t len)
-{
-	const char *v = strchr(line, '=');
-	size_t n;
-
-	v = v ? v + 1 : "";
-	while (*v == ' ' || *v == '\t')
-		v++;
-	snprintf(buf, len, "%s", v);
-	n = strlen(buf);
-	while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
-		buf[--n] = '\0';
-}
-
 /*
- * Rewrites the config file PATH: every line but "url" and "token" kept,
- * then "url = URL" (when URL is not NULL, else the old url line kept) and
- * "token = TOKEN" (when TOKEN is not NULL; when it is NULL the token line
- * is dropped if its value is FORGET, or FORGET is NULL).  The file is
- * written anew with mode 0600 and renamed into place; its folder is
- * created mode 0700.  *CHANGED says whether a token line was dropped.
+ * Keeps URL (when not NULL) and TOKEN for context NAME (NULL: the top
+ * level) in the config file PATH; TOKEN NULL forgets the token when it is
+ * FORGET (or FORGET is NULL), *CHANGED then saying whether it was there.
  */
 static int
-config_store(const char *path, const char *url, const char *token,
-    const char *forget, bool *changed, struct cli_error *err)
+config_store(const char *path, const char *name, const char *url,
+    const char *token, const char *forget, bool *changed,
+    struct cli_error *err)
 {
-	struct strbuf text, tmp;
-	char line[4096], value[4096], *dir = NULL, *slash;
-	FILE *in, *out = NULL;
-	int fd = -1, rc = -1;
+	struct cli_config cf;
+	struct cli_context *c;
+	int rc = -1;
 
-	strbuf_init(&text);
-	strbuf_init(&tmp);
 	if (changed != NULL)
 		*changed = false;
-	in = fopen(path, "re");
-	if (in == NULL && errno != ENOENT) {
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot read '%s': %s",
-		    path, strerror(errno));
+	cli_config_init(&cf);
+	if (cli_config_load(&cf, path, err) != 0)
 		goto out;
-	}
-	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-		size_t n = strlen(line);
-		bool drop = false;
-
-		if (url != NULL && line_key_is(line, "url"))
-			drop = true;
-		if (line_key_is(line, "token")) {
-			line_value(line, value, sizeof(value));
-			if (token != NULL || forget == NULL ||
-			    strcmp(value, forget) == 0) {
-				drop = true;
-				if (changed != NULL && token == NULL)
-					*changed = true;
-			}
-			wipe(value, sizeof(value));
-		}
-		if (!drop && (strbuf_add(&text, line, n) != 0 ||
-		    (n > 0 && line[n - 1] != '\n' &&
-		    strbuf_addstr(&text, "\n") != 0)))
+	/* the top level first, so that it stays first in the file */
+	if (cli_config_add(&cf, NULL) == NULL ||
+	    (c = cli_config_add(&cf, name)) == NULL)
+		goto no_memory;
+	if (url != NULL) {
+		free(c->url);
+		if ((c->url = strdup(url)) == NULL)
 			goto no_memory;
-		wipe(line, sizeof(line));
 	}
-	if (in != NULL)
-		fclose(in);
-	if (text.len == 0 && strbuf_addstr(&text, "# written by "
-	    "'certrack login'; holds a bearer token: keep it private\n") != 0)
-		goto no_memory;
-	if (url != NULL && strbuf_addf(&text, "url = %s\n", url) != 0)
-		goto no_memory;
-	if (token != NULL && strbuf_addf(&text, "token = %s\n", token) != 0)
-		goto no_memory;
-
-	dir = strdup(path);
-	if (dir == NULL)
-		goto no_memory;
-	slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (make_dirs(dir, err) != 0)
-			goto out;
+	if (token != NULL) {
+		if (c->token != NULL)
+			wipe(c->token, strlen(c->token));
+		free(c->token);
+		if ((c->token = strdup(token)) == NULL)
+			goto no_memory;
+	} else if (c->token != NULL && (forget == NULL ||
+	    strcmp(c->token, forget) == 0)) {
+		wipe(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+		if (changed != NULL)
+			*changed = true;
 	}
-	if (strbuf_addf(&tmp, "%s.XXXXXX", path) != 0)
-		goto no_memory;
-	/* mkstemp() creates the file mode 0600, so the token is never
-	 * readable by others, not even for a moment. */
-	fd = mkstemp(tmp.buf);
-	if (fd < 0) {
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, 0600) != 0 || (out = fdopen(fd, "w")) == NULL) {
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
-		    tmp.buf, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (fwrite(text.buf, 1, text.len, out) != text.len ||
-	    fflush(out) != 0 || fsync(fileno(out)) != 0) {
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
-		    tmp.buf, strerror(errno));
-		goto out;
-	}
-	if (fclose(out) != 0) {
-		out = NULL;
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
-		    tmp.buf, strerror(errno));
-		goto out;
-	}
-	out = NULL;
-	if (rename(tmp.buf, path) != 0) {
-		cli_error_set(err, CLI_EXIT_FAILURE, "cannot replace '%s': %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	rc = cli_config_save(&cf, err);
 	goto out;
 no_memory:
 	cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
 out:
-	if (out != NULL)
-		fclose(out);
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0 && tmp.len > 0)
-		unlink(tmp.buf);
-	if (text.alloc > 0)
-		wipe(text.buf, text.alloc);
-	strbuf_release(&text);
-	strbuf_release(&tmp);
-	free(dir);
+	cli_config_release(&cf);
 	return rc;
 }
 
@@ -292,15 +160,13 @@ first_use(struct cli_ctx *ctx, const char *username, const char *token,
 	    "choose one of your own (at least 12 characters)\n", username);
 	free(ctx->token);
 	if ((ctx->token = strdup(token)) == NULL)
-		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
-		    "out of memory", "" });
+		return cli_fail(ctx, CLI_EXIT_FAILURE, "out of memory");
 	rc = read_new_password(false, next, &err) != 0 ? -1 :
 	    change_password(ctx, current, next, &err);
 	wipe(next, sizeof(next));
 	if (rc != 0) {
-		cli_errorf("cannot change the password: %s; run 'certrack "
-		    "passwd' to try again", err.msg);
-		return err.exit_code;
+		return cli_error_reportf(ctx, &err, "cannot change the "
+		    "password (run 'certrack passwd' to try again)");
 	}
 	if (!ctx->quiet && !ctx->json)
 		printf("password changed\n");
@@ -335,7 +201,7 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	/* Where to log in, before asking anything. */
 	if (cli_opts_resolve(ctx, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (optind < argc) {
 		snprintf(username, sizeof(username), "%s", argv[optind]);
 	} else if (from_stdin) {
@@ -343,11 +209,11 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 		    "with --password-stdin");
 	} else if (cli_read_line_tty("username: ", username,
 	    sizeof(username), &err) != 0) {
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	}
 	if (cli_read_secret("password: ", from_stdin, password,
 	    sizeof(password), &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 
 	/* A new session: the old token, if any, is not sent along. */
 	if (ctx->token != NULL) {
@@ -359,8 +225,7 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	    password);
 	if (body == NULL) {
 		wipe(password, sizeof(password));
-		return cli_error_report(&(struct cli_error){ CLI_EXIT_FAILURE,
-		    "out of memory", "" });
+		return cli_fail(ctx, CLI_EXIT_FAILURE, "out of memory");
 	}
 	rc = cli_request(ctx, "POST", "/v1/login", body, &resp, &err);
 	/* The JSON held the password: overwrite it before freeing. */
@@ -372,21 +237,19 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	json_decref(body);
 	if (rc != 0) {
-		rc = cli_error_report(&err);
+		rc = cli_error_report(ctx, &err);
 		goto out;
 	}
 	if (resp.status != 200) {
 		cli_response_error(&resp, &err);
-		cli_errorf("cannot log in to '%s' as '%s': %s", ctx->url,
-		    username, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot log in to '%s' as "
+		    "'%s'", ctx->url, username);
 		goto out;
 	}
 	token = json_string_value(json_object_get(resp.json, "token"));
 	if (token == NULL || strlen(token) >= sizeof(tok)) {
-		cli_errorf("'%s' answered the login without a token",
-		    ctx->url);
-		rc = CLI_EXIT_FAILURE;
+		rc = cli_fail(ctx, CLI_EXIT_FAILURE, "'%s' answered the login "
+		    "without a token", ctx->url);
 		goto out;
 	}
 	/* A copy of our own: --json drops the answer's before printing. */
@@ -395,9 +258,9 @@ cli_cmd_login(struct cli_ctx *ctx, int argc, char **argv)
 	json_object_del(resp.json, "token");
 	if ((ctx->config_path == NULL &&
 	    cli_config_path(&ctx->config_path, &err) != 0) ||
-	    config_store(ctx->config_path, ctx->url, tok, NULL, NULL,
-	    &err) != 0) {
-		rc = cli_error_report(&err);
+	    config_store(ctx->config_path, ctx->context, ctx->url, tok, NULL,
+	    NULL, &err) != 0) {
+		rc = cli_error_report(ctx, &err);
 		goto out;
 	}
 	user = json_object_get(resp.json, "user");
@@ -438,18 +301,18 @@ cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
 	if (cli_opts_resolve(ctx, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (ctx->token == NULL) {
-		cli_errorf("not logged in to '%s'", ctx->url);
-		return CLI_EXIT_AUTH;
+		return cli_fail(ctx, CLI_EXIT_AUTH, "not logged in to '%s'",
+		    ctx->url);
 	}
 	if (cli_request(ctx, "POST", "/v1/logout", NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (resp.status != 204 && resp.status != 200 && resp.status != 401) {
 		cli_response_error(&resp, &err);
 		cli_response_release(&resp);
-		cli_errorf("cannot log out of '%s': %s", ctx->url, err.msg);
-		return err.exit_code;
+		return cli_error_reportf(ctx, &err, "cannot log out of '%s'",
+		    ctx->url);
 	}
 	/* 401: the token had expired or was revoked already; forgetting it
 	 * is all that is left to do. */
@@ -459,11 +322,11 @@ cli_cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
 	cli_response_release(&resp);
 	if (ctx->config_path == NULL &&
 	    cli_config_path(&ctx->config_path, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (access(ctx->config_path, F_OK) == 0 &&
-	    config_store(ctx->config_path, NULL, NULL, ctx->token, &forgot,
-	    &err) != 0)
-		return cli_error_report(&err);
+	    config_store(ctx->config_path, ctx->context, NULL, NULL,
+	    ctx->token, &forgot, &err) != 0)
+		return cli_error_report(ctx, &err);
 	if (!ctx->quiet && !ctx->json)
 		printf("logged out of %s%s\n", ctx->url, forgot ?
 		    "" : " (the token was not in the config file)");
@@ -483,12 +346,14 @@ cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
 	if (cli_call(ctx, "GET", "/v1/me", NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (ctx->json) {
 		rc = cli_print_json(ctx, &resp);
 	} else {
 		rc = CLI_EXIT_OK;
 		if (!ctx->quiet) {
+			cli_kv("context:", ctx->context != NULL ?
+			    ctx->context : "default");
 			cli_kv("server:", ctx->url);
 			cli_kv("username:", cli_jstr(resp.json, "username", b1,
 			    sizeof(b1)));
@@ -531,12 +396,17 @@ cli_cmd_passwd(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_read_secret("current password: ", from_stdin, current,
 	    sizeof(current), &err) != 0 ||
 	    read_new_password(from_stdin, next, &err) != 0) {
-		rc = cli_error_report(&err);
+		/* stdin gives both: say which one is missing */
+		if (from_stdin)
+			cli_error_set(&err, CLI_EXIT_USAGE, "no %s password on "
+			    "standard input (two lines are expected: the "
+			    "current password, then the new one)",
+			    current[0] == '\0' ? "current" : "new");
+		rc = cli_error_report(ctx, &err);
 		goto out;
 	}
 	if (change_password(ctx, current, next, &err) != 0) {
-		cli_errorf("cannot change the password: %s", err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot change the password");
 		goto out;
 	}
 	if (!ctx->quiet && !ctx->json)

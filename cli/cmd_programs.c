@@ -71,7 +71,7 @@ show(struct cli_ctx *ctx, const char *path, void (*print)(const json_t *))
 	int rc = CLI_EXIT_OK;
 
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	if (ctx->json)
 		rc = cli_print_json(ctx, &resp);
 	else if (!ctx->quiet)
@@ -81,31 +81,35 @@ show(struct cli_ctx *ctx, const char *path, void (*print)(const json_t *))
 }
 
 static void
-print_programs(const json_t *doc)
+program_row(struct cli_table *t, const json_t *p)
 {
-	struct cli_table t;
-	json_t *p;
-	size_t i;
+	char b[4][128], levels[256], valid[64];
+	json_t *m = json_object_get(p, "certificate_validity_months");
 
-	cli_table_init(&t, 5);
-	cli_table_add(&t, "CODE", "NAME", "CREDENTIAL", "VALID FOR", "LEVELS");
-	json_array_foreach(json_object_get(doc, "programs"), i, p) {
-		char b[4][128], levels[256], valid[64];
-		json_t *m = json_object_get(p, "certificate_validity_months");
+	join(json_object_get(p, "levels"), "code", levels, sizeof(levels));
+	if (json_is_integer(m))
+		snprintf(valid, sizeof(valid), "%" JSON_INTEGER_FORMAT
+		    " months", json_integer_value(m));
+	else
+		snprintf(valid, sizeof(valid), "no expiry");
+	cli_table_add(t, cli_jstr(p, "code", b[0], 128),
+	    cli_jstr(p, "name", b[1], 128),
+	    cli_jstr(p, "credential_title", b[2], 128), valid, levels);
+}
 
-		join(json_object_get(p, "levels"), "code", levels,
-		    sizeof(levels));
-		if (json_is_integer(m))
-			snprintf(valid, sizeof(valid), "%" JSON_INTEGER_FORMAT
-			    " months", json_integer_value(m));
-		else
-			snprintf(valid, sizeof(valid), "no expiry");
-		cli_table_add(&t, cli_jstr(p, "code", b[0], 128),
-		    cli_jstr(p, "name", b[1], 128),
-		    cli_jstr(p, "credential_title", b[2], 128), valid, levels);
-	}
-	cli_table_print(&t, stdout);
-	cli_table_release(&t);
+/* GET PATH, printed as list L.  Returns an exit code. */
+static int
+show_list(struct cli_ctx *ctx, const char *path, const struct cli_list *l)
+{
+	struct cli_response resp;
+	struct cli_error err;
+	int rc;
+
+	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
+		return cli_error_report(ctx, &err);
+	rc = cli_list_print(ctx, l, resp.json);
+	cli_response_release(&resp);
+	return rc;
 }
 
 static void
@@ -146,7 +150,12 @@ programs_list(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
-	return show(ctx, "/v1/programs", print_programs);
+	static const char *const head[] = { "CODE", "NAME", "CREDENTIAL",
+	    "VALID FOR", "LEVELS" };
+	static const struct cli_list list = { "programs", "code",
+	    "no programs", 5, head, program_row };
+
+	return show_list(ctx, "/v1/programs", &list);
 }
 
 static int
@@ -225,7 +234,7 @@ levels_show(struct cli_ctx *ctx, int argc, char **argv)
 	    "or an id)") != 0)
 		return CLI_EXIT_USAGE;
 	if (level_id(ctx, argv[optind], &id, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	snprintf(path, sizeof(path), "/v1/levels/%lld", id);
 	return show(ctx, path, print_level);
 }
@@ -301,14 +310,13 @@ levels_set(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (level_id(ctx, argv[optind], &id, &err) != 0) {
-		rc = cli_error_report(&err);
+		rc = cli_error_report(ctx, &err);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/levels/%lld", id);
 	if (cli_call(ctx, "PATCH", path, body, NULL, &resp, &err) != 0) {
-		cli_errorf("cannot change level '%s': %s", argv[optind],
-		    err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot change level '%s'",
+		    argv[optind]);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
@@ -340,26 +348,14 @@ cli_cmd_levels(struct cli_ctx *ctx, int argc, char **argv)
 /* ---- professions and eligibility ---------------------------------- */
 
 static void
-print_professions(const json_t *doc)
+profession_row(struct cli_table *t, const json_t *p)
 {
-	struct cli_table t;
-	json_t *p;
-	size_t i;
+	char b[2][128], progs[128], aliases[1024];
 
-	cli_table_init(&t, 4);
-	cli_table_add(&t, "CODE", "NAME", "PROGRAMS", "ALSO WRITTEN");
-	json_array_foreach(json_object_get(doc, "professions"), i, p) {
-		char b[2][128], progs[128], aliases[1024];
-
-		join(json_object_get(p, "programs"), NULL, progs,
-		    sizeof(progs));
-		join(json_object_get(p, "aliases"), NULL, aliases,
-		    sizeof(aliases));
-		cli_table_add(&t, cli_jstr(p, "code", b[0], 128),
-		    cli_jstr(p, "name", b[1], 128), progs, aliases);
-	}
-	cli_table_print(&t, stdout);
-	cli_table_release(&t);
+	join(json_object_get(p, "programs"), NULL, progs, sizeof(progs));
+	join(json_object_get(p, "aliases"), NULL, aliases, sizeof(aliases));
+	cli_table_add(t, cli_jstr(p, "code", b[0], 128),
+	    cli_jstr(p, "name", b[1], 128), progs, aliases);
 }
 
 int
@@ -371,7 +367,12 @@ cli_cmd_professions(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
-	return show(ctx, "/v1/professions", print_professions);
+	static const char *const head[] = { "CODE", "NAME", "PROGRAMS",
+	    "ALSO WRITTEN" };
+	static const struct cli_list list = { "professions", "code",
+	    "no professions", 4, head, profession_row };
+
+	return show_list(ctx, "/v1/professions", &list);
 }
 
 int

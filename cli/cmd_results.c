@@ -56,6 +56,41 @@ say_result(const json_t *r, const char *verb, const char *name)
 		    cli_jstr(r, "kind", b[2], 64));
 }
 
+/*
+ * "attempt 2 is already recorded; the next is 4": when there is no fourth
+ * (the level allows 3), ERR says that every attempt is used instead.
+ */
+static void
+attempt_words(struct cli_ctx *ctx, const char *level, const char *kind,
+    struct cli_error *err)
+{
+	struct cli_response resp;
+	struct cli_error lerr;
+	long long asked, next, max;
+	char *esc = cli_escape(level), *path;
+	bool recorded = sscanf(err->msg, "attempt %lld is already recorded; "
+	    "the next is %lld", &asked, &next) == 2;
+
+	if (!recorded && sscanf(err->msg, "attempt %lld cannot be recorded "
+	    "yet; the next is %lld", &asked, &next) != 2)
+		goto out;
+	path = esc != NULL ? cli_pathf("/v1/levels?name=%s", esc) : NULL;
+	if (path == NULL || cli_call(ctx, "GET", path, NULL, NULL, &resp,
+	    &lerr) != 0) {
+		free(path);
+		goto out;
+	}
+	free(path);
+	max = cli_jint(resp.json, "max_attempts");
+	cli_response_release(&resp);
+	if (max > 0 && next > max)
+		snprintf(err->msg, sizeof(err->msg), "attempt %lld %s, and all "
+		    "%lld attempts at the %s exam are used", asked, recorded ?
+		    "is already recorded" : "cannot be recorded", max, kind);
+out:
+	free(esc);
+}
+
 static int
 cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -126,7 +161,7 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	/* as typed: the server reads a level's code or title, any case */
 	snprintf(level, sizeof(level), "%s", argv[optind + 1]);
 	if (cli_clinician_name(ctx, clinician, name, sizeof(name), &err) != 0) {
-		rc = cli_error_report(&err);
+		rc = cli_error_report(ctx, &err);
 		goto out;
 	}
 	body = json_pack("{s:I, s:s, s:s, s:O, s:O, s:s}", "clinician_id",
@@ -140,9 +175,10 @@ cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "attempt", json_integer(attempt));
 	if (cli_call(ctx, "POST", "/v1/exam-results", body, NULL, &resp,
 	    &err) != 0) {
-		cli_errorf("cannot record the %s exam of '%s' in %s: %s", kind,
-		    name, level, err.msg);
-		rc = err.exit_code;
+		if (strcmp(err.problem, "attempt_conflict") == 0)
+			attempt_words(ctx, level, kind, &err);
+		rc = cli_error_reportf(ctx, &err, "cannot record the %s exam "
+		    "of '%s' in %s", kind, name, level);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
@@ -223,8 +259,8 @@ cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(body, "taken_on", json_string(on));
 	snprintf(path, sizeof(path), "/v1/exam-results/%lld/amend", id);
 	if (cli_call(ctx, "POST", path, body, NULL, &resp, &err) != 0) {
-		cli_errorf("cannot amend exam result %lld: %s", id, err.msg);
-		rc = err.exit_code;
+		rc = cli_error_reportf(ctx, &err, "cannot amend exam result "
+		    "%lld", id);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
@@ -270,16 +306,41 @@ cli_own_clinician(struct cli_ctx *ctx, long long *id, struct cli_error *err)
 	return 0;
 }
 
+static void
+result_row(struct cli_table *t, const json_t *it)
+{
+	char b[8][64], score[96], note[600];
+	bool current = json_is_true(json_object_get(it, "current"));
+	json_t *sup = json_object_get(it, "supersedes");
+
+	score_text(it, score, sizeof(score));
+	if (json_is_integer(sup))
+		snprintf(note, sizeof(note), "amends %" JSON_INTEGER_FORMAT
+		    ": %s", json_integer_value(sup),
+		    cli_jstr(it, "amend_reason", b[7], 64));
+	else
+		note[0] = '\0';
+	cli_table_add(t, cli_jstr(it, "id", b[0], 64),
+	    cli_jstr(it, "level", b[1], 64),
+	    cli_jstr(it, "kind", b[2], 64),
+	    cli_jstr(it, "attempt", b[3], 64),
+	    cli_jstr(it, "taken_on", b[4], 64), score,
+	    json_is_true(json_object_get(it, "passed")) ? "passed" :
+	    "failed", cli_jstr(it, "graded_by", b[5], 64),
+	    current ? "current" : "superseded", note);
+}
+
 static int
 cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "LEVEL", "EXAM", "ATTEMPT",
+	    "TAKEN", "SCORE", "RESULT", "GRADED BY", "STATE", "NOTE" };
+	struct cli_list list = { "results", "id", NULL, 10, head,
+	    result_row };
 	struct cli_response resp;
 	struct cli_error err;
-	struct cli_table t;
-	char path[64];
+	char path[64], none[80];
 	long long id;
-	json_t *it, *items;
-	size_t i;
 	int rc;
 
 	if (cli_no_options(ctx, argc, argv, &rc) != 0)
@@ -290,48 +351,17 @@ cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 		if (cli_arg_id(ctx, "clinician", argv[optind], &id) != 0)
 			return CLI_EXIT_USAGE;
 	} else if (cli_own_clinician(ctx, &id, &err) != 0) {
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	}
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/exam-results", id);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
-	if (ctx->json || ctx->quiet) {
-		rc = ctx->json ? cli_print_json(ctx, &resp) : CLI_EXIT_OK;
-		cli_response_release(&resp);
-		return rc;
-	}
-	items = json_object_get(resp.json, "results");
-	cli_table_init(&t, 10);
-	cli_table_add(&t, "ID", "LEVEL", "EXAM", "ATTEMPT", "TAKEN", "SCORE",
-	    "RESULT", "GRADED BY", "STATE", "NOTE");
-	json_array_foreach(items, i, it) {
-		char b[8][64], score[96], note[600];
-		bool current = json_is_true(json_object_get(it, "current"));
-		json_t *sup = json_object_get(it, "supersedes");
-
-		score_text(it, score, sizeof(score));
-		if (json_is_integer(sup))
-			snprintf(note, sizeof(note), "amends %" JSON_INTEGER_FORMAT
-			    ": %s", json_integer_value(sup),
-			    cli_jstr(it, "amend_reason", b[7], 64));
-		else
-			note[0] = '\0';
-		cli_table_add(&t, cli_jstr(it, "id", b[0], 64),
-		    cli_jstr(it, "level", b[1], 64),
-		    cli_jstr(it, "kind", b[2], 64),
-		    cli_jstr(it, "attempt", b[3], 64),
-		    cli_jstr(it, "taken_on", b[4], 64), score,
-		    json_is_true(json_object_get(it, "passed")) ? "passed" :
-		    "failed", cli_jstr(it, "graded_by", b[5], 64),
-		    current ? "current" : "superseded", note);
-	}
-	if (json_array_size(items) == 0)
-		printf("no exam results for clinician %lld\n", id);
-	else
-		cli_table_print(&t, stdout);
-	cli_table_release(&t);
+		return cli_error_report(ctx, &err);
+	snprintf(none, sizeof(none), "no exam results for clinician %lld",
+	    id);
+	list.none = none;
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 int

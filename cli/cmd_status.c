@@ -235,11 +235,11 @@ cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		if (cli_arg_id(ctx, "clinician", argv[optind], &id) != 0)
 			return CLI_EXIT_USAGE;
 	} else if (cli_own_clinician(ctx, &id, &err) != 0) {
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	}
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	rc = CLI_EXIT_OK;
 	if (ctx->json)
 		rc = cli_print_json(ctx, &resp);

@@ -47,35 +47,27 @@ user_id(struct cli_ctx *ctx, const char *user, long long *id, char *name,
 	    user);
 }
 
-static int
-print_users(const json_t *arr)
+static void
+user_row(struct cli_table *t, const json_t *it)
 {
-	struct cli_table t;
-	json_t *it;
-	size_t i;
+	char id[24], name[160], role[24], cid[24], when[64];
 
-	cli_table_init(&t, 6);
-	cli_table_add(&t, "ID", "USERNAME", "ROLE", "CLINICIAN", "STATE",
-	    "CREATED");
-	json_array_foreach(arr, i, it) {
-		char id[24], name[160], role[24], cid[24], when[64];
-
-		cli_table_add(&t, cli_jstr(it, "id", id, sizeof(id)),
-		    cli_jstr(it, "username", name, sizeof(name)),
-		    cli_jstr(it, "role", role, sizeof(role)),
-		    cli_jstr(it, "clinician_id", cid, sizeof(cid)),
-		    json_is_true(json_object_get(it, "disabled")) ?
-		    "disabled" : "enabled",
-		    cli_jtime(it, "created_at", when, sizeof(when)));
-	}
-	cli_table_print(&t, stdout);
-	cli_table_release(&t);
-	return CLI_EXIT_OK;
+	cli_table_add(t, cli_jstr(it, "id", id, sizeof(id)),
+	    cli_jstr(it, "username", name, sizeof(name)),
+	    cli_jstr(it, "role", role, sizeof(role)),
+	    cli_jstr(it, "clinician_id", cid, sizeof(cid)),
+	    json_is_true(json_object_get(it, "disabled")) ?
+	    "disabled" : "enabled",
+	    cli_jtime(it, "created_at", when, sizeof(when)));
 }
 
 static int
 cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "USERNAME", "ROLE",
+	    "CLINICIAN", "STATE", "CREATED" };
+	static const struct cli_list list = { NULL, "id", "no users", 6,
+	    head, user_row };
 	struct cli_response resp;
 	struct cli_error err;
 	int rc;
@@ -85,11 +77,8 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_operands(ctx, argc, argv, 0, 0, "") != 0)
 		return CLI_EXIT_USAGE;
 	if (cli_call(ctx, "GET", "/v1/users", NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
-	if (ctx->json)
-		rc = cli_print_json(ctx, &resp);
-	else if (!ctx->quiet)
-		rc = print_users(resp.json);
+		return cli_error_report(ctx, &err);
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
 	return rc;
 }
@@ -187,24 +176,23 @@ cmd_add(struct cli_ctx *ctx, int argc, char **argv)
 		if (cli_read_secret("", true, password, sizeof(password),
 		    &err) != 0) {
 			json_decref(body);
-			return cli_error_report(&err);
+			return cli_error_report(ctx, &err);
 		}
 		json_object_set_new(body, "password", json_string(password));
 		explicit_bzero(password, sizeof(password));
 	}
 	rc = cli_call(ctx, "POST", "/v1/users", body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot add user '%s': %s", argv[optind], err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot add user '%s'",
+		    argv[optind]);
 	return report_user(ctx, &resp, "added");
 }
 
 /* PATCH /v1/users/ID with BODY (consumed); VERB for the report. */
 static int
 patch_user(struct cli_ctx *ctx, int argc, char **argv, json_t *body,
-    const char *verb, const char *doing)
+    const char *verb, const char *doing, bool ask)
 {
 	struct cli_response resp;
 	struct cli_error err;
@@ -223,15 +211,18 @@ patch_user(struct cli_ctx *ctx, int argc, char **argv, json_t *body,
 	}
 	if (user_id(ctx, argv[optind], &id, name, sizeof(name), &err) != 0) {
 		json_decref(body);
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
+	}
+	if (ask && cli_confirm(ctx, &err, "%s user '%s'", doing, name) != 0) {
+		json_decref(body);
+		return cli_error_report(ctx, &err);
 	}
 	snprintf(path, sizeof(path), "/v1/users/%lld", id);
 	rc = cli_call(ctx, "PATCH", path, body, NULL, &resp, &err);
 	json_decref(body);
-	if (rc != 0) {
-		cli_errorf("cannot %s user '%s': %s", doing, name, err.msg);
-		return err.exit_code;
-	}
+	if (rc != 0)
+		return cli_error_reportf(ctx, &err, "cannot %s user '%s'",
+		    doing, name);
 	return report_user(ctx, &resp, verb);
 }
 
@@ -239,14 +230,14 @@ static int
 cmd_disable(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return patch_user(ctx, argc, argv, json_pack("{s:b}", "disabled", 1),
-	    "disabled", "disable");
+	    "disabled", "disable", true);
 }
 
 static int
 cmd_enable(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return patch_user(ctx, argc, argv, json_pack("{s:b}", "disabled", 0),
-	    "enabled", "enable");
+	    "enabled", "enable", false);
 }
 
 static int
@@ -254,19 +245,31 @@ cmd_reset_password(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return patch_user(ctx, argc, argv, json_pack("{s:b}",
 	    "reset_password", 1), "reset the password of", "reset the "
-	    "password of");
+	    "password of", true);
+}
+
+static void
+token_row(struct cli_table *t, const json_t *it)
+{
+	char b[5][64];
+
+	cli_table_add(t, cli_jstr(it, "id", b[0], 64),
+	    cli_jtime(it, "created_at", b[1], 64),
+	    cli_jtime(it, "expires_at", b[2], 64),
+	    cli_jtime(it, "last_used_at", b[3], 64),
+	    cli_jtime(it, "revoked_at", b[4], 64));
 }
 
 static int
 cmd_tokens(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "ID", "CREATED", "EXPIRES",
+	    "LAST USED", "REVOKED" };
+	struct cli_list list = { NULL, "id", NULL, 5, head, token_row };
 	struct cli_response resp;
 	struct cli_error err;
-	struct cli_table t;
-	char name[160], path[64];
+	char name[160], path[64], none[200];
 	long long id;
-	json_t *it;
-	size_t i;
 	int rc;
 
 	if (cli_no_options(ctx, argc, argv, &rc) != 0)
@@ -275,38 +278,15 @@ cmd_tokens(struct cli_ctx *ctx, int argc, char **argv)
 	    "username)") != 0)
 		return CLI_EXIT_USAGE;
 	if (user_id(ctx, argv[optind], &id, name, sizeof(name), &err) != 0)
-		return cli_error_report(&err);
+		return cli_error_report(ctx, &err);
 	snprintf(path, sizeof(path), "/v1/users/%lld/tokens", id);
 	if (cli_call(ctx, "GET", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_report(&err);
-	if (ctx->json) {
-		rc = cli_print_json(ctx, &resp);
-		cli_response_release(&resp);
-		return rc;
-	}
-	cli_table_init(&t, 5);
-	cli_table_add(&t, "ID", "CREATED", "EXPIRES", "LAST USED", "REVOKED");
-	json_array_foreach(resp.json, i, it) {
-		char b[5][64];
-
-		/* A user without tokens comes back as one row of nulls. */
-		if (json_is_null(json_object_get(it, "id")))
-			continue;
-		cli_table_add(&t, cli_jstr(it, "id", b[0], 64),
-		    cli_jtime(it, "created_at", b[1], 64),
-		    cli_jtime(it, "expires_at", b[2], 64),
-		    cli_jtime(it, "last_used_at", b[3], 64),
-		    cli_jtime(it, "revoked_at", b[4], 64));
-	}
-	if (!ctx->quiet) {
-		if (t.ncells == t.ncols)
-			printf("user '%s' has no tokens\n", name);
-		else
-			cli_table_print(&t, stdout);
-	}
-	cli_table_release(&t);
+		return cli_error_report(ctx, &err);
+	snprintf(none, sizeof(none), "user '%s' has no tokens", name);
+	list.none = none;
+	rc = cli_list_print(ctx, &list, resp.json);
 	cli_response_release(&resp);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int
@@ -324,11 +304,12 @@ cmd_revoke_token(struct cli_ctx *ctx, int argc, char **argv)
 	    "users tokens USER')") != 0 ||
 	    cli_arg_id(ctx, "token", argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
+	if (cli_confirm(ctx, &err, "revoke token %lld", id) != 0)
+		return cli_error_report(ctx, &err);
 	snprintf(path, sizeof(path), "/v1/tokens/%lld", id);
-	if (cli_call(ctx, "DELETE", path, NULL, NULL, &resp, &err) != 0) {
-		cli_errorf("cannot revoke token %lld: %s", id, err.msg);
-		return err.exit_code;
-	}
+	if (cli_call(ctx, "DELETE", path, NULL, NULL, &resp, &err) != 0)
+		return cli_error_reportf(ctx, &err, "cannot revoke token %lld",
+		    id);
 	cli_response_release(&resp);
 	if (!ctx->quiet && !ctx->json)
 		printf("revoked token %lld\n", id);

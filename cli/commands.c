@@ -29,6 +29,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url https://certrack.example.org login jdoe\n"
 		"  printf '%s\\n' \"$PW\" | certrack login --password-stdin jdoe\n",
+		NULL,
 	},
 	{
 		"logout", cli_cmd_logout,
@@ -40,6 +41,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack logout\n",
+		NULL,
 	},
 	{
 		"whoami", cli_cmd_whoami,
@@ -48,6 +50,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack whoami\n",
+		NULL,
 	},
 	{
 		"passwd", cli_cmd_passwd,
@@ -61,6 +64,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack passwd\n",
+		NULL,
 	},
 	{
 		"clinicians", cli_cmd_clinicians,
@@ -90,6 +94,7 @@ const struct cli_command cli_commands[] = {
 		"      --email jane@example.org --profession PT --npi 1234567893\n"
 		"  certrack clinicians search roe\n"
 		"  certrack clinicians update 12 --email jane.roe@example.org\n",
+		"add show list search update",
 	},
 	{
 		"sessions", cli_cmd_sessions,
@@ -106,6 +111,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack sessions add DN1 --starts 2025-03-01 --ends 2025-03-03 \\\n"
 		"      --location Austin --instructor 'Sam Lee'\n",
+		"list add",
 	},
 	{
 		"enroll", cli_cmd_enroll,
@@ -122,6 +128,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack enroll 12 DN1 --session 3\n"
 		"  enrolled 'Jane Roe' in DN1 (enrollment 7)\n",
+		NULL,
 	},
 	{
 		"complete", cli_cmd_complete,
@@ -136,15 +143,20 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack complete 12 DN1 --on 2025-03-03\n",
+		NULL,
 	},
 	{
 		"withdraw", cli_cmd_withdraw,
 		"withdraw an enrollment",
-		"withdraw ENROLLMENT\n"
-		"       withdraw CLINICIAN LEVEL\n"
+		"withdraw ENROLLMENT [--yes]\n"
+		"       withdraw CLINICIAN LEVEL [--yes]\n"
+		"\n"
+		"Asks on the terminal first; --yes does not (and is needed when\n"
+		"standard input is not a terminal).\n"
 		"\n"
 		"Example:\n"
 		"  certrack withdraw 7\n",
+		NULL,
 	},
 	{
 		"results", cli_cmd_results,
@@ -172,6 +184,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack results record 12 DN1 written 82 --on 2025-03-04\n"
 		"  certrack results amend 31 78 --reason 'regraded question 7'\n",
+		"record amend history",
 	},
 	{
 		"status", cli_cmd_status,
@@ -185,6 +198,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack status 12\n",
+		NULL,
 	},
 	{
 		"certificates", cli_cmd_certificates,
@@ -193,7 +207,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"  certificates verify NUMBER                      (anyone)\n"
 		"  certificates revoke NUMBER --category CATEGORY --note TEXT\n"
-		"                                                  (admin)\n"
+		"      [--yes]                                     (admin)\n"
 		"\n"
 		"verify needs no login and prints the holder, level, dates and\n"
 		"validity; it exits 0 only for a valid certificate (1 when\n"
@@ -201,10 +215,12 @@ const struct cli_command cli_commands[] = {
 		"check character is refused before anything is sent (exit 2).\n"
 		"revoke takes a public CATEGORY (issued_in_error,\n"
 		"exam_result_amended, license_action, misconduct, other), shown\n"
-		"by verification, and a NOTE only staff ever see.\n"
+		"by verification, and a NOTE only staff ever see; it asks on\n"
+		"the terminal first (--yes does not).\n"
 		"\n"
 		"Example:\n"
 		"  certrack certificates verify 7KQ2-M9XW-4H1A\n",
+		"verify revoke",
 	},
 	{
 		"verify", cli_cmd_verify,
@@ -214,6 +230,7 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url https://certrack.example.org verify "
 		"7KQ2-M9XW-4H1A\n",
+		NULL,
 	},
 	{
 		"users", cli_cmd_users,
@@ -224,19 +241,21 @@ const struct cli_command cli_commands[] = {
 		"  users list\n"
 		"  users add USERNAME --role admin|grader|clinician\n"
 		"      [--clinician ID] [--password-stdin]\n"
-		"  users disable USER | users enable USER\n"
-		"  users reset-password USER\n"
+		"  users disable USER [--yes] | users enable USER\n"
+		"  users reset-password USER [--yes]\n"
 		"  users tokens USER\n"
-		"  users revoke-token TOKEN\n"
+		"  users revoke-token TOKEN [--yes]\n"
 		"\n"
 		"USER is an id or a username.  add without --password-stdin and\n"
 		"reset-password print a generated one-time password (even with\n"
 		"--quiet, which prints only it).  Disabling an account revokes\n"
-		"its tokens.\n"
+		"its tokens.  disable, reset-password and revoke-token ask on\n"
+		"the terminal first (--yes does not).\n"
 		"\n"
 		"Example:\n"
 		"  certrack users add jroe --role clinician --clinician 12\n"
 		"  certrack users disable jroe\n",
+		"list add disable enable reset-password tokens revoke-token",
 	},
 	{
 		"audit", cli_cmd_audit,
@@ -251,6 +270,7 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack audit --clinician 12 --since 2025-01-01\n",
+		NULL,
 	},
 	{
 		"programs", cli_cmd_programs,
@@ -258,8 +278,11 @@ const struct cli_command cli_commands[] = {
 		"programs [list]\n"
 		"       programs show PROGRAM\n"
 		"\n"
+		"No login needed.\n"
+		"\n"
 		"Example:\n"
 		"  certrack programs show DN\n",
+		"list show",
 	},
 	{
 		"levels", cli_cmd_levels,
@@ -276,14 +299,18 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack levels set DN2 --written-pass-mark 80\n",
+		"show set",
 	},
 	{
 		"professions", cli_cmd_professions,
 		"list the known professions and their spellings",
 		"professions\n"
 		"\n"
+		"No login needed.\n"
+		"\n"
 		"Example:\n"
 		"  certrack professions\n",
+		NULL,
 	},
 	{
 		"eligibility", cli_cmd_eligibility,
@@ -291,10 +318,12 @@ const struct cli_command cli_commands[] = {
 		"eligibility PROFESSION [--program CODE]\n"
 		"\n"
 		"PROFESSION is a code or a spelling such as 'Physical\n"
-		"Therapist' or DPT.  Exits 0 when eligible, 1 when not.\n"
+		"Therapist' or DPT.  Exits 0 when eligible, 1 when not.  No\n"
+		"login needed.\n"
 		"\n"
 		"Example:\n"
 		"  certrack eligibility 'Physical Therapist Assistant'\n",
+		NULL,
 	},
 	{
 		"import", cli_cmd_import,
@@ -318,6 +347,32 @@ const struct cli_command cli_commands[] = {
 		"  certrack import roster march.csv --dry-run\n"
 		"  certrack import results scores.csv --errors-csv fix.csv\n"
 		"  certrack import show 12\n",
+		"roster results list show",
+	},
+	{
+		"context", cli_cmd_context,
+		"several servers, each with its own token",
+		"context list|add|use|remove ...\n"
+		"\n"
+		"  context list\n"
+		"  context add NAME --url URL [--use]\n"
+		"  context use NAME\n"
+		"  context remove NAME\n"
+		"\n"
+		"A context is a server's URL and the token of a login there,\n"
+		"kept in the config file (mode 0600) under [NAME]; the file's\n"
+		"top level is the context 'default'.  'context use' chooses the\n"
+		"one commands talk to; --context NAME (or $CERTRACK_CONTEXT)\n"
+		"chooses for one run, and then $CERTRACK_URL and $CERTRACK_TOKEN\n"
+		"do not count.  'certrack --context NAME login' logs in there;\n"
+		"whoami names the context in use.  remove forgets its token\n"
+		"(it asks first when there is one).\n"
+		"\n"
+		"Example:\n"
+		"  certrack context add staging --url https://staging.example.org\n"
+		"  certrack --context staging login jdoe\n"
+		"  certrack context use staging\n",
+		"list add use remove",
 	},
 	{
 		"health", cli_cmd_health,
@@ -332,22 +387,47 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack --url http://127.0.0.1:8080 health\n"
 		"  ready: schema version 2\n",
+		NULL,
 	},
 	{
 		"help", cli_cmd_help,
 		"show the commands, or one command's synopsis and an example",
-		"help [COMMAND]\n"
+		"help [COMMAND | options]\n"
 		"\n"
 		"Without COMMAND lists the commands, the global options and\n"
 		"the exit codes; with COMMAND shows that command's help, the\n"
-		"same as 'certrack COMMAND --help'.\n"
+		"same as 'certrack COMMAND --help'; 'help options' shows the\n"
+		"options every command takes.\n"
 		"\n"
 		"Example:\n"
 		"  certrack help health\n",
+		NULL,
+	},
+	{
+		"__complete", cli_cmd_complete_words, NULL,
+		"__complete WORD...\n"
+		"\n"
+		"The words a shell may offer after 'certrack WORD...' (the last\n"
+		"one being completed), one a line, for the completion scripts.\n",
+		NULL,
 	},
 };
 
 const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/* The other number of a noun: `certrack clinician show 12` works. */
+static const struct { const char *alias, *name; } aliases[] = {
+	{ "clinician", "clinicians" },
+	{ "session", "sessions" },
+	{ "user", "users" },
+	{ "certificate", "certificates" },
+	{ "program", "programs" },
+	{ "profession", "professions" },
+	{ "level", "levels" },
+	{ "result", "results" },
+	{ "imports", "import" },
+	{ "contexts", "context" },
+};
 
 const struct cli_command *
 cli_command_find(const char *name)
@@ -355,7 +435,37 @@ cli_command_find(const char *name)
 	for (size_t i = 0; i < cli_ncommands; i++)
 		if (strcmp(cli_commands[i].name, name) == 0)
 			return &cli_commands[i];
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].alias, name) == 0)
+			return cli_command_find(aliases[i].name);
 	return NULL;
+}
+
+size_t
+cli_command_names(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cli_ncommands && n < max; i++)
+		if (cli_commands[i].summary != NULL)
+			names[n++] = cli_commands[i].name;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]) &&
+	    n < max; i++)
+		names[n++] = aliases[i].alias;
+	return n;
+}
+
+int
+cli_unknown_command(const struct cli_ctx *ctx, const char *name)
+{
+	const char *names[64];
+	size_t n = cli_command_names(names, 64);
+	const char *guess = cli_suggest(name, names, n);
+
+	if (guess != NULL)
+		return cli_usage_error(ctx, "unknown command '%s'; did you "
+		    "mean '%s'?", name, guess);
+	return cli_usage_error(ctx, "unknown command '%s'", name);
 }
 
 static const char global_options[] =
@@ -366,8 +476,17 @@ static const char global_options[] =
 "  -t, --token TOKEN    the bearer token (else $CERTRACK_TOKEN, else\n"
 "                       'token' in the config file; 'certrack login' writes\n"
 "                       it there, which keeps it out of the process list)\n"
-"  -j, --json           print the server's JSON unchanged, for scripts\n"
-"  -q, --quiet          print nothing on success, and no warnings\n"
+"  -c, --context NAME   the server and token of context NAME (else\n"
+"                       $CERTRACK_CONTEXT, else the one 'certrack context\n"
+"                       use' chose); see 'certrack help context'\n"
+"  -j, --json           print JSON for scripts: the server's answer, a\n"
+"                       list as {\"total\", \"limit\", \"offset\",\n"
+"                       \"items\"}, a failure's problem document\n"
+"      --csv            print a list as CSV, a header line first\n"
+"  -q, --quiet          print nothing on success (a list: its ids, one a\n"
+"                       line), and no warnings\n"
+"  -y, --yes            do not ask before revoking, withdrawing, disabling;\n"
+"                       needed when standard input is not a terminal\n"
 "      --timeout SECS   give up on a request after SECS seconds\n"
 "                       (default 30; 0 waits for ever)\n"
 "      --cacert FILE    trust the certificate authority in FILE for https\n"
@@ -386,8 +505,9 @@ cli_usage(FILE *fp)
 	    "\n"
 	    "Commands:\n", fp);
 	for (size_t i = 0; i < cli_ncommands; i++)
-		fprintf(fp, "  %-12s %s\n", cli_commands[i].name,
-		    cli_commands[i].summary);
+		if (cli_commands[i].summary != NULL)
+			fprintf(fp, "  %-12s %s\n", cli_commands[i].name,
+			    cli_commands[i].summary);
 	fputs("\nOptions (before or after COMMAND):\n", fp);
 	fputs(global_options, fp);
 	fputs("  -V, --version        show the version (before COMMAND)\n"
@@ -402,14 +522,27 @@ cli_usage(FILE *fp)
 	    "written)\n"
 	    "\n"
 	    "Run 'certrack help COMMAND' for a command's synopsis and an "
-	    "example.\n", fp);
+	    "example.\n"
+	    "A failure prints its sentence on stderr, with the request id "
+	    "when the\nserver answered; with --json its problem document "
+	    "on stdout as well.\n", fp);
 }
 
 void
 cli_command_usage(const struct cli_command *cmd, FILE *fp)
 {
 	fprintf(fp, "usage: certrack %s", cmd->help);
-	fprintf(fp, "\nGlobal options:\n%s", global_options);
+	fputs("\nThe options every command takes (--json, --csv, --quiet, "
+	    "--yes,\n--context, --url, ...): 'certrack help options'.\n", fp);
+}
+
+/* `certrack help options`. */
+static void
+options_usage(FILE *fp)
+{
+	fputs("Options every command takes, before or after its name:\n",
+	    fp);
+	fputs(global_options, fp);
 }
 
 int
@@ -434,11 +567,14 @@ cli_cmd_help(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage_error(ctx, "unexpected argument '%s'",
 		    argv[optind + 1]);
+	if (strcmp(argv[optind], "options") == 0) {
+		options_usage(stdout);
+		return CLI_EXIT_OK;
+	}
 	cmd = cli_command_find(argv[optind]);
 	if (cmd == NULL) {
-		cli_errorf("unknown command '%s'", argv[optind]);
-		cli_errorf("try 'certrack --help'");
-		return CLI_EXIT_USAGE;
+		ctx->cmd = NULL;
+		return cli_unknown_command(ctx, argv[optind]);
 	}
 	cli_command_usage(cmd, stdout);
 	return CLI_EXIT_OK;

@@ -8,6 +8,27 @@
 
 #include "certrack/cli.h"
 
+/* An unknown global option TYPED ("--jsn=x"), with the closest one. */
+static int
+main_unknown_option(const struct cli_ctx *ctx, const char *typed,
+    const struct option *longopts)
+{
+	const char *names[32];
+	char word[64];
+	const char *guess;
+	size_t n = 0;
+
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(typed, "="), typed);
+	for (size_t i = 0; longopts[i].name != NULL && n < 32; i++)
+		names[n++] = longopts[i].name;
+	guess = strncmp(word, "--", 2) == 0 ?
+	    cli_suggest(word + 2, names, n) : NULL;
+	if (guess != NULL)
+		return cli_usage_error(ctx, "unknown option '%s'; did you "
+		    "mean '--%s'?", word, guess);
+	return cli_usage_error(ctx, "unknown option '%s'", word);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -43,10 +64,8 @@ main(int argc, char **argv)
 				rc = cli_usage_error(&ctx,
 				    "unknown option '-%c'", optopt);
 			else
-				rc = cli_usage_error(&ctx,
-				    "unknown option '%.*s'",
-				    (int)strcspn(argv[optind - 1], "="),
-				    argv[optind - 1]);
+				rc = main_unknown_option(&ctx, argv[optind - 1],
+				    longopts);
 			goto out;
 		case ':':
 			rc = cli_usage_error(&ctx, "option '%.*s' needs a value",
@@ -69,9 +88,7 @@ main(int argc, char **argv)
 	}
 	cmd = cli_command_find(argv[optind]);
 	if (cmd == NULL) {
-		cli_errorf("unknown command '%s'", argv[optind]);
-		cli_errorf("try 'certrack --help'");
-		rc = CLI_EXIT_USAGE;
+		rc = cli_unknown_command(&ctx, argv[optind]);
 		goto out;
 	}
 	ctx.cmd = cmd;

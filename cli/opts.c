@@ -16,8 +16,6 @@
 #include "certrack/strbuf.h"
 #include "certrack/strnum.h"
 
-/* Longest line accepted in the config file. */
-#define CONFIG_LINE_MAX 4096
 
 void
 cli_ctx_init(struct cli_ctx *ctx)
@@ -34,7 +32,9 @@ cli_ctx_release(struct cli_ctx *ctx)
 	free(ctx->token);
 	free(ctx->config_path);
 	free(ctx->cacert);
+	free(ctx->context);
 	ctx->url = ctx->token = ctx->config_path = ctx->cacert = NULL;
+	ctx->context = NULL;
 	ctx->resolved = false;
 }
 
@@ -45,17 +45,126 @@ cli_error_set(struct cli_error *err, int code, const char *fmt, ...)
 
 	err->exit_code = code;
 	err->problem[0] = '\0';
+	err->status = 0;
+	err->request_id[0] = '\0';
+	err->doc[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-int
-cli_error_report(const struct cli_error *err)
+/* The title and code of a failure found here, by its exit code. */
+static void
+local_problem(int exit_code, const char **title, const char **code)
 {
-	fprintf(stderr, "certrack: %s\n", err->msg);
+	switch (exit_code) {
+	case CLI_EXIT_REFUSED:
+		*title = "Refused";
+		*code = "refused";
+		break;
+	case CLI_EXIT_USAGE:
+		*title = "Usage Error";
+		*code = "usage";
+		break;
+	case CLI_EXIT_NOT_FOUND:
+		*title = "Not Found";
+		*code = "not_found";
+		break;
+	case CLI_EXIT_AUTH:
+		*title = "Unauthorized";
+		*code = "unauthorized";
+		break;
+	default:
+		*title = "Failure";
+		*code = "failure";
+		break;
+	}
+}
+
+/*
+ * --json: the problem document on stdout.  The server's as it came, else
+ * one with the same members (type, title, code, detail; status when the
+ * server answered) and the exit code.
+ */
+static void
+print_problem(const struct cli_error *err, const char *sentence)
+{
+	const char *title, *code;
+	json_t *doc;
+
+	if (err->doc[0] != '\0') {
+		fputs(err->doc, stdout);
+		if (err->doc[strlen(err->doc) - 1] != '\n')
+			putchar('\n');
+		return;
+	}
+	local_problem(err->exit_code, &title, &code);
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "about:blank",
+	    "title", title, "code", err->problem[0] ? err->problem : code,
+	    "detail", sentence, "exit_code", err->exit_code);
+	if (doc == NULL)
+		return;
+	if (err->status > 0)
+		json_object_set_new(doc, "status", json_integer(err->status));
+	if (err->request_id[0] != '\0')
+		json_object_set_new(doc, "request_id",
+		    json_string(err->request_id));
+	json_dumpf(doc, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(doc);
+}
+
+/* The sentence (with WHAT before it, when not NULL) to stderr, the
+ * request id after it, and the document under --json. */
+static int
+report(const struct cli_ctx *ctx, const struct cli_error *err,
+    const char *what)
+{
+	char sentence[1400];
+
+	if (what != NULL)
+		snprintf(sentence, sizeof(sentence), "%s: %s", what, err->msg);
+	else
+		snprintf(sentence, sizeof(sentence), "%s", err->msg);
+	fprintf(stderr, "certrack: %s\n", sentence);
+	if (err->request_id[0] != '\0')
+		fprintf(stderr, "certrack: request id %s\n", err->request_id);
+	if (ctx != NULL && ctx->json)
+		print_problem(err, sentence);
 	return err->exit_code;
+}
+
+int
+cli_error_report(const struct cli_ctx *ctx, const struct cli_error *err)
+{
+	return report(ctx, err, NULL);
+}
+
+int
+cli_fail(const struct cli_ctx *ctx, int code, const char *fmt, ...)
+{
+	struct cli_error err;
+	va_list ap;
+
+	cli_error_set(&err, code, "%s", "");
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	return report(ctx, &err, NULL);
+}
+
+int
+cli_error_reportf(const struct cli_ctx *ctx, const struct cli_error *err,
+    const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return report(ctx, err, what);
 }
 
 void
@@ -87,13 +196,16 @@ cli_warnf(const struct cli_ctx *ctx, const char *fmt, ...)
 int
 cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 {
+	struct cli_error err;
 	va_list ap;
 
-	fputs("certrack: ", stderr);
+	err.exit_code = CLI_EXIT_USAGE;
+	err.problem[0] = err.request_id[0] = err.doc[0] = '\0';
+	err.status = 0;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	report(ctx, &err, NULL);
 	if (ctx->cmd != NULL)
 		fprintf(stderr, "certrack: try 'certrack %s --help'\n",
 		    ctx->cmd->name);
@@ -132,6 +244,21 @@ cli_opts_global(struct cli_ctx *ctx, int opt, const char *arg,
 	case CLI_OPT_INSECURE_HTTP:
 		ctx->insecure_http = true;
 		break;
+	case CLI_OPT_CSV:
+		ctx->csv = true;
+		break;
+	case CLI_OPT_YES:
+	case 'y':
+		ctx->yes = true;
+		break;
+	case CLI_OPT_CONTEXT:
+	case 'c':
+		if (!cli_context_name_ok(arg))
+			return cli_error_set(err, CLI_EXIT_USAGE,
+			    "--context: '%s' is not a context name (letters, "
+			    "digits, '.', '_' and '-')", arg);
+		ctx->context_flag = arg;
+		break;
 	case CLI_OPT_TIMEOUT:
 		/* A day is plenty even for a large import; 0 means none. */
 		if (strnum_ll(arg, 0, 86400, &n, &why) != 0)
@@ -163,6 +290,26 @@ option_text(char **argv, int c, char *buf, size_t size)
 	}
 }
 
+/* "unknown option '--offest'; did you mean '--offset'?" among LONGOPTS. */
+static int
+unknown_option(const struct cli_ctx *ctx, const char *typed,
+    const struct option *longopts)
+{
+	const char *names[64];
+	const char *guess;
+	size_t n = 0;
+
+	if (strncmp(typed, "--", 2) == 0 && longopts != NULL) {
+		for (size_t i = 0; longopts[i].name != NULL && n < 64; i++)
+			names[n++] = longopts[i].name;
+		guess = cli_suggest(typed + 2, names, n);
+		if (guess != NULL)
+			return cli_usage_error(ctx, "unknown option '%s'; did "
+			    "you mean '--%s'?", typed, guess);
+	}
+	return cli_usage_error(ctx, "unknown option '%s'", typed);
+}
+
 int
 cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const char *shortopts,
     const struct option *longopts, int *exit_code)
@@ -192,10 +339,11 @@ cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const char *shortopts,
 				cli_usage(stdout);
 			*exit_code = CLI_EXIT_OK;
 			return CLI_GETOPT_STOP;
-		case 'u': case 't': case 'j': case 'q':
+		case 'u': case 't': case 'j': case 'q': case 'y': case 'c':
 		case CLI_OPT_URL: case CLI_OPT_TOKEN: case CLI_OPT_JSON:
 		case CLI_OPT_QUIET: case CLI_OPT_TIMEOUT:
 		case CLI_OPT_CACERT: case CLI_OPT_INSECURE_HTTP:
+		case CLI_OPT_CSV: case CLI_OPT_YES: case CLI_OPT_CONTEXT:
 			if (cli_opts_global(ctx, c, optarg, &err) != 0) {
 				*exit_code = cli_usage_error(ctx, "%s",
 				    err.msg);
@@ -204,8 +352,7 @@ cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const char *shortopts,
 			continue;
 		case '?':
 			option_text(argv, optopt, name, sizeof(name));
-			*exit_code = cli_usage_error(ctx,
-			    "unknown option '%s'", name);
+			*exit_code = unknown_option(ctx, name, longopts);
 			return CLI_GETOPT_STOP;
 		case ':':
 			option_text(argv, optopt, name, sizeof(name));
@@ -246,100 +393,6 @@ cli_config_path(char **path, struct cli_error *err)
 	return 0;
 }
 
-/* S without blanks at either end, in place. */
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
-/*
- * Reads "key = value" lines from PATH into *URL and *TOKEN (each only when
- * still NULL; the caller frees).  Blank lines and lines starting with '#'
- * are skipped; unknown keys are ignored, so newer files still work.  A
- * missing file is no error.
- */
-static int
-config_read(const struct cli_ctx *ctx, const char *path, char **url,
-    char **token, struct cli_error *err)
-{
-	char line[CONFIG_LINE_MAX];
-	struct stat st;
-	FILE *fp;
-	int lineno = 0, rc = -1;
-	bool has_token = false;
-
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return cli_error_set(err, CLI_EXIT_USAGE, "cannot open '%s': %s",
-		    path, strerror(errno));
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *key, *value, *eq;
-		char **slot;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			cli_error_set(err, CLI_EXIT_USAGE,
-			    "'%s' line %d: the line is too long", path, lineno);
-			goto out;
-		}
-		key = trim(line);
-		if (*key == '\0' || *key == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			cli_error_set(err, CLI_EXIT_USAGE,
-			    "'%s' line %d: expected 'key = value'", path,
-			    lineno);
-			goto out;
-		}
-		*eq = '\0';
-		key = trim(key);
-		value = trim(eq + 1);
-		if (strcasecmp(key, "url") == 0) {
-			slot = url;
-		} else if (strcasecmp(key, "token") == 0) {
-			slot = token;
-			has_token = *value != '\0';
-		} else {
-			continue;
-		}
-		if (*slot != NULL || *value == '\0')
-			continue;
-		*slot = strdup(value);
-		if (*slot == NULL) {
-			cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-			goto out;
-		}
-	}
-	if (ferror(fp)) {
-		cli_error_set(err, CLI_EXIT_USAGE, "cannot read '%s': %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	/* A token is a password: say so when others can read it (ssh
-	 * refuses such a key; a warning is kinder for a first release). */
-	if (has_token && fstat(fileno(fp), &st) == 0 &&
-	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		cli_warnf(ctx, "'%s' holds a token and others may read it: "
-		    "run 'chmod 600 %s'", path, path);
-	rc = 0;
-out:
-	fclose(fp);
-	return rc;
-}
-
 /* URL is http(s)://host...; strips trailing slashes in place. */
 /* True when the host of URL (http[s]://HOST[:PORT]...) is a loopback
  * address or "localhost". */
@@ -371,8 +424,8 @@ url_is_loopback(const char *url)
 	return false;
 }
 
-static int
-url_check(struct cli_ctx *ctx, char *url, const char *source,
+int
+cli_url_check(const struct cli_ctx *ctx, char *url, const char *source,
     struct cli_error *err)
 {
 	size_t len;
@@ -428,42 +481,86 @@ take(const char *flag, const char *env_name, char **out, const char **source,
 	return 0;
 }
 
+/* The context to use: --context, else $CERTRACK_CONTEXT, else the file's
+ * "current"; NULL for the top level ("default" names it too). */
+static const char *
+context_wanted(const struct cli_ctx *ctx, const struct cli_config *cf)
+{
+	const char *env = getenv("CERTRACK_CONTEXT");
+	const char *name = NULL;
+
+	if (ctx->context_flag != NULL)
+		name = ctx->context_flag;
+	else if (env != NULL && *env != '\0')
+		name = env;
+	else if (cf != NULL)
+		name = cf->current;
+	if (name != NULL && strcmp(name, "default") == 0)
+		name = NULL;
+	return name;
+}
+
 int
 cli_opts_resolve(struct cli_ctx *ctx, struct cli_error *err)
 {
-	const char *url_source = "--url";
-	char *url = NULL, *token = NULL, *path = NULL;
+	const char *url_source = "--url", *name;
+	char *url = NULL, *token = NULL, *path = NULL, *context = NULL;
+	struct cli_config cf;
+	struct cli_context *c;
+	bool named;
 	int rc = -1;
 
 	if (ctx->resolved)
 		return 0;
-	if (take(ctx->url_flag, "CERTRACK_URL", &url, &url_source, err) != 0 ||
-	    take(ctx->token_flag, "CERTRACK_TOKEN", &token, NULL, err) != 0)
+	cli_config_init(&cf);
+	/* --context names the server and its token: the variables that
+	 * would name another do not count then. */
+	named = ctx->context_flag != NULL;
+	if (take(ctx->url_flag, named ? "" : "CERTRACK_URL", &url,
+	    &url_source, err) != 0 ||
+	    take(ctx->token_flag, named ? "" : "CERTRACK_TOKEN", &token, NULL,
+	    err) != 0)
 		goto out;
 	/* The file is read only when something is still missing, so a
 	 * broken file does not stand in the way of flags that say it all. */
-	if (url == NULL || token == NULL) {
-		char *had_url = url;
-
+	if (url == NULL || token == NULL || named) {
 		if (cli_config_path(&path, err) != 0) {
 			/* No HOME: no file, so the defaults apply. */
 			free(path);
 			path = NULL;
-		} else if (config_read(ctx, path, &url, &token, err) != 0) {
+		} else if (cli_config_load(&cf, path, err) != 0) {
 			goto out;
 		}
-		if (url != had_url)
+		name = context_wanted(ctx, path != NULL ? &cf : NULL);
+		c = cli_config_find(&cf, name);
+		if (name != NULL && c == NULL) {
+			cli_error_set(err, CLI_EXIT_USAGE, "there is no context "
+			    "'%s' (see 'certrack context list')", name);
+			goto out;
+		}
+		if (name != NULL && (context = strdup(name)) == NULL)
+			goto no_memory;
+		if (c != NULL && url == NULL && c->url != NULL) {
+			if ((url = strdup(c->url)) == NULL)
+				goto no_memory;
 			url_source = path;
+		}
+		if (c != NULL && token == NULL && c->token != NULL &&
+		    (token = strdup(c->token)) == NULL)
+			goto no_memory;
+		/* A token is a password: say so when others can read it
+		 * (ssh refuses such a key; a warning is kinder). */
+		if (cf.has_token && cf.group_readable)
+			cli_warnf(ctx, "'%s' holds a token and others may read "
+			    "it: run 'chmod 600 %s'", path, path);
 	}
 	if (url == NULL) {
 		url = strdup(CLI_DEFAULT_URL);
 		url_source = "the default";
-		if (url == NULL) {
-			cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-			goto out;
-		}
+		if (url == NULL)
+			goto no_memory;
 	}
-	if (url_check(ctx, url, url_source, err) != 0)
+	if (cli_url_check(ctx, url, url_source, err) != 0)
 		goto out;
 	free(ctx->cacert);
 	ctx->cacert = NULL;
@@ -473,15 +570,22 @@ cli_opts_resolve(struct cli_ctx *ctx, struct cli_error *err)
 	free(ctx->url);
 	free(ctx->token);
 	free(ctx->config_path);
+	free(ctx->context);
 	ctx->url = url;
 	ctx->token = token;
 	ctx->config_path = path;
-	url = token = path = NULL;
+	ctx->context = context;
+	url = token = path = context = NULL;
 	ctx->resolved = true;
 	rc = 0;
+	goto out;
+no_memory:
+	cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
 out:
+	cli_config_release(&cf);
 	free(url);
 	free(token);
 	free(path);
+	free(context);
 	return rc;
 }

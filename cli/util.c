@@ -102,7 +102,7 @@ cli_get_query(struct cli_ctx *ctx, const char *path, int n,
 	rc = cli_call(ctx, "GET", sb.buf, NULL, NULL, resp, &err);
 	strbuf_release(&sb);
 	if (rc != 0) {
-		*exit_code = cli_error_report(&err);
+		*exit_code = cli_error_report(ctx, &err);
 		return -1;
 	}
 	if (json_done && ctx->json) {
@@ -156,6 +156,18 @@ cli_dispatch(struct cli_ctx *ctx, int argc, char **argv,
 	if (argv[1][0] == '-')
 		return cli_usage_error(ctx, "put the subcommand right after "
 		    "'%s', before '%s'", argv[0], argv[1]);
+	{
+		const char *list[32], *guess;
+		size_t n = 0;
+
+		for (size_t i = 0; i < nsubs && n < 32; i++)
+			list[n++] = subs[i].name;
+		guess = cli_suggest(argv[1], list, n);
+		if (guess != NULL)
+			return cli_usage_error(ctx, "unknown subcommand "
+			    "'%s %s'; did you mean '%s %s'?", argv[0],
+			    argv[1], argv[0], guess);
+	}
 	if ((names = sub_names(subs, nsubs)) == NULL)
 		goto no_memory;
 	rc = cli_usage_error(ctx, "unknown subcommand '%s %s' (one of: %s)",
@@ -409,6 +421,22 @@ cli_table_add(struct cli_table *t, ...)
 }
 
 int
+cli_table_addv(struct cli_table *t, const char *const *cells)
+{
+	int rc = 0;
+
+	/* through the variadic one: one place grows the cells */
+	for (size_t i = 0; i < t->ncols && rc == 0; i++) {
+		size_t saved = t->ncols;
+
+		t->ncols = 1;
+		rc = cli_table_add(t, cells[i]);
+		t->ncols = saved;
+	}
+	return rc;
+}
+
+int
 cli_table_print(const struct cli_table *t, FILE *fp)
 {
 	size_t *w, rows = t->ncols ? t->ncells / t->ncols : 0;
@@ -476,7 +504,7 @@ cli_read_secret(const char *prompt, bool from_stdin, char *buf, size_t len,
 		if (!read_line(stdin, buf, len) || buf[0] == '\0')
 			return cli_error_set(err, CLI_EXIT_USAGE,
 			    "no password on standard input (one line is "
-			    "expected)");
+			    "expected: the password)");
 		return 0;
 	}
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -59,13 +59,14 @@ const struct route api_routes[] = {
 	    api_results_history, NULL },
 
 	/* programs, status and certificates */
-	{ "GET", "/v1/professions", ROLE_ANY, api_professions_list, NULL },
-	{ "GET", "/v1/programs", ROLE_ANY, api_programs_list, NULL },
-	{ "GET", "/v1/programs/{code}", ROLE_ANY, api_programs_get, NULL },
+	/* what a program is and who may enroll: public, for applicants */
+	{ "GET", "/v1/professions", ROLE_PUBLIC, api_professions_list, NULL },
+	{ "GET", "/v1/programs", ROLE_PUBLIC, api_programs_list, NULL },
+	{ "GET", "/v1/programs/{code}", ROLE_PUBLIC, api_programs_get, NULL },
 	{ "GET", "/v1/levels", ROLE_ANY, api_levels_find, NULL },
 	{ "GET", "/v1/levels/{id}", ROLE_ANY, api_levels_get, NULL },
 	{ "PATCH", "/v1/levels/{id}", ROLE_ADMIN, api_levels_update, NULL },
-	{ "GET", "/v1/eligibility", ROLE_ANY, api_eligibility, NULL },
+	{ "GET", "/v1/eligibility", ROLE_PUBLIC, api_eligibility, NULL },
 	{ "GET", "/v1/clinicians/{id}/status", ROLE_ANY, api_status, NULL },
 	{ "GET", "/v1/certificates/{number}", ROLE_PUBLIC,
 	    api_certificates_verify, NULL },

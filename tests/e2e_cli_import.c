@@ -595,8 +595,11 @@ list_and_show(void **state)
 	    admin_tok, NULL, &resp), 200);
 	a = parse(out);
 	b = parse(resp);
-	assert_true(json_equal(a, b));
-	assert_int_equal(json_array_size(a), 3);
+	/* the one shape of a list: the answer's imports are its items */
+	assert_true(json_equal(json_object_get(a, "items"), b));
+	assert_int_equal(json_array_size(json_object_get(a, "items")), 3);
+	assert_int_equal(json_integer_value(json_object_get(a, "limit")), 3);
+	assert_int_equal(json_integer_value(json_object_get(a, "offset")), 0);
 	json_decref(a);
 	json_decref(b);
 	free(resp);
@@ -618,7 +621,7 @@ list_and_show(void **state)
 	has(out, "(the first 0 of 1 problems;");
 	FREE_IO();
 	RUN(3, NULL, "import", "show", "999999");
-	assert_string_equal(err, "certrack: there is no import 999999\n");
+	has(err, "certrack: there is no import 999999\ncertrack: request id ");
 	FREE_IO();
 }
 

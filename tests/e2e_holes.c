@@ -1290,7 +1290,7 @@ cli_complete_shared_title(void **state)
 	/* refused as `enroll` refuses it, and nothing changed */
 	CLI(1, "complete", id, "Level 1", "--on", today);
 	testlib_has(err, detail);
-	CLI(1, "withdraw", id, "Level 1");
+	CLI(1, "withdraw", "--yes", id, "Level 1");
 	testlib_has(err, detail);
 	assert_int_equal(sql_ll("SELECT count(*) FROM enrollments WHERE "
 	    "clinician_id = %lld AND status = 'enrolled'", c), 2);

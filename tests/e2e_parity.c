@@ -494,12 +494,27 @@ via_csv(const struct pcase *c, const char *v, const struct target *t,
 
 static const char *const way_name[] = { "API", "CLI", "CSV" };
 
+/* DETAIL as the CLI says it: where the API names a route, the CLI names
+ * the command that shows the same ("(see 'certrack professions')"). */
+static void
+cli_words(const char *detail, char *buf, size_t len)
+{
+	static const char api[] = "(see GET /v1/professions)";
+	const char *at = strstr(detail, api);
+
+	if (at == NULL)
+		snprintf(buf, len, "%s", detail);
+	else
+		snprintf(buf, len, "%.*s(see 'certrack professions')%s",
+		    (int)(at - detail), detail, at + strlen(api));
+}
+
 static void
 check(const struct pcase *c, int way, const struct outcome *o,
     const char *v)
 {
 	bool refused = c->stored == NULL || (way == 0 && c->api_iso);
-	char what[200];
+	char what[200], said[600];
 
 	snprintf(what, sizeof(what), "%s of %s '%.40s'", way_name[way],
 	    field_of[c->kind], c->value);
@@ -520,9 +535,10 @@ check(const struct pcase *c, int way, const struct outcome *o,
 				    c->code, c->detail);
 			break;
 		case 1:
-			if (strstr(o->message, c->detail) == NULL)
+			cli_words(c->detail, said, sizeof(said));
+			if (strstr(o->message, said) == NULL)
 				fail_msg("%s: stderr '%s', expected '%s'",
-				    what, o->message, c->detail);
+				    what, o->message, said);
 			break;
 		case 2:
 			if (o->column == NULL ||
@@ -628,7 +644,13 @@ profession_filter(void **state)
 	int rc = testlib_cli(NULL, &out, &err, "clinicians", "list",
 	    "--profession", "Astronaut", NULL);
 	assert_int_equal(rc, 1);
-	testlib_has(err, json_string_value(json_object_get(j, "detail")));
+	{
+		char said[600];
+
+		cli_words(json_string_value(json_object_get(j, "detail")), said,
+		    sizeof(said));
+		testlib_has(err, said);
+	}
 	json_decref(j);
 	free(resp);
 	free(out);

@@ -49,6 +49,10 @@ struct cli_error {
 	int exit_code;		/* one of enum cli_exit */
 	char msg[1024];		/* without the "certrack: " prefix */
 	char problem[48];	/* the server's problem code, or "" */
+	long status;		/* the server's HTTP status, 0 when local */
+	char request_id[48];	/* the server's X-Request-Id, or "" */
+	char doc[4096];		/* the server's problem document as it came
+				 * (--json prints it), or "" */
 };
 
 struct cli_command;
@@ -67,6 +71,9 @@ struct cli_ctx {
 	long timeout;		/* --timeout seconds for a request; 0 = none */
 	const char *cacert_flag;	/* --cacert FILE */
 	bool insecure_http;	/* --insecure-http: http:// off loopback */
+	bool csv;		/* --csv: lists as CSV */
+	bool yes;		/* --yes: no confirmation asked */
+	const char *context_flag;	/* --context NAME */
 
 	/* The command being run (NULL before dispatch). */
 	const struct cli_command *cmd;
@@ -77,6 +84,8 @@ struct cli_ctx {
 	char *token;		/* bearer token, or NULL when none is known */
 	char *config_path;	/* ~/.config/certrack/config, or NULL */
 	char *cacert;		/* CA bundle to trust, or NULL: the system's */
+	char *context;		/* the named context in use, or NULL: the
+				 * file's top-level url and token */
 
 	void *curl;		/* CURL handle kept between requests */
 };
@@ -87,8 +96,10 @@ struct cli_command {
 	/* Runs the command; ARGV[0] is the command's name.  Returns an exit
 	 * code (enum cli_exit). */
 	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
-	const char *summary;	/* one line for `certrack --help` */
+	const char *summary;	/* one line for `certrack --help`; NULL
+				 * for a command not listed there */
 	const char *help;	/* synopsis, options and an example */
+	const char *subs;	/* its subcommands, blank-separated, or NULL */
 };
 
 /* ---- cli/commands.c ---------------------------------------------------- */
@@ -99,6 +110,13 @@ extern const size_t cli_ncommands;
 
 /* The command called NAME, or NULL. */
 const struct cli_command *cli_command_find(const char *name);
+
+/* The command names and their other-number aliases, at most MAX, in
+ * NAMES; returns how many. */
+size_t cli_command_names(const char **names, size_t max);
+
+/* Reports an unknown command NAME ("did you mean" the closest); exit 2. */
+int cli_unknown_command(const struct cli_ctx *ctx, const char *name);
 
 /* Prints the global usage: commands, options, exit codes. */
 void cli_usage(FILE *fp);
@@ -172,6 +190,7 @@ enum {
 	CLI_OPT_URL = CLI_OPT_BASE, CLI_OPT_TOKEN, CLI_OPT_JSON,
 	CLI_OPT_QUIET, CLI_OPT_TIMEOUT, CLI_OPT_HELP, CLI_OPT_VERSION,
 	CLI_OPT_CACERT, CLI_OPT_INSECURE_HTTP,
+	CLI_OPT_CSV, CLI_OPT_YES, CLI_OPT_CONTEXT,
 	CLI_OPT_CMD = 0x2000,
 };
 #define CLI_GLOBAL_LONGOPTS \
@@ -182,9 +201,12 @@ enum {
 	{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
 	{ "cacert", required_argument, NULL, CLI_OPT_CACERT }, \
 	{ "insecure-http", no_argument, NULL, CLI_OPT_INSECURE_HTTP }, \
+	{ "csv", no_argument, NULL, CLI_OPT_CSV }, \
+	{ "yes", no_argument, NULL, CLI_OPT_YES }, \
+	{ "context", required_argument, NULL, CLI_OPT_CONTEXT }, \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
 /* The short forms of the global options, for a command's SHORTOPTS. */
-#define CLI_GLOBAL_SHORTOPTS "u:t:jqh"
+#define CLI_GLOBAL_SHORTOPTS "u:t:jqhyc:"
 
 /* cli_getopt() returns this when the command must return *EXIT_CODE now. */
 #define CLI_GETOPT_STOP (-2)
@@ -223,12 +245,36 @@ int cli_opts_resolve(struct cli_ctx *ctx, struct cli_error *err);
  */
 int cli_config_path(char **path, struct cli_error *err);
 
+/*
+ * Checks a server URL from SOURCE (for the message): http:// or https://,
+ * no blank, query or fragment, plain http only to this machine unless
+ * --insecure-http.  Strips trailing slashes in place.  0, or -1 with ERR
+ * (exit 2).
+ */
+int cli_url_check(const struct cli_ctx *ctx, char *url, const char *source,
+    struct cli_error *err);
+
 /* Fills ERR (exit code CODE, printf-style message); returns -1. */
 int cli_error_set(struct cli_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prints "certrack: MSG" to stderr; returns err->exit_code. */
-int cli_error_report(const struct cli_error *err);
+/*
+ * Reports ERR and returns err->exit_code: "certrack: MSG" on stderr, and
+ * "certrack: request id ID" when the server answered.  With --json the
+ * problem document goes to stdout as well: the server's as it came, else
+ * one made here with the same members (code "usage", "not_found",
+ * "refused", "unauthorized", "unreachable" or "failure").
+ */
+int cli_error_report(const struct cli_ctx *ctx, const struct cli_error *err);
+
+/* A failure found here (exit CODE), reported as cli_error_report() does;
+ * returns CODE. */
+int cli_fail(const struct cli_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* cli_error_report() with the sentence "WHAT: MSG" (WHAT printf-style). */
+int cli_error_reportf(const struct cli_ctx *ctx, const struct cli_error *err,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prints "certrack: MSG" to stderr (a message, no exit code). */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -244,6 +290,59 @@ void cli_warnf(const struct cli_ctx *ctx, const char *fmt, ...)
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---- cli/config.c: the config file and its contexts -------------------- */
+
+#include "certrack/strbuf.h"
+
+/* One context: a server and the token for it. */
+struct cli_context {
+	char *name;		/* NULL: the file's top level, "default" */
+	char *url;		/* or NULL */
+	char *token;		/* or NULL: not logged in */
+	struct strbuf other;	/* lines of keys not known here, kept */
+};
+
+/* The config file in memory.  cli_config_init()/cli_config_release(). */
+struct cli_config {
+	const char *path;	/* not owned */
+	char *current;		/* "current = NAME", or NULL */
+	struct cli_context *v;	/* the top level first, when present */
+	size_t n;
+	bool has_token;		/* some context holds a token */
+	bool group_readable;	/* the file's mode lets others read it */
+};
+
+void cli_config_init(struct cli_config *cf);
+void cli_config_release(struct cli_config *cf);
+
+/* Reads PATH (kept, not copied) into CF; a missing file is an empty
+ * config.  Returns 0, or -1 with ERR (exit 2: unreadable or malformed). */
+int cli_config_load(struct cli_config *cf, const char *path,
+    struct cli_error *err);
+
+/* Writes CF to its path: mode 0600, renamed into place, the folder made
+ * mode 0700.  Returns 0, or -1 with ERR (exit 5). */
+int cli_config_save(const struct cli_config *cf, struct cli_error *err);
+
+/* The context NAME (NULL: the top level), or NULL when there is none. */
+struct cli_context *cli_config_find(struct cli_config *cf, const char *name);
+
+/* The context NAME, added empty when missing; NULL out of memory.  Any
+ * pointer into CF taken before may move. */
+struct cli_context *cli_config_add(struct cli_config *cf, const char *name);
+
+/* Removes context C of CF. */
+void cli_config_remove(struct cli_config *cf, struct cli_context *c);
+
+/* True for a context name: 1 to 64 of A-Z a-z 0-9 . _ - */
+bool cli_context_name_ok(const char *name);
+
+/* cli/complete.c: `__complete WORD...`, for the shells' completion */
+int cli_cmd_complete_words(struct cli_ctx *ctx, int argc, char **argv);
+
+/* cli/cmd_context.c: `context add|use|list|remove` */
+int cli_cmd_context(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cli/client.c ------------------------------------------------------ */
 
 /* A response from the server.  cli_response_release() frees it. */
@@ -253,6 +352,7 @@ struct cli_response {
 	char *raw;		/* the body, NUL-terminated ("" when empty) */
 	size_t raw_len;
 	json_t *json;		/* the body parsed when it is JSON, else NULL */
+	char request_id[48];	/* its X-Request-Id, or "" */
 };
 
 void cli_response_release(struct cli_response *resp);
@@ -464,6 +564,54 @@ void cli_table_release(struct cli_table *t);
 /* Adds a row of NCOLS strings (NULL or "" shown as "-"); 0 or -1. */
 int cli_table_add(struct cli_table *t, ...);
 int cli_table_print(const struct cli_table *t, FILE *fp);
+
+/* Adds a row of NCOLS strings from CELLS; 0 or -1. */
+int cli_table_addv(struct cli_table *t, const char *const *cells);
+
+/*
+ * A list command's output.  The items are ANSWER's member MEMBER (NULL: the
+ * answer is the array); an item whose ID_KEY is null is no record.
+ */
+struct cli_list {
+	const char *member;
+	const char *id_key;		/* what --quiet prints, one a line */
+	const char *none;		/* said on stderr when there are none */
+	size_t ncols;
+	const char *const *head;	/* the column titles */
+	void (*row)(struct cli_table *t, const json_t *item);
+};
+
+/* {"total", "limit", "offset", "items"} of ANSWER (new reference; NULL
+ * out of memory): total, limit and offset as the server said, else the
+ * number of items, null (no limit) and 0. */
+json_t *cli_list_doc(const struct cli_list *l, const json_t *answer);
+
+/*
+ * Prints a list as the contract says: --json the one shape above;
+ * --csv a header line and a line a record (RFC 4180); --quiet the ids;
+ * else an aligned table, with on stderr the page shown (and --offset for
+ * the next) when there are more, or L->none when there are none.
+ * Returns an exit code.
+ */
+int cli_list_print(const struct cli_ctx *ctx, const struct cli_list *l,
+    const json_t *answer);
+
+/*
+ * Asks "certrack: WHAT? [y/N]" on stderr and reads the answer from the
+ * terminal on stdin.  0 when confirmed or --yes; -1 with ERR: exit 1 when
+ * the answer was not yes, exit 2 (with the hint to add --yes) when stdin
+ * is not a terminal, as nothing may be asked then.
+ */
+int cli_confirm(const struct cli_ctx *ctx, struct cli_error *err,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The edit distance of A and B (a swap of two letters is one edit);
+ * (size_t)-1 for words over 64 bytes. */
+size_t cli_distance(const char *a, const char *b);
+
+/* The one of NAMES (N) that TYPED is likely a typo of, or NULL. */
+const char *cli_suggest(const char *typed, const char *const *names,
+    size_t n);
 
 /* "label:            value" on stdout, for summaries. */
 void cli_kv(const char *label, const char *value);
