@@ -3,6 +3,7 @@
  * A refusal by a rule (eligibility, prerequisites) prints the server's
  * reason with the clinician's name and the level.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,97 @@ sessions_list(struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* One exam's progress: "passed (1 used)", "2 used, 1 left", "-". */
+static void
+exam_cell(const json_t *it, const char *kind, char *out, size_t len)
+{
+	char k[32];
+	json_int_t used, left;
+
+	snprintf(k, sizeof(k), "%s_used", kind);
+	used = json_integer_value(json_object_get(it, k));
+	snprintf(k, sizeof(k), "%s_left", kind);
+	left = json_integer_value(json_object_get(it, k));
+	snprintf(k, sizeof(k), "%s_passed", kind);
+	if (json_is_true(json_object_get(it, k)))
+		snprintf(out, len, "passed (%lld used)", (long long)used);
+	else if (used == 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%lld used, %lld left", (long long)used,
+		    (long long)left);
+}
+
+static void
+roster_row(struct cli_table *t, const json_t *it)
+{
+	char b[4][160], w[48], p[48];
+
+	exam_cell(it, "written", w, sizeof(w));
+	exam_cell(it, "practical", p, sizeof(p));
+	cli_table_add(t, cli_jstr(it, "enrollment_id", b[0], 160),
+	    cli_jstr(it, "clinician", b[1], 160),
+	    cli_jstr(it, "status", b[2], 160), w, p,
+	    cli_jstr(it, "certificate", b[3], 160));
+}
+
+/* sessions show ID: the session and its roster (--csv: the roster as the
+ * server exports it). */
+static int
+sessions_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "ENROLLMENT", "CLINICIAN",
+	    "STATUS", "WRITTEN", "PRACTICAL", "CERTIFICATE" };
+	static const struct cli_list list = { "roster", "enrollment_id",
+	    "nobody is enrolled in this session", 6, head, roster_row };
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "format" };
+	const char *values[1] = { NULL };
+	struct cli_response resp;
+	char path[48], b[160];
+	long long id;
+	int c, rc;
+
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1)
+		if (c == CLI_GETOPT_STOP)
+			return rc;
+	if (cli_operands(ctx, argc, argv, 1, 1, "ID") != 0 ||
+	    cli_arg_int(ctx, "ID", argv[optind], 1, INT64_MAX, &id) != 0)
+		return CLI_EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/sessions/%lld", id);
+	if (ctx->csv)
+		values[0] = "csv";
+	if (cli_get_query(ctx, path, 1, names, values, true, &resp, &rc) != 0)
+		return rc;
+	if (ctx->csv) {
+		rc = cli_print_raw(&resp) == 0 ? CLI_EXIT_OK :
+		    CLI_EXIT_FAILURE;
+		cli_response_release(&resp);
+		return rc;
+	}
+	if (!ctx->quiet) {
+		cli_kv("session:", cli_jstr(resp.json, "id", b, sizeof(b)));
+		cli_kv("level:", cli_jstr(resp.json, "level_code", b,
+		    sizeof(b)));
+		char e[32], d[200];
+		cli_jstr(resp.json, "starts_on", b, sizeof(b));
+		snprintf(d, sizeof(d), "%s to %s", b, cli_jstr(resp.json,
+		    "ends_on", e, sizeof(e)));
+		cli_kv("dates:", d);
+		cli_kv("location:", cli_jstr(resp.json, "location", b,
+		    sizeof(b)));
+		cli_kv("instructor:", cli_jstr(resp.json, "instructor", b,
+		    sizeof(b)));
+		putchar('\n');
+	}
+	rc = cli_list_print(ctx, &list, resp.json);
+	cli_response_release(&resp);
+	return rc;
+}
+
 static int
 sessions_add(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -382,6 +474,7 @@ cli_cmd_sessions(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_sub subs[] = {
 		{ "list", sessions_list },
+		{ "show", sessions_show },
 		{ "add", sessions_add },
 	};
 

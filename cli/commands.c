@@ -98,10 +98,11 @@ const struct cli_command cli_commands[] = {
 	},
 	{
 		"sessions", cli_cmd_sessions,
-		"list and add course sessions",
-		"sessions list|add ...\n"
+		"list, show and add course sessions",
+		"sessions list|show|add ...\n"
 		"\n"
 		"  sessions list [--level LEVEL] [--limit N] [--offset N] (staff)\n"
+		"  sessions show ID      the session and its roster      (staff)\n"
 		"  sessions add LEVEL --starts DATE [--ends DATE]\n"
 		"      [--location TEXT] [--instructor NAME]              (admin)\n"
 		"\n"
@@ -110,8 +111,9 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"Example:\n"
 		"  certrack sessions add DN1 --starts 2025-03-01 --ends 2025-03-03 \\\n"
-		"      --location Austin --instructor 'Sam Lee'\n",
-		"list add",
+		"      --location Austin --instructor 'Sam Lee'\n"
+		"  certrack sessions show 12 --csv > roster.csv\n",
+		"list show add",
 	},
 	{
 		"enroll", cli_cmd_enroll,
@@ -202,12 +204,23 @@ const struct cli_command cli_commands[] = {
 	},
 	{
 		"certificates", cli_cmd_certificates,
-		"verify a certificate number (no login), or revoke one",
-		"certificates verify|revoke ...\n"
+		"verify a certificate number (no login), revoke one, list them",
+		"certificates verify|revoke|list|expiring ...\n"
 		"\n"
 		"  certificates verify NUMBER                      (anyone)\n"
 		"  certificates revoke NUMBER --category CATEGORY --note TEXT\n"
 		"      [--yes]                                     (admin)\n"
+		"  certificates list [--status valid|expiring|expired|revoked]\n"
+		"      [--within DAYS] [--level LEVEL] [--clinician ID]\n"
+		"      [--issued-from DATE] [--issued-to DATE]\n"
+		"      [--limit N] [--offset N]                    (staff)\n"
+		"  certificates expiring --within DAYS [--level LEVEL] ...\n"
+		"                                                  (staff)\n"
+		"\n"
+		"list and expiring print a page as a table (--json, --quiet\n"
+		"numbers); with --csv, every matching certificate as the server\n"
+		"exports it, unpaged.  DAYS is 60, 60d or 8w; a certificate\n"
+		"expiring on today + DAYS is included.\n"
 		"\n"
 		"verify needs no login and prints the holder, level, dates and\n"
 		"validity; it exits 0 only for a valid certificate (1 when\n"
@@ -219,8 +232,9 @@ const struct cli_command cli_commands[] = {
 		"the terminal first (--yes does not).\n"
 		"\n"
 		"Example:\n"
-		"  certrack certificates verify 7KQ2-M9XW-4H1A\n",
-		"verify revoke",
+		"  certrack certificates verify 7KQ2-M9XW-4H1A\n"
+		"  certrack certificates expiring --within 60d --csv > due.csv\n",
+		"verify revoke list expiring",
 	},
 	{
 		"verify", cli_cmd_verify,

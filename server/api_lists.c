@@ -23,6 +23,7 @@
 #include "certrack/strnum.h"
 
 #define MAX_FILTERS 6
+#define BOOLOID 16		/* pg_type.h, which libpq does not install */
 #define EXPORT_ROWS 1000		/* rows per piece of an export */
 #define EXPORT_PAGE "1000"
 
@@ -130,7 +131,12 @@ csv_line(struct strbuf *sb, const PGresult *res, int i)
 			strbuf_add(sb, ",", 1);
 		if (i < 0)
 			csv_field(sb, PQfname(res, c));
-		else if (!PQgetisnull(res, i, c))
+		else if (PQgetisnull(res, i, c))
+			;	/* NULL: an empty field */
+		else if (PQftype(res, c) == BOOLOID)
+			csv_field(sb, PQgetvalue(res, i, c)[0] == 't' ?
+			    "true" : "false");
+		else
 			csv_field(sb, PQgetvalue(res, i, c));
 	}
 	strbuf_add(sb, "\r\n", 2);

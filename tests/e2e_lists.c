@@ -450,6 +450,75 @@ large_export_streamed(void **state)
 		    "from %ld kB to %ld kB", (size_t)BULK, before, after);
 }
 
+/* The CLI: certificates list/expiring and sessions show, each way. */
+static void
+cli_lists(void **state)
+{
+	char *out = NULL, *err = NULL, sid[24], *first;
+	long long valid = sql_ll("SELECT count(*) FROM certificates WHERE "
+	    "revoked_at IS NULL AND expires_on > current_date");
+
+	(void)state;
+	testlib_cli_env(&w, "lists", w.grader);
+	snprintf(sid, sizeof(sid), "%lld", session_id);
+	/* a page as a table, the boundary of --within as the API's */
+	TESTLIB_CLI(0, NULL, "certificates", "expiring", "--within", "10d");
+	testlib_has(out, "NUMBER");
+	{
+		int n = 0;
+		for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+			n++;
+		assert_int_equal(n, 1 + 3);	/* the header, 3 rows */
+	}
+	free(out);
+	free(err);
+	TESTLIB_CLI(0, NULL, "certificates", "expiring", "--within", "10",
+	    "--json");
+	{
+		json_t *j = testlib_json(out);
+		assert_int_equal(testlib_int(j, "total"), 3);
+		json_decref(j);
+	}
+	free(out);
+	free(err);
+	/* --csv: the whole list from the server, unpaged */
+	TESTLIB_CLI(0, NULL, "certificates", "list", "--status", "valid",
+	    "--csv");
+	assert_int_equal(lines_of(out), valid + 1);
+	free(out);
+	free(err);
+	/* --quiet: the numbers */
+	TESTLIB_CLI(0, NULL, "certificates", "list", "--status", "revoked",
+	    "--quiet");
+	first = testdb_value(w.db, "SELECT number FROM certificates WHERE "
+	    "revoked_at IS NOT NULL ORDER BY id LIMIT 1");
+	testlib_has(out, first);
+	free(first);
+	free(out);
+	free(err);
+	TESTLIB_CLI(2, NULL, "certificates", "expiring");
+	testlib_has(err, "--within");
+	free(out);
+	free(err);
+	TESTLIB_CLI(2, NULL, "certificates", "expiring", "--within", "soon");
+	free(out);
+	free(err);
+	/* the session and its roster */
+	TESTLIB_CLI(0, NULL, "sessions", "show", sid);
+	testlib_has(out, "Denver");
+	testlib_has(out, "passed (1 used)");
+	free(out);
+	free(err);
+	TESTLIB_CLI(0, NULL, "sessions", "show", sid, "--csv");
+	assert_int_equal(lines_of(out), PEOPLE + 1);
+	free(out);
+	free(err);
+	TESTLIB_CLI(3, NULL, "sessions", "show", "999999");
+	testlib_has(err, "there is no session 999999");
+	free(out);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -458,6 +527,7 @@ main(void)
 		cmocka_unit_test(pages_and_refusals),
 		cmocka_unit_test(enrollments_and_roster),
 		cmocka_unit_test(csv_export_matches),
+		cmocka_unit_test(cli_lists),
 		cmocka_unit_test(large_export_streamed),
 	};
 
