@@ -73,6 +73,7 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
 # resources, one line per group of files
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 SRV_SRC += server/api_lists.c
+SRV_SRC += server/api_renewals.c
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \

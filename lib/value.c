@@ -27,6 +27,14 @@ static const struct {
 	{ "reason", 500 },
 	{ "note", 500 },
 	{ "username", 128 },
+	/* continuing education and renewal policies */
+	{ "provider", 200 },
+	{ "category", 60 },
+	{ "ce_category", 60 },
+	{ "evidence", 500 },
+	{ "program", 100 },
+	{ "level", 100 },
+	{ "method", 20 },
 };
 
 static int

@@ -91,13 +91,8 @@ quotable(const char *s)
 	return n <= 40;
 }
 
-/*
- * The canonical form of the path's {number} into OUT, or -1 with ERR 422
- * invalid_certificate_number when it is not twelve Crockford symbols or
- * its check symbol is wrong.
- */
-static int
-path_number(struct request *req, char *out)
+int
+api_certificate_number(struct request *req, char *out)
 {
 	const char *typed = router_param(&req->params, "number");
 
@@ -129,7 +124,7 @@ api_certificates_verify(struct request *req)
 	PGresult *res;
 	int rc;
 
-	if (path_number(req, number) != 0)
+	if (api_certificate_number(req, number) != 0)
 		return -1;
 	conn = db_conn(&req->err);
 	if (conn == NULL)
@@ -178,7 +173,7 @@ api_certificates_revoke(struct request *req)
 	struct revoke rv = { .req = req, .number = number };
 	int rc;
 
-	if (path_number(req, number) != 0)
+	if (api_certificate_number(req, number) != 0)
 		return -1;
 	if (api_fields(req->json, fields, 2, &req->err) != 0)
 		return -1;

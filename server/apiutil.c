@@ -336,12 +336,14 @@ api_code_status(const char *code)
 	static const char *const conflict[] = {
 		"already_enrolled", "already_completed", "already_withdrawn",
 		"enrollment_withdrawn", "superseded", "already_revoked",
-		"attempt_conflict", "duplicate",
+		"attempt_conflict", "duplicate", "already_renewed",
+		"already_decided", "certificate_revoked",
 	};
 	size_t i;
 
 	if (strcmp(code, "not_found") == 0 ||
-	    strcmp(code, "unknown_certificate") == 0)
+	    strcmp(code, "unknown_certificate") == 0 ||
+	    strcmp(code, "unknown_ce_activity") == 0)
 		return 404;
 	for (i = 0; i < sizeof(conflict) / sizeof(conflict[0]); i++)
 		if (strcmp(code, conflict[i]) == 0)

@@ -88,4 +88,13 @@ int api_certificates_list(struct request *req);
 int api_enrollments_list(struct request *req);
 int api_sessions_get(struct request *req);
 
+/* api_renewals.c: renewal policies, continuing education, renewal */
+int api_renewal_policies_list(struct request *req);
+int api_renewal_policies_set(struct request *req);
+int api_ce_list(struct request *req);
+int api_ce_record(struct request *req);
+int api_ce_approve(struct request *req);
+int api_ce_reject(struct request *req);
+int api_certificates_renew(struct request *req);
+
 #endif

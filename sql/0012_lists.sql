@@ -24,12 +24,15 @@ CREATE VIEW certificates_listed AS
 	       c.expires_on,
 	       c.revoked_at::date AS revoked_on,
 	       c.revocation_category,
-	       r.number AS replaces
+	       r.number AS replaces,
+	       rn.number AS renews,
+	       c.renewed_at::date AS renewed_on
 	  FROM certificates c
 	  JOIN clinicians cl ON cl.id = c.clinician_id
 	  JOIN levels l ON l.id = c.level_id
 	  JOIN programs g ON g.id = l.program_id
-	  LEFT JOIN certificates r ON r.id = c.replaces;
+	  LEFT JOIN certificates r ON r.id = c.replaces
+	  LEFT JOIN certificates rn ON rn.id = c.renews;
 
 -- The certificates that pass every filter given (NULL: no filter):
 --   P_STATUS     'valid', 'expired', 'revoked', or 'expiring': valid and
@@ -96,8 +99,8 @@ CREATE INDEX certificates_issued_idx ON certificates (issued_on);
 
 -- A course session's roster: every enrollment in it, with each exam's
 -- progress read by exam_histories() (the one reading of attempts, rule 5)
--- and the level's max_attempts, and the clinician's unrevoked certificate
--- at the level.  One row per enrollment, by enrollment id.
+-- and the level's max_attempts, and the clinician's current certificate
+-- at the level (neither revoked nor renewed).  One row per enrollment, by enrollment id.
 CREATE FUNCTION session_roster(p_session bigint)
 RETURNS TABLE (enrollment_id bigint, clinician_id bigint, clinician text,
                email text, status text, completed_on date,
@@ -139,5 +142,6 @@ AS $$
 	  LEFT JOIN h p ON p.line = r.n * 2 + 1
 	  LEFT JOIN certificates c ON c.clinician_id = r.clinician_id
 	   AND c.level_id = r.level_id AND c.revoked_at IS NULL
+	   AND c.renewed_at IS NULL
 	 ORDER BY r.id
 $$;
