@@ -102,6 +102,7 @@ E2E_TESTS   += e2e_logins
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
+E2E_TESTS   += e2e_renewals
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

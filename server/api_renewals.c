@@ -111,7 +111,7 @@ api_renewal_policies_set(struct request *req)
 	static const struct field fields[] = {
 		{ "program", FT_STRING, false, false },
 		{ "level", FT_STRING, false, false },
-		{ "method", FT_STRING, true, true },
+		{ "method", FT_STRING, false, true },	/* null: removed */
 		{ "ce_hours", FT_NUMBER, false, true },
 		{ "ce_category", FT_STRING, false, true },
 		{ "ce_category_hours", FT_NUMBER, false, true },
@@ -127,6 +127,10 @@ api_renewal_policies_set(struct request *req)
 	ps.program = json_string_value(json_object_get(req->json, "program"));
 	ps.level = json_string_value(json_object_get(req->json, "level"));
 	method = json_string_value(json_object_get(req->json, "method"));
+	if (!api_has(req->json, "method"))
+		return cterr_set(&req->err, 422, "missing_field", "method",
+		    "the field 'method' is required (ce_hours, none, or null "
+		    "to remove a level's own policy)");
 	if ((ps.program == NULL) == (ps.level == NULL))
 		return cterr_set(&req->err, 422, "missing_field", "program",
 		    "say whose policy this is: a program or a level, not both");
