@@ -294,6 +294,20 @@ list_certificates(struct cli_ctx *ctx, int argc, char **argv, bool expiring)
 }
 
 static int
+cmd_renew(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char number[CERTNUM_LEN + 1];
+	int rc;
+
+	if (cli_no_options(ctx, argc, argv, &rc) != 0)
+		return rc;
+	if (cli_operands(ctx, argc, argv, 1, 1, "NUMBER") != 0 ||
+	    number_arg(ctx, argv[optind], number) != 0)
+		return CLI_EXIT_USAGE;
+	return cli_renew(ctx, number);
+}
+
+static int
 cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return list_certificates(ctx, argc, argv, false);
@@ -313,6 +327,7 @@ cli_cmd_certificates(struct cli_ctx *ctx, int argc, char **argv)
 		{ "revoke", cmd_revoke },
 		{ "list", cmd_list },
 		{ "expiring", cmd_expiring },
+		{ "renew", cmd_renew },
 	};
 
 	return cli_dispatch(ctx, argc, argv, subs,

@@ -205,7 +205,7 @@ const struct cli_command cli_commands[] = {
 	{
 		"certificates", cli_cmd_certificates,
 		"verify a certificate number (no login), revoke one, list them",
-		"certificates verify|revoke|list|expiring ...\n"
+		"certificates verify|revoke|list|expiring|renew ...\n"
 		"\n"
 		"  certificates verify NUMBER                      (anyone)\n"
 		"  certificates revoke NUMBER --category CATEGORY --note TEXT\n"
@@ -216,6 +216,7 @@ const struct cli_command cli_commands[] = {
 		"      [--limit N] [--offset N]                    (staff)\n"
 		"  certificates expiring --within DAYS [--level LEVEL] ...\n"
 		"                                                  (staff)\n"
+		"  certificates renew NUMBER                       (staff)\n"
 		"\n"
 		"list and expiring print a page as a table (--json, --quiet\n"
 		"numbers); with --csv, every matching certificate as the server\n"
@@ -234,7 +235,50 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack certificates verify 7KQ2-M9XW-4H1A\n"
 		"  certrack certificates expiring --within 60d --csv > due.csv\n",
-		"verify revoke list expiring",
+		"verify revoke list expiring renew",
+	},
+	{
+		"ce", cli_cmd_ce,
+		"continuing education: record, list, approve, reject",
+		"ce add|list|approve|reject ...\n"
+		"\n"
+		"  ce add CLINICIAN --title TEXT --completed DATE --hours N\n"
+		"      [--provider TEXT] [--category TEXT] [--evidence TEXT]\n"
+		"  ce list [CLINICIAN]\n"
+		"  ce approve ID                                  (staff)\n"
+		"  ce reject ID --reason TEXT                     (staff)\n"
+		"\n"
+		"add: staff record an activity approved; a clinician records\n"
+		"their own, pending until staff approve it.  Approved CE that\n"
+		"completes a certificate's renewal requirement inside its\n"
+		"window renews it at once.  list: the activities, then each\n"
+		"current certificate's renewal window and what is missing.\n"
+		"\n"
+		"Example:\n"
+		"  certrack ce add 12 --title 'Needling safety' --completed 2026-11-01 \\\n"
+		"      --hours 4 --category safety\n",
+		"add list approve reject",
+	},
+	{
+		"renewal-policies", cli_cmd_renewal_policies,
+		"how each level's certificates are renewed",
+		"renewal-policies [list] | set ...\n"
+		"\n"
+		"  renewal-policies [list]                        (anyone)\n"
+		"  renewal-policies set --program CODE|--level LEVEL\n"
+		"      --method ce_hours|none|default [--hours N]\n"
+		"      [--category TEXT --category-hours N]\n"
+		"      [--window-before DAYS] [--window-after DAYS] (admin)\n"
+		"\n"
+		"ce_hours: N approved CE hours since the certificate was\n"
+		"issued (some in a category when one is named); none: not\n"
+		"renewable; default: a level follows its program's policy\n"
+		"again.  The renewal window runs from DAYS before expiry (90)\n"
+		"to DAYS after it (365).\n"
+		"\n"
+		"Example:\n"
+		"  certrack renewal-policies set --level DN2 --method ce_hours --hours 16\n",
+		"list set",
 	},
 	{
 		"verify", cli_cmd_verify,

@@ -346,6 +346,73 @@ progress_and_prerequisite(void **state)
 	free(num);
 }
 
+/* The CLI: ce add/list/approve/reject, renewal-policies, renew. */
+static void
+cli_commands(void **state)
+{
+	long long c;
+	char *num = holder(-700, 20, &c), sid[24], *out = NULL, *err = NULL;
+	char *pw, *tok;
+
+	(void)state;
+	snprintf(sid, sizeof(sid), "%lld", c);
+	testlib_cli_env(&w, "renewals", w.grader);
+	TESTLIB_CLI(0, NULL, "renewal-policies");
+	testlib_has(out, "DN1    ce_hours  12");
+	free(out);
+	free(err);
+	TESTLIB_CLI(1, NULL, "certificates", "renew", num);
+	testlib_has(err, "0 of 12 CE hours since");
+	testlib_has(err, "request id");
+	free(out);
+	free(err);
+	TESTLIB_CLI(2, NULL, "ce", "add", sid, "--title", "x");
+	free(out);
+	free(err);
+	TESTLIB_CLI(0, NULL, "ce", "add", sid, "--title", "Needling safety",
+	    "--completed", "2026-11-01", "--hours", "8", "--quiet");
+	free(out);
+	free(err);
+	TESTLIB_CLI(0, NULL, "ce", "list", sid);
+	testlib_has(out, "Needling safety");
+	testlib_has(out, "8 of 12 CE hours since");
+	free(out);
+	free(err);
+	/* the clinician's own entry is pending; staff approve it: renewed */
+	pw = testlib_make_user(w.conninfo, "clirenew", "clinician", c);
+	tok = testlib_login(w.port, "clirenew", pw);
+	setenv("CERTRACK_TOKEN", tok, 1);
+	TESTLIB_CLI(0, NULL, "ce", "add", sid, "--title", "Journal club",
+	    "--completed", "2026-11-02", "--hours", "4");
+	testlib_has(out, "pending");
+	free(out);
+	free(err);
+	TESTLIB_CLI(0, NULL, "ce", "list");	/* one's own, no operand */
+	testlib_has(out, "Journal club");
+	free(out);
+	free(err);
+	setenv("CERTRACK_TOKEN", w.grader, 1);
+	{
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", sql_ll("SELECT max(id) FROM"
+		    " ce_activities WHERE clinician_id = %lld", c));
+		TESTLIB_CLI(2, NULL, "ce", "reject", id);
+		free(out);
+		free(err);
+		TESTLIB_CLI(0, NULL, "ce", "approve", id);
+		testlib_has(out, "renewed:");
+		free(out);
+		free(err);
+	}
+	TESTLIB_CLI(1, NULL, "certificates", "renew", num);
+	testlib_has(err, "already renewed");
+	free(out);
+	free(err);
+	free(pw);
+	free(tok);
+	free(num);
+}
+
 int
 main(void)
 {
@@ -355,6 +422,7 @@ main(void)
 		cmocka_unit_test(renewal_window),
 		cmocka_unit_test(policies),
 		cmocka_unit_test(progress_and_prerequisite),
+		cmocka_unit_test(cli_commands),
 	};
 
 	return cmocka_run_group_tests_name("e2e_renewals", tests, setup,

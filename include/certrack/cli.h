@@ -173,6 +173,12 @@ int cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv);
 /* cli/cmd_import.c: `import roster|results FILE`, `import list|show` */
 int cli_cmd_import(struct cli_ctx *ctx, int argc, char **argv);
 
+/* cmd_renewals.c: continuing education, renewal policies, renewal */
+int cli_cmd_ce(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_renewal_policies(struct cli_ctx *ctx, int argc, char **argv);
+/* certificates renew NUMBER (NUMBER already checked); an exit code */
+int cli_renew(struct cli_ctx *ctx, const char *number);
+
 /* ---- cli/opts.c -------------------------------------------------------- */
 
 void cli_ctx_init(struct cli_ctx *ctx);
