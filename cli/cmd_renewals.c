@@ -50,7 +50,8 @@ answer(struct cli_ctx *ctx, struct cli_response *resp, const char *id_key,
 	return rc;
 }
 
-/* ce add CLINICIAN --title T --completed DATE --hours H [...] */
+/* ce add [CLINICIAN] --title T --completed DATE --hours H [...]: a
+ * clinician's own without CLINICIAN. */
 static int
 ce_add(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -97,13 +98,18 @@ ce_add(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		}
 	}
-	if (cli_operands(ctx, argc, argv, 1, 1, "CLINICIAN") != 0 ||
-	    cli_arg_id(ctx, "clinician", argv[optind], &id) != 0)
+	if (cli_operands(ctx, argc, argv, 0, 1, "CLINICIAN") != 0 ||
+	    (optind < argc && cli_arg_id(ctx, "clinician", argv[optind],
+	    &id) != 0))
 		goto usage;
 	if (title == NULL || date[0] == '\0' || hours == NULL) {
 		json_decref(hours);
 		return cli_usage_error(ctx, "say what was done: --title, "
 		    "--completed DATE and --hours are required");
+	}
+	if (optind == argc && cli_own_clinician(ctx, &id, &err) != 0) {
+		json_decref(hours);
+		return cli_error_report(ctx, &err);
 	}
 	body = json_pack("{s:s, s:s, s:o}", "title", title, "completed_on",
 	    date, "hours", hours);

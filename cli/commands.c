@@ -242,7 +242,7 @@ const struct cli_command cli_commands[] = {
 		"continuing education: record, list, approve, reject",
 		"ce add|list|approve|reject ...\n"
 		"\n"
-		"  ce add CLINICIAN --title TEXT --completed DATE --hours N\n"
+		"  ce add [CLINICIAN] --title TEXT --completed DATE --hours N\n"
 		"      [--provider TEXT] [--category TEXT] [--evidence TEXT]\n"
 		"  ce list [CLINICIAN]\n"
 		"  ce approve ID                                  (staff)\n"

@@ -382,7 +382,7 @@ cli_commands(void **state)
 	pw = testlib_make_user(w.conninfo, "clirenew", "clinician", c);
 	tok = testlib_login(w.port, "clirenew", pw);
 	setenv("CERTRACK_TOKEN", tok, 1);
-	TESTLIB_CLI(0, NULL, "ce", "add", sid, "--title", "Journal club",
+	TESTLIB_CLI(0, NULL, "ce", "add", "--title", "Journal club",
 	    "--completed", "2026-11-02", "--hours", "4");
 	testlib_has(out, "pending");
 	free(out);
