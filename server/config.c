@@ -255,21 +255,15 @@ reportf(config_report_fn report, void *arg, const char *fmt, ...)
 		report(arg, msg);
 }
 
-int
-config_load_file(struct config *cfg, const char *path,
+/* Reads the settings file's lines from FP, named PATH in reports. */
+static int
+load_stream(struct config *cfg, const char *path, FILE *fp,
     config_report_fn report, void *arg)
 {
-	FILE *fp;
 	char *line = NULL, errbuf[400];
 	size_t cap = 0;
 	int lineno = 0, mistakes = 0;
 
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		reportf(report, arg, "cannot open '%s': %s", path,
-		    strerror(errno));
-		return 1;
-	}
 	while (getline(&line, &cap, fp) != -1) {
 		char *s, *eq, *key, *value;
 
@@ -315,6 +309,43 @@ config_load_file(struct config *cfg, const char *path,
 		mistakes++;
 	}
 	free(line);
+	return mistakes;
+}
+
+int
+config_load_file(struct config *cfg, const char *path,
+    config_report_fn report, void *arg)
+{
+	FILE *fp = fopen(path, "r");
+	int mistakes;
+
+	if (fp == NULL) {
+		reportf(report, arg, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return 1;
+	}
+	mistakes = load_stream(cfg, path, fp, report, arg);
+	fclose(fp);
+	return mistakes;
+}
+
+int
+config_load_text(struct config *cfg, const char *name, const char *text,
+    size_t len, config_report_fn report, void *arg)
+{
+	FILE *fp;
+	int mistakes;
+
+	if (len == 0)
+		return 0;
+	/* The file's reader, line for line, over memory. */
+	fp = fmemopen((void *)text, len, "r");
+	if (fp == NULL) {
+		reportf(report, arg, "cannot read '%s': %s", name,
+		    strerror(errno));
+		return 1;
+	}
+	mistakes = load_stream(cfg, name, fp, report, arg);
 	fclose(fp);
 	return mistakes;
 }

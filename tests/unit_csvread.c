@@ -211,6 +211,19 @@ callback_can_stop(void **state)
 	assert_string_equal(err, "");
 }
 
+/* A lone CR ends a line as LF and CRLF do (old Mac files; libcsv ends a
+ * record at each), so line numbers stay as an editor counts them, also
+ * with the CR and LF of one CRLF in different chunks (byte by byte). */
+static void
+lone_cr_counts_as_a_line(void **state)
+{
+	(void)state;
+	check("a,b\r1,2\r3,4\n5,6\n", ',', "1:a|b;2:1|2;3:3|4;4:5|6;");
+	check("a;b\r1;2\r\n\r3;4\r", 0, "1:a|b;2:1|2;4:3|4;");
+	check("a,b\r\"x\ry\",1\r\r\nz,2\n", ',',
+	    "1:a|b;2:x\ry|1;5:z|2;");
+}
+
 int
 main(void)
 {
@@ -225,6 +238,7 @@ main(void)
 		cmocka_unit_test(broken_quoting),
 		cmocka_unit_test(memory_stays_bounded),
 		cmocka_unit_test(callback_can_stop),
+		cmocka_unit_test(lone_cr_counts_as_a_line),
 	};
 	return cmocka_run_group_tests_name("unit_csvread", tests, NULL, NULL);
 }
