@@ -97,7 +97,10 @@ on_field(void *data, size_t len, void *arg)
 	}
 	if (s == NULL)
 		len = 0;
-	if (r->bad_column == 0 && len > 0 && !csvread_utf8_valid(s, len))
+	/* A NUL would cut the field short unseen (and a UTF-16 file is
+	 * full of them): as bad as invalid UTF-8. */
+	if (r->bad_column == 0 && len > 0 && (!csvread_utf8_valid(s, len) ||
+	    memchr(s, '\0', len) != NULL))
 		r->bad_column = r->n + 1;
 	r->off[r->n++] = r->fields.len;
 	if (strbuf_add(&r->fields, s ? s : "", len) != 0 ||

@@ -169,6 +169,17 @@ invalid_utf8_is_flagged(void **state)
 	assert_false(csvread_utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
 	assert_false(csvread_utf8_valid("\xE2\x82", 2));	/* truncated */
 	assert_true(csvread_utf8_valid("\xF0\x9F\x98\x80", 4));
+
+	/* A NUL in a field is flagged, not silently cut (the value after it
+	 * would be lost): "x\0y" is the field "x", bad. */
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		static const char in[] = "a,b\nok,x\0y\n\"q\0\",z\n";
+		struct out o;
+		memset(&o, 0, sizeof(o));
+		assert_int_equal(run(in, sizeof(in) - 1, ',', bytewise, &o,
+		    NULL, NULL), 0);
+		assert_string_equal(o.text, "1:a|b;2:ok|x!2;3:q|z!1;");
+	}
 }
 
 static void
