@@ -1,14 +1,15 @@
 /*
  * JSON body field checking: server/apifields.c's api_fields(), api_text()
  * and api_has() on a body parsed as http.c parses it, with the field
- * lists of real handlers; and lib/value.c's readers on every string in
- * it (or on the whole input when it is not JSON).  What must hold: an
+ * lists a handler could declare; and lib/value.c's readers on every string
+ * in it (or on the whole input when it is not JSON).  What must hold: an
  * accepted body has every required field, not null, and api_text() gives
  * each present one as text; a license state is left upper-case; a
  * refusal is 400 or 422 naming a code, its sentence valid UTF-8 (it goes
  * back as JSON); a reader's output reads back as itself.
  *
- * Input: byte 0 picks the field list; the rest is the body.
+ * Input: byte 0 % 9 is the number of fields N, the next N bytes describe
+ * them (field_list()); the rest is the body.
  */
 #include "fuzz.h"
 
@@ -20,61 +21,41 @@
 
 static const char T[] = "json";
 
-/* The field lists of POST /v1/clinicians, POST /v1/exam-results,
- * PATCH /v1/levels/{id}, POST /v1/sessions and PATCH /v1/users/{id}
- * (server/api_*.c): between them every field type, required, optional
- * and nullable. */
-static const struct field clinician[] = {
-	{ "npi", FT_STRING, false, true },
-	{ "email", FT_STRING, true, false },
-	{ "given_name", FT_STRING, true, false },
-	{ "family_name", FT_STRING, true, false },
-	{ "profession", FT_STRING, true, false },
-	{ "license_state", FT_STATE, false, true },
-	{ "license_number", FT_STRING, false, true },
-	{ "version", FT_ID, false, false },
+/*
+ * The field list is the input's: names from the handlers' own (those with
+ * a length limit and those without), any type, required or not, nullable
+ * or not, so every combination a handler could declare is tried.
+ */
+static const char *const names[] = {
+	"email", "given_name", "family_name", "license_state", "npi",
+	"license_number", "title", "reason", "username", "score", "max_score",
+	"taken_on", "starts_on", "clinician_id", "version", "disabled",
 };
-static const struct field result[] = {
-	{ "clinician_id", FT_ID, true, false },
-	{ "level", FT_STRING, true, false },
-	{ "kind", FT_STRING, true, false },
-	{ "score", FT_SCORE, true, false },
-	{ "max_score", FT_SCORE, true, false },
-	{ "taken_on", FT_DATE, true, false },
-	{ "attempt", FT_ID, false, false },
-};
-static const struct field level[] = {
-	{ "written_pass_mark", FT_NUMBER, false, false },
-	{ "practical_pass_mark", FT_NUMBER, false, false },
-	{ "max_attempts", FT_INT, false, false },
-	{ "retake_wait_days", FT_INT, false, false },
-	{ "contact_hours", FT_NUMBER, false, false },
-	{ "title", FT_STRING, false, false },
-};
-static const struct field session[] = {
-	{ "level", FT_STRING, true, false },
-	{ "starts_on", FT_DATE, true, false },
-	{ "ends_on", FT_DATE, true, false },
-	{ "location", FT_STRING, false, true },
-	{ "instructor", FT_STRING, false, true },
-};
-static const struct field user[] = {
-	{ "role", FT_STRING, false, false },
-	{ "disabled", FT_BOOL, false, false },
-	{ "reset_password", FT_BOOL, false, false },
-	{ "clinician_id", FT_ID, false, true },
-};
-static const struct {
-	const struct field *f;
-	size_t n;
-} lists[] = {
-	{ clinician, sizeof(clinician) / sizeof(clinician[0]) },
-	{ result, sizeof(result) / sizeof(result[0]) },
-	{ level, sizeof(level) / sizeof(level[0]) },
-	{ session, sizeof(session) / sizeof(session[0]) },
-	{ user, sizeof(user) / sizeof(user[0]) },
-};
-#define NLISTS (sizeof(lists) / sizeof(lists[0]))
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+#define MAX_FIELDS 8
+
+/* Fills FIELDS from the descriptor bytes D (one per field: bits 0-3 the
+ * name, 4-6 the type, 7 required; nullable when the name's index is odd;
+ * a name already declared is skipped, as no handler declares one twice).
+ * Returns the number of fields. */
+static size_t
+field_list(const uint8_t *d, size_t n, struct field *fields)
+{
+	unsigned used = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned name = d[i] % NNAMES;
+		if (used & (1u << name))
+			continue;
+		used |= 1u << name;
+		fields[k].name = names[name];
+		fields[k].type = (enum field_type)((d[i] >> 4) % 8);
+		fields[k].required = (d[i] & 0x80) != 0;
+		fields[k++].nullable = name % 2 == 1;
+	}
+	return k;
+}
 
 /* Valid UTF-8 without NUL, as jansson judges a string. */
 static int
@@ -166,21 +147,27 @@ check_body(json_t *body, const struct field *fields, size_t n)
 int
 fuzz_json(const uint8_t *data, size_t size)
 {
+	struct field fields[MAX_FIELDS];
 	json_error_t jerr;
 	json_t *body;
+	size_t nf, skip;
 
 	if (size < 1)
 		return 0;
+	nf = data[0] % (MAX_FIELDS + 1);
+	skip = 1 + nf;
+	if (size < skip)
+		return 0;
+	nf = field_list(data + 1, nf, fields);
 	/* As http.c's parse_body() reads a request's body. */
-	body = json_loadb((const char *)data + 1, size - 1,
+	body = json_loadb((const char *)data + skip, size - skip,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (json_is_object(body)) {
-		check_body(body, lists[data[0] % NLISTS].f,
-		    lists[data[0] % NLISTS].n);
+		check_body(body, fields, nf);
 	} else if (body == NULL) {
-		char *s = fuzz_cstring(data + 1, size - 1);
-		json_t *j = json_stringn((const char *)data + 1, size - 1);
-		readers(data[0] % 2 ? "score" : "email", s, j != NULL);
+		char *s = fuzz_cstring(data + skip, size - skip);
+		json_t *j = json_stringn((const char *)data + skip, size - skip);
+		readers(nf > 0 ? fields[0].name : "score", s, j != NULL);
 		json_decref(j);
 		free(s);
 	}

@@ -255,7 +255,8 @@ reportf(config_report_fn report, void *arg, const char *fmt, ...)
 		report(arg, msg);
 }
 
-/* Reads the settings file's lines from FP, named PATH in reports. */
+/* Reads the settings file's lines from FP, named PATH in reports, and
+ * closes it; FP NULL: it could not be opened (errno says why). */
 static int
 load_stream(struct config *cfg, const char *path, FILE *fp,
     config_report_fn report, void *arg)
@@ -264,6 +265,11 @@ load_stream(struct config *cfg, const char *path, FILE *fp,
 	size_t cap = 0;
 	int lineno = 0, mistakes = 0;
 
+	if (fp == NULL) {
+		reportf(report, arg, "cannot open '%s': %s", path,
+		    strerror(errno));
+		return 1;
+	}
 	while (getline(&line, &cap, fp) != -1) {
 		char *s, *eq, *key, *value;
 
@@ -309,6 +315,7 @@ load_stream(struct config *cfg, const char *path, FILE *fp,
 		mistakes++;
 	}
 	free(line);
+	fclose(fp);
 	return mistakes;
 }
 
@@ -316,38 +323,18 @@ int
 config_load_file(struct config *cfg, const char *path,
     config_report_fn report, void *arg)
 {
-	FILE *fp = fopen(path, "r");
-	int mistakes;
-
-	if (fp == NULL) {
-		reportf(report, arg, "cannot open '%s': %s", path,
-		    strerror(errno));
-		return 1;
-	}
-	mistakes = load_stream(cfg, path, fp, report, arg);
-	fclose(fp);
-	return mistakes;
+	return load_stream(cfg, path, fopen(path, "r"), report, arg);
 }
 
 int
 config_load_text(struct config *cfg, const char *name, const char *text,
     size_t len, config_report_fn report, void *arg)
 {
-	FILE *fp;
-	int mistakes;
-
 	if (len == 0)
 		return 0;
 	/* The file's reader, line for line, over memory. */
-	fp = fmemopen((void *)text, len, "r");
-	if (fp == NULL) {
-		reportf(report, arg, "cannot read '%s': %s", name,
-		    strerror(errno));
-		return 1;
-	}
-	mistakes = load_stream(cfg, name, fp, report, arg);
-	fclose(fp);
-	return mistakes;
+	return load_stream(cfg, name, fmemopen((void *)text, len, "r"),
+	    report, arg);
 }
 
 int
