@@ -93,6 +93,7 @@ E2E_TESTS   += e2e_accounts
 E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
 UNIT_TESTS  += unit_fuzz
+UNIT_TESTS  += unit_importmap
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

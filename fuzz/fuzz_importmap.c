@@ -83,7 +83,7 @@ fuzz_importmap(const uint8_t *data, size_t size)
 	static char *fields[CSVREAD_MAX_FIELDS + 1];
 	struct importmap m;
 	struct import_row row;
-	char errbuf[400];
+	char errbuf[300];	/* as server/import.c */
 	char *text, *line, *next;
 	int n, file_utf8;
 
