@@ -179,7 +179,6 @@ bad(const struct importmap *m, struct import_row *row, int col,
 {
 	int ncols;
 	const struct import_column *cols = importmap_columns(m->kind, &ncols);
-
 	char q[VALUE_QUOTE_LEN];
 
 	row->bad_col = col;
