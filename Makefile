@@ -94,6 +94,7 @@ E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
 UNIT_TESTS  += unit_fuzz
 UNIT_TESTS  += unit_importmap
+UNIT_TESTS  += unit_cterr
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
