@@ -71,6 +71,7 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
            server/api_users.c server/api_audit.c server/metrics.c \
            server/importmap.c server/import.c
 # resources, one line per group of files
+SRV_SRC += server/apifields.c
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 SRV_SRC += server/api_lists.c
 SRV_SRC += server/api_renewals.c
@@ -104,6 +105,9 @@ E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
 E2E_TESTS   += e2e_renewals
+UNIT_TESTS  += unit_fuzz
+UNIT_TESTS  += unit_importmap
+UNIT_TESTS  += unit_cterr
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -169,6 +173,77 @@ $(BUILD)/tests/%.o: tests/%.c $(BUILD)/.flags
 
 deps:
 	@scripts/install-deps
+
+# ---- fuzzing (libFuzzer; docs/fuzzing.md) -----------------------------------
+# `make fuzz` builds build/fuzz/fuzz_NAME with clang for each of FUZZ_TARGETS
+# and runs each for FUZZ_SECONDS over its seed corpus (fuzz/corpus/NAME),
+# printing executions and coverage.  `make test` first runs each for
+# FUZZ_SMOKE_SECONDS (fuzz-smoke), and tests/unit_fuzz replays every corpus
+# file through the same entry points in the cmocka summary, so a crash
+# found once (its reproducer added to the corpus) stays found.
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_OUT           := build/fuzz
+FUZZ_SAN           := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                      -fno-omit-frame-pointer
+FUZZ_CFLAGS        := $(CSTD) -g -O1 $(WARN) $(FUZZ_SAN) -pthread -MMD -MP \
+                      -fsanitize=fuzzer-no-link -DFUZZ_LIBFUZZER
+FUZZ_TARGETS_ALL   := csvread importmap config router json certnum
+FUZZ_TARGETS       ?= $(FUZZ_TARGETS_ALL)
+# What each target links: only the modules it runs (the router's table
+# names every handler, so it takes the whole daemon, run without a database).
+FUZZ_MODS_csvread   := lib/csvread.c lib/strbuf.c
+FUZZ_LIBS_csvread   := -lcsv
+FUZZ_MODS_importmap := server/importmap.c lib/npi.c lib/strnum.c \
+                       lib/value.c lib/csvread.c lib/strbuf.c
+FUZZ_LIBS_importmap := -lcsv
+FUZZ_MODS_config    := server/config.c server/log.c lib/strnum.c
+FUZZ_MODS_router    := $(SRV_SRC) $(COMMON_SRC) $(BUILD)/embedded_sql.c
+FUZZ_LIBS_router    = $(call pc_libs,$(SRV_PKGS)) -lcsv $(SRV_LIBS)
+FUZZ_MODS_json      := server/apifields.c server/cterr.c lib/value.c
+FUZZ_LIBS_json      = $(call pc_libs,jansson)
+FUZZ_MODS_certnum   := lib/certnum.c
+fuzz_objs = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,fuzz/fuzzutil.c \
+            fuzz/fuzz_$(1).c $(FUZZ_MODS_$(1)))
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_OUT)/fuzz_%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@fuzz/run --smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+test: fuzz-smoke
+
+$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/.flags
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
+
+$(FUZZ_OUT)/.flags: FORCE
+	@mkdir -p $(FUZZ_OUT)
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' | cmp -s - $@ || \
+	  echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' > $@
+
+define fuzz_link
+$(FUZZ_OUT)/fuzz_$(1): $(call fuzz_objs,$(1))
+	$$(call say,FUZZLD,$$@)
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -pthread -o $$@ $$^ \
+	  $$(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS_ALL),$(eval $(call fuzz_link,$(t))))
+
+# The corpora replayed in the cmocka summary (ordinary build, no libFuzzer;
+# unit_fuzz is listed with the other unit tests above).
+$(BIN)/tests/unit_fuzz: $(patsubst %.c,$(BUILD)/%.o,fuzz/fuzzutil.c \
+                        $(FUZZ_TARGETS_ALL:%=fuzz/fuzz_%.c))
+# ---- end of fuzzing ---------------------------------------------------------
+
 
 # `make test`: packages first (a sub-make, so no flag is asked of a missing
 # pkg-config file), then a -Werror build, then every layer.

@@ -16,6 +16,7 @@ struct csvread {
 	void *arg;
 
 	long line;		/* line of the byte being fed */
+	bool cr_pending;	/* the last chunk ended in CR: is LF next? */
 	long rec_line;		/* line the current record began on */
 	bool bom_checked;
 	struct strbuf head;	/* the first line, while detecting */
@@ -102,7 +103,10 @@ on_field(void *data, size_t len, void *arg)
 	}
 	if (s == NULL)
 		len = 0;
-	if (r->bad_column == 0 && len > 0 && !csvread_utf8_valid(s, len))
+	/* A NUL would cut the field short unseen (and a UTF-16 file is
+	 * full of them): as bad as invalid UTF-8. */
+	if (r->bad_column == 0 && len > 0 && (!csvread_utf8_valid(s, len) ||
+	    memchr(s, '\0', len) != NULL))
 		r->bad_column = r->n + 1;
 	r->off[r->n++] = r->fields.len;
 	if (strbuf_add(&r->fields, s ? s : "", len) != 0 ||
@@ -246,16 +250,40 @@ parse_piece(struct csvread *r, const char *data, size_t len)
 	return r->stop ? -1 : 0;
 }
 
-/* Feeds libcsv line by line, so every record knows its line. */
+/* The length of DATA[0..LEN)'s first line, its break (LF or CR) included,
+ * or LEN when it has none. */
+static size_t
+line_len(const char *data, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && data[n] != '\n' && data[n] != '\r')
+		n++;
+	return n < len ? n + 1 : len;
+}
+
+/*
+ * Feeds libcsv line by line, so every record knows its line.  A line ends
+ * at LF, CRLF or a lone CR, as editors count them (libcsv ends a record
+ * at each); a CR that ends a chunk waits for the next byte to say which.
+ */
 static int
 feed_lines(struct csvread *r, const char *data, size_t len)
 {
+	if (len > 0 && r->cr_pending) {
+		r->cr_pending = false;
+		if (data[0] != '\n')
+			r->line++;
+	}
 	while (len > 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) + 1 : len;
+		size_t n = line_len(data, len);
 		if (parse_piece(r, data, n) != 0)
 			return -1;
-		if (nl != NULL)
+		if (data[n - 1] == '\n')
+			r->line++;
+		else if (data[n - 1] == '\r' && n == len)
+			r->cr_pending = true;
+		else if (data[n - 1] == '\r' && data[n] != '\n')
 			r->line++;
 		data += n;
 		len -= n;
@@ -288,9 +316,10 @@ csvread_feed(struct csvread *r, const char *data, size_t len)
 		if (r->delim != 0)
 			return start(r) == 0 ? feed_lines(r, data, len) : -1;
 		/* Detecting: collect the first line, then replay it. */
-		const char *nl = memchr(data, '\n', len);
-		if (strbuf_add(&r->head, data, nl ? (size_t)(nl - data) + 1 :
-		    len) != 0) {
+		size_t first = line_len(data, len);
+		const char *nl = first > 0 && (data[first - 1] == '\n' ||
+		    data[first - 1] == '\r') ? data + first - 1 : NULL;
+		if (strbuf_add(&r->head, data, first) != 0) {
 			fail(r, "out of memory");
 			return -1;
 		}

@@ -55,18 +55,15 @@ refuse(struct value_err *err, const char *code, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * S cut to at most 40 bytes on a character boundary, for quoting back in
- * a message: a cut inside a UTF-8 sequence would make the API's JSON
- * reply invalid.
- */
-static const char *
-quoted(const char *s, char buf[48])
+const char *
+value_quote(const char *s, char buf[VALUE_QUOTE_LEN])
 {
 	size_t n = strlen(s);
 
 	if (n <= 40)
 		return s;
+	/* A cut inside a UTF-8 sequence would make the API's JSON reply, or
+	 * an import's stored message, invalid. */
 	n = 40;
 	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 		n--;
@@ -120,7 +117,7 @@ value_date(const char *s, enum value_date_form form,
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
-	char q[48];
+	char q[VALUE_QUOTE_LEN];
 	int y, m, d;
 	bool ok;
 
@@ -140,7 +137,7 @@ value_date(const char *s, enum value_date_form form,
 	}
 	if (!ok)
 		return refuse(err, "invalid_date", "'%s' is not a date (write "
-		    "YYYY-MM-DD)", quoted(s, q));
+		    "YYYY-MM-DD)", value_quote(s, q));
 	/* y, m, d are in range now: exactly ten characters */
 	snprintf(out, VALUE_DATE_LEN, "%04u-%02u-%02u", (unsigned)y % 10000u,
 	    (unsigned)m % 100u, (unsigned)d % 100u);
@@ -156,11 +153,11 @@ ascii_letter(char c)
 int
 value_state(const char *s, char out[VALUE_STATE_LEN], struct value_err *err)
 {
-	char q[48];
+	char q[VALUE_QUOTE_LEN];
 
 	if (strlen(s) != 2 || !ascii_letter(s[0]) || !ascii_letter(s[1]))
 		return refuse(err, "invalid_license_state", "'%s' is not a "
-		    "two-letter state code", quoted(s, q));
+		    "two-letter state code", value_quote(s, q));
 	for (int i = 0; i < 2; i++)
 		out[i] = s[i] >= 'a' ? (char)(s[i] - 'a' + 'A') : s[i];
 	out[2] = '\0';
@@ -304,12 +301,12 @@ int
 value_email(const char *s, struct value_err *err)
 {
 	const char *at = strchr(s, '@');
-	char q[48];
+	char q[VALUE_QUOTE_LEN];
 
 	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
 	    strchr(at, '.') == NULL || at[1] == '.' ||
 	    at[strlen(at) - 1] == '.' || strpbrk(s, " \t\r\n,;<>") != NULL)
 		return refuse(err, "invalid_email", "'%s' is not an email "
-		    "address", quoted(s, q));
+		    "address", value_quote(s, q));
 	return value_text("email", s, err);
 }

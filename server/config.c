@@ -311,16 +311,16 @@ reportf(config_report_fn report, void *arg, const char *fmt, ...)
 		report(arg, msg);
 }
 
-int
-config_load_file(struct config *cfg, const char *path,
+/* Reads the settings file's lines from FP, named PATH in reports, and
+ * closes it; FP NULL: it could not be opened (errno says why). */
+static int
+load_stream(struct config *cfg, const char *path, FILE *fp,
     config_report_fn report, void *arg)
 {
-	FILE *fp;
 	char *line = NULL, errbuf[400];
 	size_t cap = 0;
 	int lineno = 0, mistakes = 0;
 
-	fp = fopen(path, "r");
 	if (fp == NULL) {
 		reportf(report, arg, "cannot open '%s': %s", path,
 		    strerror(errno));
@@ -373,6 +373,24 @@ config_load_file(struct config *cfg, const char *path,
 	free(line);
 	fclose(fp);
 	return mistakes;
+}
+
+int
+config_load_file(struct config *cfg, const char *path,
+    config_report_fn report, void *arg)
+{
+	return load_stream(cfg, path, fopen(path, "r"), report, arg);
+}
+
+int
+config_load_text(struct config *cfg, const char *name, const char *text,
+    size_t len, config_report_fn report, void *arg)
+{
+	if (len == 0)
+		return 0;
+	/* The file's reader, line for line, over memory. */
+	return load_stream(cfg, name, fmemopen((void *)text, len, "r"),
+	    report, arg);
 }
 
 int

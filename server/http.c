@@ -544,53 +544,6 @@ parse_body(struct request *req)
 	return 0;
 }
 
-/* The value of %XY, or -1. */
-static int
-hexpair(const char *s)
-{
-	int v = 0;
-
-	for (int i = 0; i < 2; i++) {
-		char c = s[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-/*
- * Decodes the percent-encoding of S in place.  Returns 0, or -1 when an
- * escape is malformed or the result is not UTF-8 text without NUL.
- */
-static int
-percent_decode(char *s)
-{
-	char *out = s;
-	size_t n;
-
-	for (const char *in = s; *in != '\0'; ) {
-		if (*in == '%') {
-			int v = hexpair(in + 1);
-			if (v <= 0)	/* malformed, or %00 */
-				return -1;
-			*out++ = (char)v;
-			in += 3;
-		} else {
-			*out++ = *in++;
-		}
-	}
-	*out = '\0';
-	n = (size_t)(out - s);
-	return csvread_utf8_valid(s, n) ? 0 : -1;
-}
-
 /*
  * The request target as sent: printable ASCII only (anything else must be
  * percent-encoded), every escape well-formed.
@@ -598,17 +551,16 @@ percent_decode(char *s)
 static int
 check_path(struct request *req)
 {
-	for (const char *p = req->path; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f)
-			return cterr_set(&req->err, 400, "invalid_path", NULL,
-			    "the path holds a byte that must be "
-			    "percent-encoded");
-		if (c == '%' && hexpair(p + 1) < 0)
-			return cterr_set(&req->err, 400, "invalid_path", NULL,
-			    "the path holds a malformed percent-escape");
+	switch (router_raw_path_ok(req->path)) {
+	case 0:
+		return 0;
+	case -1:
+		return cterr_set(&req->err, 400, "invalid_path", NULL,
+		    "the path holds a byte that must be percent-encoded");
+	default:
+		return cterr_set(&req->err, 400, "invalid_path", NULL,
+		    "the path holds a malformed percent-escape");
 	}
-	return 0;
 }
 
 /* Finds the route; 404 and 405 are told apart.  0, or -1 with req->err. */
@@ -624,7 +576,7 @@ route(struct http_server *srv, struct request *req)
 	    req->path, &req->params, &status, allow, sizeof(allow));
 	if (req->route != NULL) {
 		for (int i = 0; i < req->params.n; i++)
-			if (percent_decode(req->params.value[i]) != 0)
+			if (router_decode(req->params.value[i]) != 0)
 				return cterr_set(&req->err, 400,
 				    "invalid_parameter", req->params.name[i],
 				    "the path segment '%s' is not valid "

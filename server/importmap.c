@@ -113,10 +113,13 @@ importmap_header(struct importmap *m, enum import_kind kind, int n,
 			if (!alias_match(cols[c].aliases, norm))
 				continue;
 			if (m->field_of[c] >= 0) {
+				char q1[VALUE_QUOTE_LEN], q2[VALUE_QUOTE_LEN];
 				snprintf(errbuf, errlen, "columns %d ('%s') and "
 				    "%d ('%s') both give %s",
-				    m->field_of[c] + 1, fields[m->field_of[c]],
-				    f + 1, fields[f], cols[c].name);
+				    m->field_of[c] + 1,
+				    value_quote(fields[m->field_of[c]], q1),
+				    f + 1, value_quote(fields[f], q2),
+				    cols[c].name);
 				return -1;
 			}
 			m->field_of[c] = f;
@@ -124,9 +127,14 @@ importmap_header(struct importmap *m, enum import_kind kind, int n,
 			break;
 		}
 		if (m->col_of_field[f] < 0) {
+			/* Whole names only: a cut one could end inside a
+			 * UTF-8 character. */
+			char q[VALUE_QUOTE_LEN], one[VALUE_QUOTE_LEN + 8];
 			size_t used = strlen(m->ignored);
-			snprintf(m->ignored + used, sizeof(m->ignored) - used,
-			    "%s'%s'", used ? ", " : "", fields[f]);
+			int len = snprintf(one, sizeof(one), "%s'%s'",
+			    used ? ", " : "", value_quote(fields[f], q));
+			if (used + (size_t)len < sizeof(m->ignored))
+				memcpy(m->ignored + used, one, (size_t)len + 1);
 		}
 	}
 	for (int c = 0; c < ncols; c++) {
@@ -171,11 +179,15 @@ bad(const struct importmap *m, struct import_row *row, int col,
 {
 	int ncols;
 	const struct import_column *cols = importmap_columns(m->kind, &ncols);
+	char q[VALUE_QUOTE_LEN];
 
 	row->bad_col = col;
 	snprintf(row->bad_field, sizeof(row->bad_field), "%s",
 	    col >= 0 ? cols[col].name : "");
-	snprintf(row->message, sizeof(row->message), fmt, value ? value : "");
+	/* The value quoted short and cut on a character boundary: the
+	 * message is stored as text and sent back as JSON. */
+	snprintf(row->message, sizeof(row->message), fmt,
+	    value ? value_quote(value, q) : "");
 	return -1;
 }
 
@@ -184,7 +196,10 @@ static int
 refused(const struct importmap *m, struct import_row *row, int col,
     const struct value_err *ve)
 {
-	return bad(m, row, col, "%s", ve->detail);
+	bad(m, row, col, "", NULL);
+	/* A whole sentence (it quotes its value short itself): fits. */
+	snprintf(row->message, sizeof(row->message), "%s", ve->detail);
+	return -1;
 }
 
 static int

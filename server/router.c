@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "certrack/csvread.h"
+
 /* Matches PATH against PATTERN segment by segment, filling PARAMS. */
 static bool
 match_path(const char *pattern, const char *path, struct route_params *params)
@@ -76,4 +78,58 @@ router_param(const struct route_params *params, const char *name)
 		if (strcmp(params->name[i], name) == 0)
 			return params->value[i];
 	return NULL;
+}
+
+/* The value of the two hex digits at S, or -1. */
+static int
+hexpair(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+int
+router_raw_path_ok(const char *path)
+{
+	for (const char *p = path; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f)
+			return -1;
+		if (c == '%' && hexpair(p + 1) < 0)
+			return -2;
+	}
+	return 0;
+}
+
+int
+router_decode(char *s)
+{
+	char *out = s;
+
+	for (const char *in = s; *in != '\0'; ) {
+		if (*in == '%') {
+			int v = hexpair(in + 1);
+			if (v <= 0)	/* malformed, or %00 */
+				return -1;
+			*out++ = (char)v;
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return csvread_utf8_valid(s, (size_t)(out - s)) ? 0 : -1;
 }

@@ -776,6 +776,37 @@ test_check_tls_and_plain_http(void **state)
 	config_release(&cfg);
 }
 
+/* ---- config_load_text ----------------------------------------------- */
+
+/*
+ * The file's own reader over memory (the config fuzz target's way in):
+ * reports name NAME and the line, a last line without a newline counts,
+ * nothing is read past LEN, and an empty text is no mistake.
+ */
+static void
+test_load_text(void **state)
+{
+	static const char text[] = "threads = 3\nnope = 1\r\nthreads = 2";
+	struct reports r = { 0 };
+	struct config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(config_load_text(&cfg, "mem.conf", text,
+	    sizeof(text) - 1, collect, &r), 1);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.msg[0], "mem.conf:2: unknown setting 'nope'");
+	assert_int_equal(cfg.threads, 2);
+	/* LEN stops before "threads = 2": the 3 stays */
+	assert_int_equal(config_load_text(&cfg, "mem.conf", text, 11, collect,
+	    &r), 0);
+	assert_int_equal(cfg.threads, 3);
+	assert_int_equal(config_load_text(&cfg, "mem.conf", "", 0, collect,
+	    &r), 0);
+	assert_int_equal(r.n, 1);
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
@@ -798,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_load_file_empty_and_clean),
 		cmocka_unit_test(test_load_file_trailing_comment),
 		cmocka_unit_test(test_load_file_unreadable),
+		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_load_env),
 	};
 

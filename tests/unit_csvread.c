@@ -169,6 +169,17 @@ invalid_utf8_is_flagged(void **state)
 	assert_false(csvread_utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
 	assert_false(csvread_utf8_valid("\xE2\x82", 2));	/* truncated */
 	assert_true(csvread_utf8_valid("\xF0\x9F\x98\x80", 4));
+
+	/* A NUL in a field is flagged, not silently cut (the value after it
+	 * would be lost): "x\0y" is the field "x", bad. */
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		static const char in[] = "a,b\nok,x\0y\n\"q\0\",z\n";
+		struct out o;
+		memset(&o, 0, sizeof(o));
+		assert_int_equal(run(in, sizeof(in) - 1, ',', bytewise, &o,
+		    NULL, NULL), 0);
+		assert_string_equal(o.text, "1:a|b;2:ok|x!2;3:q|z!1;");
+	}
 }
 
 static void
@@ -211,6 +222,19 @@ callback_can_stop(void **state)
 	assert_string_equal(err, "");
 }
 
+/* A lone CR ends a line as LF and CRLF do (old Mac files; libcsv ends a
+ * record at each), so line numbers stay as an editor counts them, also
+ * with the CR and LF of one CRLF in different chunks (byte by byte). */
+static void
+lone_cr_counts_as_a_line(void **state)
+{
+	(void)state;
+	check("a,b\r1,2\r3,4\n5,6\n", ',', "1:a|b;2:1|2;3:3|4;4:5|6;");
+	check("a;b\r1;2\r\n\r3;4\r", 0, "1:a|b;2:1|2;4:3|4;");
+	check("a,b\r\"x\ry\",1\r\r\nz,2\n", ',',
+	    "1:a|b;2:x\ry|1;5:z|2;");
+}
+
 int
 main(void)
 {
@@ -225,6 +249,7 @@ main(void)
 		cmocka_unit_test(broken_quoting),
 		cmocka_unit_test(memory_stays_bounded),
 		cmocka_unit_test(callback_can_stop),
+		cmocka_unit_test(lone_cr_counts_as_a_line),
 	};
 	return cmocka_run_group_tests_name("unit_csvread", tests, NULL, NULL);
 }

@@ -82,6 +82,14 @@ int config_set(struct config *cfg, const char *key, const char *value,
 int config_load_file(struct config *cfg, const char *path,
     config_report_fn report, void *arg);
 
+/*
+ * The same as config_load_file() for a file's text TEXT[0..LEN) already in
+ * memory (NUL bytes included), reported as NAME:LINE.  Returns the number
+ * of mistakes.
+ */
+int config_load_text(struct config *cfg, const char *name, const char *text,
+    size_t len, config_report_fn report, void *arg);
+
 /* Applies every CERTRACK_<KEY> variable that is set; returns mistakes. */
 int config_load_env(struct config *cfg, config_report_fn report, void *arg);
 

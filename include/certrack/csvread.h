@@ -5,7 +5,7 @@
  * records come out with the line (as an editor counts lines) each began on.
  * It strips a UTF-8 byte-order mark, takes CRLF or LF, quoted fields with
  * delimiters, doubled quotes and line breaks, checks every field is valid
- * UTF-8, and detects the delimiter (comma, semicolon, tab) from the header
+ * UTF-8 without NUL, and detects the delimiter (comma, semicolon, tab) from the header
  * line when asked to.  Memory stays bounded: a field longer than
  * CSVREAD_MAX_FIELD stops the reader.  Pure: no I/O.
  */
@@ -16,8 +16,9 @@
 
 /*
  * One record: LINE it began on, N fields (NUL-terminated, blanks around
- * unquoted values trimmed).  BAD_COLUMN is 0, or the 1-based column of a
- * field that is not valid UTF-8.  Return 0 to go on, -1 to stop reading.
+ * unquoted values trimmed).  BAD_COLUMN is 0, or the 1-based column of the
+ * first field that is not valid UTF-8 or holds a NUL byte (it then ends at
+ * the NUL).  Return 0 to go on, -1 to stop reading.
  */
 typedef int (*csvread_row_fn)(void *arg, long line, int n,
     char *const *fields, int bad_column);

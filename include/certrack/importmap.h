@@ -43,7 +43,8 @@ struct importmap {
 	int nfields;			/* fields in the header line */
 	int field_of[IMPORTMAP_MAX_COLS];	/* column -> field, or -1 */
 	int col_of_field[256];		/* field -> column, or -1 (ignored) */
-	char ignored[512];		/* ignored headers, ", "-separated */
+	char ignored[512];		/* ignored headers, ", "-separated,
+					 * each quoted short, as many as fit */
 };
 
 /*

@@ -66,6 +66,17 @@ const struct route *router_match(const struct route *routes, size_t n,
     const char *method, const char *path, struct route_params *params,
     int *status, char *allow, size_t allowlen);
 
+/*
+ * Routing is on the path as sent (still percent-encoded), so an encoded
+ * slash is no separator.  router_raw_path_ok(): 0 when PATH is printable
+ * ASCII whose every '%' starts a well-formed escape; -1 for a byte that
+ * must be percent-encoded, -2 for a malformed escape.  router_decode():
+ * decodes one parameter in place; 0, or -1 when an escape is malformed or
+ * %00, or the result is not UTF-8.
+ */
+int router_raw_path_ok(const char *path);
+int router_decode(char *s);
+
 /* The value of parameter NAME, or NULL. */
 const char *router_param(const struct route_params *params, const char *name);
 

@@ -89,4 +89,12 @@ int value_text(const char *field, const char *s, struct value_err *err);
  */
 int value_email(const char *s, struct value_err *err);
 
+/*
+ * S for quoting back in a message: S itself when at most 40 bytes, else
+ * its first 40 bytes or fewer, cut on a character boundary, and "..." in
+ * BUF.  A message quoting it stays valid UTF-8 when S was, and short.
+ */
+#define VALUE_QUOTE_LEN 48
+const char *value_quote(const char *s, char buf[VALUE_QUOTE_LEN]);
+
 #endif
