@@ -278,7 +278,13 @@ import_begin(struct request *req)
 		return cterr_set(&req->err, 400, "invalid_parameter",
 		    "delimiter", "the delimiter must be comma, semicolon, tab "
 		    "or auto, not '%s'", d);
+	/* the file's name as the report shows it: longer than the column
+	 * holds is refused, not cut (a cut could split a character) */
 	fn = http_query(req, "filename");
+	if (fn != NULL && strlen(fn) >= sizeof(im->filename))
+		return cterr_set(&req->err, 422, "too_long", "filename",
+		    "the filename may have at most %zu bytes",
+		    sizeof(im->filename) - 1);
 	snprintf(im->filename, sizeof(im->filename), "%s", fn ? fn : "");
 
 	im->csv = csvread_new(im->delim, on_row, im);

@@ -464,6 +464,38 @@ import_slots(void **state)
 	free(admin2);
 }
 
+/* A filename over the column's 255 bytes is refused, never cut (a cut
+ * could split a character); 255 bytes of two-byte characters plus one
+ * byte pass whole. */
+static void
+long_filename(void **state)
+{
+	char path[2048], hdr[256], *resp = NULL;
+	int o, st;
+
+	(void)state;
+	snprintf(hdr, sizeof(hdr), "Content-Type: text/csv\r\n"
+	    "Authorization: Bearer %s\r\n", w.admin);
+	o = snprintf(path, sizeof(path), "/v1/imports?kind=roster&dry_run=1"
+	    "&filename=");
+	for (int i = 0; i < 128; i++)	/* 256 bytes: one too many */
+		o += snprintf(path + o, sizeof(path) - (size_t)o, "%%C3%%A9");
+	st = testlib_http(w.port, "POST", path, hdr, "a\n", &resp);
+	assert_int_equal(st, 422);
+	testlib_has(resp, "\"field\":\"filename\"");
+	free(resp);
+	path[o - 6] = '\0';		/* 254 bytes: whole characters */
+	strcat(path, "x");		/* 255 */
+	st = testlib_http(w.port, "POST", path, hdr,
+	    "given_name,family_name,email,profession,level\n"
+	    "Long,Name,long.name@example.org,PT,DN1\n", &resp);
+	if (st != 201)
+		fail_msg("%d %s", st, resp);
+	free(resp);
+	assert_int_equal(strlen(testdb_value(w.db, "SELECT filename FROM"
+	    " imports ORDER BY id DESC LIMIT 1")), 255);
+}
+
 /* PATTERN with every {param} as VALUE. */
 static void
 fill(const char *pattern, const char *value, char *out, size_t len)
@@ -649,6 +681,7 @@ main(void)
 		cmocka_unit_test(bodies_refused_before_reading),
 		cmocka_unit_test(bodies_in_flight_bounded),
 		cmocka_unit_test(import_slots),
+		cmocka_unit_test(long_filename),
 		cmocka_unit_test(slow_clients_do_not_starve),
 	};
 
