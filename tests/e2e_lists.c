@@ -29,21 +29,6 @@ static long long session_id;
 /* Certificates added straight in the database for the large export. */
 #define BULK 100000
 
-static long long
-sql_ll(const char *fmt, ...)
-{
-	char sql[2048], *v;
-	va_list ap;
-	long long n;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	v = testdb_value(w.db, sql);
-	n = v ? strtoll(v, NULL, 10) : -1;
-	free(v);
-	return n;
-}
 
 static void
 sql_do(const char *fmt, ...)
@@ -178,8 +163,8 @@ setup(void **state)
 	json_decref(rep);
 	strbuf_release(&roster);
 	strbuf_release(&results);
-	session_id = sql_ll("SELECT id FROM course_sessions");
-	assert_int_equal(sql_ll("SELECT count(*) FROM certificates"), PASSED);
+	session_id = testdb_llf(w.db, "SELECT id FROM course_sessions");
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM certificates"), PASSED);
 	return 0;
 }
 
@@ -225,11 +210,11 @@ certificate_statuses(void **state)
 	}
 
 	assert_int_equal(total_of("/v1/certificates"),
-	    sql_ll("SELECT count(*) FROM certificates"));
+	    testdb_llf(w.db, "SELECT count(*) FROM certificates"));
 	assert_int_equal(total_of("/v1/certificates?status=expired"), 2);
 	assert_int_equal(total_of("/v1/certificates?status=revoked"), 2);
 	assert_int_equal(total_of("/v1/certificates?status=valid"),
-	    sql_ll("SELECT count(*) FROM certificates WHERE revoked_at IS NULL"
+	    testdb_llf(w.db, "SELECT count(*) FROM certificates WHERE revoked_at IS NULL"
 	    " AND (expires_on IS NULL OR expires_on > current_date)"));
 	assert_int_equal(total_of("/v1/certificates?status=expiring&within=10"),
 	    3);
@@ -241,13 +226,13 @@ certificate_statuses(void **state)
 	day(-30, on);
 	snprintf(path, sizeof(path), "/v1/certificates?issued_from=%s"
 	    "&issued_to=%s", on, on);
-	assert_int_equal(total_of(path), sql_ll("SELECT count(*) FROM "
+	assert_int_equal(total_of(path), testdb_llf(w.db, "SELECT count(*) FROM "
 	    "certificates WHERE issued_on = '%s'", on));
 	snprintf(path, sizeof(path), "/v1/certificates?issued_from=%s", on);
-	assert_int_equal(total_of(path), sql_ll("SELECT count(*) FROM "
+	assert_int_equal(total_of(path), testdb_llf(w.db, "SELECT count(*) FROM "
 	    "certificates WHERE issued_on >= '%s'", on));
 	snprintf(path, sizeof(path), "/v1/certificates?clinician=%lld",
-	    sql_ll("SELECT min(clinician_id) FROM certificates"));
+	    testdb_llf(w.db, "SELECT min(clinician_id) FROM certificates"));
 	assert_int_equal(total_of(path), 1);
 	assert_int_equal(total_of("/v1/certificates?level=dn1"), PASSED);
 	assert_int_equal(total_of("/v1/certificates?level=DN2"), 0);
@@ -297,7 +282,7 @@ pages_and_refusals(void **state)
 	/* clinicians may not list */
 	{
 		char *pw = testlib_make_user(w.conninfo, "lister", "clinician",
-		    sql_ll("SELECT min(id) FROM clinicians"));
+		    testdb_llf(w.db, "SELECT min(id) FROM clinicians"));
 		char *tok = testlib_login(w.port, "lister", pw), *resp = NULL;
 		assert_int_equal(testlib_api(w.port, "GET", "/v1/certificates",
 		    tok, NULL, &resp), 403);
@@ -316,7 +301,7 @@ enrollments_and_roster(void **state)
 
 	(void)state;
 	assert_int_equal(total_of("/v1/enrollments"),
-	    sql_ll("SELECT count(*) FROM enrollments"));
+	    testdb_llf(w.db, "SELECT count(*) FROM enrollments"));
 	assert_int_equal(total_of("/v1/enrollments?status=completed"), PEOPLE);
 	assert_int_equal(total_of("/v1/enrollments?status=enrolled"), 0);
 	snprintf(path, sizeof(path), "/v1/enrollments?session=%lld&level=DN1",
@@ -344,7 +329,7 @@ enrollments_and_roster(void **state)
 	assert_true(json_is_true(json_object_get(first, "written_passed")));
 	assert_true(json_is_true(json_object_get(first, "practical_passed")));
 	assert_int_equal(testlib_int(first, "written_left"),
-	    sql_ll("SELECT max_attempts - 1 FROM levels WHERE code = 'DN1'"));
+	    testdb_llf(w.db, "SELECT max_attempts - 1 FROM levels WHERE code = 'DN1'"));
 	assert_non_null(json_string_value(json_object_get(first,
 	    "certificate")));
 	/* the last one sat no exam */
@@ -366,7 +351,7 @@ static void
 csv_export_matches(void **state)
 {
 	char *csv, *want;
-	long long n = sql_ll("SELECT count(*) FROM certificates");
+	long long n = testdb_llf(w.db, "SELECT count(*) FROM certificates");
 
 	(void)state;
 	sql_do("UPDATE clinicians SET given_name = '=HYPERLINK(\"x\")',"
@@ -441,7 +426,7 @@ large_export_streamed(void **state)
 	before = daemon_hwm();
 	assert_int_equal(get("/v1/certificates?format=csv", NULL, &csv), 200);
 	after = daemon_hwm();
-	assert_int_equal(lines_of(csv), sql_ll("SELECT count(*) FROM "
+	assert_int_equal(lines_of(csv), testdb_llf(w.db, "SELECT count(*) FROM "
 	    "certificates") + 1);
 	assert_true(strlen(csv) > 10 * 1024 * 1024);
 	free(csv);
@@ -455,7 +440,7 @@ static void
 cli_lists(void **state)
 {
 	char *out = NULL, *err = NULL, sid[24], *first;
-	long long valid = sql_ll("SELECT count(*) FROM certificates WHERE "
+	long long valid = testdb_llf(w.db, "SELECT count(*) FROM certificates WHERE "
 	    "revoked_at IS NULL AND expires_on > current_date");
 
 	(void)state;

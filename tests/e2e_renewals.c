@@ -17,33 +17,7 @@
 static struct testlib_world w;
 static int serial;
 
-static char *
-sql_text(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return testdb_value(w.db, sql);
-}
-
-static long long
-sql_ll(const char *fmt, ...)
-{
-	char sql[2048], *v;
-	va_list ap;
-	long long n;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	v = testdb_value(w.db, sql);
-	n = v ? strtoll(v, NULL, 10) : -1;
-	free(v);
-	return n;
-}
 
 /* A new clinician holding a DN1 certificate issued ISSUED days from today
  * and expiring EXPIRES days from today; its id in *CLIN, its number
@@ -52,10 +26,10 @@ static char *
 holder(int issued, int expires, long long *clin)
 {
 	serial++;
-	*clin = sql_ll("INSERT INTO clinicians (given_name, family_name, email,"
+	*clin = testdb_llf(w.db, "INSERT INTO clinicians (given_name, family_name, email,"
 	    " profession_code) VALUES ('Renew', 'Case%d', 'renew%d@example.org',"
 	    " 'PT') RETURNING id", serial, serial);
-	return sql_text("INSERT INTO certificates (number, clinician_id,"
+	return testdb_textf(w.db, "INSERT INTO certificates (number, clinician_id,"
 	    " level_id, issued_on, expires_on) SELECT certificate_number_new(),"
 	    " %lld, id, current_date + %d, current_date + %d FROM levels"
 	    " WHERE code = 'DN1' RETURNING number", *clin, issued, expires);
@@ -70,7 +44,7 @@ ce(const char *token, long long clin, int days, const char *hours,
 	json_t *j;
 	int st;
 
-	date = sql_text("SELECT (current_date + %d)::text", days);
+	date = testdb_textf(w.db, "SELECT (current_date + %d)::text", days);
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/ce", clin);
 	snprintf(body, sizeof(body), "{\"title\":\"Course\",\"completed_on\":"
 	    "\"%s\",\"hours\":%s%s%s%s}", date, hours,
@@ -149,9 +123,9 @@ ce_hours_boundary(void **state)
 	assert_string_equal(testlib_str(j, "status"), "approved");
 	assert_true(json_is_string(json_object_get(j, "renewed")));
 	json_decref(j);
-	want = sql_text("SELECT expires_on::text FROM certificates WHERE"
+	want = testdb_textf(w.db, "SELECT expires_on::text FROM certificates WHERE"
 	    " number = '%s'", num);
-	assert_int_equal(sql_ll("SELECT count(*) FROM certificates n JOIN"
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM certificates n JOIN"
 	    " certificates o ON o.id = n.renews WHERE o.number = '%s'"
 	    " AND n.issued_on = '%s' AND n.expires_on = n.issued_on +"
 	    " interval '24 months'", num, want), 1);
@@ -210,7 +184,7 @@ what_counts(void **state)
 	    &resp), 409);
 	testlib_has(resp, "already_decided");
 	free(resp);
-	assert_int_equal(sql_ll("SELECT count(*) FROM audit_log WHERE action"
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM audit_log WHERE action"
 	    " IN ('ce.record', 'ce.approve', 'certificate.renew') AND"
 	    " entity_id IN (SELECT id::text FROM ce_activities WHERE"
 	    " clinician_id = %lld UNION SELECT id::text FROM certificates"
@@ -253,7 +227,7 @@ renewal_window(void **state)
 			j = NULL;
 			assert_int_equal(renew(num, &j), 409);
 			json_decref(j);
-			assert_int_equal(sql_ll("SELECT count(*) FROM"
+			assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM"
 			    " certificates n JOIN certificates o ON o.id ="
 			    " n.renews WHERE o.number = '%s' AND n.issued_on ="
 			    " greatest(o.expires_on, current_date)", num), 1);
@@ -278,13 +252,13 @@ policies(void **state)
 	assert_int_equal(testlib_api(w.port, "PUT", "/v1/renewal-policies",
 	    w.admin, "{\"level\":\"DN2\",\"method\":\"none\"}", &resp), 200);
 	free(resp);
-	assert_int_equal(sql_ll("SELECT count(*) FROM audit_log WHERE action ="
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM audit_log WHERE action ="
 	    " 'renewal_policy.set'"), 1);
 	serial++;
-	c = sql_ll("INSERT INTO clinicians (given_name, family_name, email,"
+	c = testdb_llf(w.db, "INSERT INTO clinicians (given_name, family_name, email,"
 	    " profession_code) VALUES ('Two', 'Level', 'two%d@example.org',"
 	    " 'PT') RETURNING id", serial);
-	num = sql_text("INSERT INTO certificates (number, clinician_id,"
+	num = testdb_textf(w.db, "INSERT INTO certificates (number, clinician_id,"
 	    " level_id, issued_on, expires_on) SELECT certificate_number_new(),"
 	    " %lld, id, current_date - 700, current_date + 30 FROM levels"
 	    " WHERE code = 'DN2' RETURNING number", c);
@@ -301,7 +275,7 @@ policies(void **state)
 	refused(num2, "renewal_requirement_not_met", "3 of 4 CE hours in "
 	    "safety; 1 to go");
 	json_decref(ce(w.grader, d, -1, "1", "safety", 201));
-	assert_int_equal(sql_ll("SELECT count(*) FROM certificates WHERE"
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM certificates WHERE"
 	    " renews = (SELECT id FROM certificates WHERE number = '%s')",
 	    num2), 1);
 	/* a level's own policy removed: the program's applies again */
@@ -394,7 +368,7 @@ cli_commands(void **state)
 	setenv("CERTRACK_TOKEN", w.grader, 1);
 	{
 		char id[24];
-		snprintf(id, sizeof(id), "%lld", sql_ll("SELECT max(id) FROM"
+		snprintf(id, sizeof(id), "%lld", testdb_llf(w.db, "SELECT max(id) FROM"
 		    " ce_activities WHERE clinician_id = %lld", c));
 		TESTLIB_CLI(2, NULL, "ce", "reject", id);
 		free(out);

@@ -793,3 +793,31 @@ testlib_log_count(const char *name, const char *needle)
 	fclose(fp);
 	return n;
 }
+
+char *
+testdb_textf(PGconn *conn, const char *fmt, ...)
+{
+	char sql[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return testdb_value(conn, sql);
+}
+
+long long
+testdb_llf(PGconn *conn, const char *fmt, ...)
+{
+	char sql[4096], *v;
+	va_list ap;
+	long long n;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	v = testdb_value(conn, sql);
+	n = v ? strtoll(v, NULL, 10) : -1;
+	free(v);
+	return n;
+}

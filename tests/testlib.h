@@ -49,6 +49,13 @@ void testdb_exec_ok(PGconn *conn, const char *sql);
  */
 void testdb_exec_fails(PGconn *conn, const char *sql, const char *sqlstate);
 
+/* testdb_value() of a printf-built query (caller frees), and as a whole
+ * number (-1 for NULL). */
+char *testdb_textf(PGconn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+long long testdb_llf(PGconn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Runs a query expected to return one row and one column; returns a copy
  * of the value (caller frees), or NULL for SQL NULL. */
 char *testdb_value(PGconn *conn, const char *sql);
