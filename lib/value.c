@@ -32,9 +32,6 @@ static const struct {
 	{ "category", 60 },
 	{ "ce_category", 60 },
 	{ "evidence", 500 },
-	{ "program", 100 },
-	{ "level", 100 },
-	{ "method", 20 },
 };
 
 static int
