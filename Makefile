@@ -73,12 +73,16 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
 # resources, one line per group of files
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 SRV_SRC += server/api_lists.c
+# notifications: the worker (webhooks and email by libcurl) and its API
+SRV_SRC += server/notify.c server/api_webhooks.c
+SRV_PKGS += libcurl
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
            cli/cmd_audit.c cli/cmd_enroll.c cli/cmd_results.c \
            cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c \
            cli/cmd_import.c
+CLI_SRC += cli/cmd_webhooks.c
 CLI_SRC += cli/config.c cli/cmd_context.c cli/output.c cli/complete.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
@@ -101,6 +105,7 @@ E2E_TESTS   += e2e_logins
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
+E2E_TESTS   += e2e_notify
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

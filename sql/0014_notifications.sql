@@ -591,7 +591,8 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF w.disabled_at IS NOT NULL THEN
-		RAISE check_violation USING MESSAGE = 'webhook_disabled';
+		RAISE check_violation USING MESSAGE = 'webhook_disabled',
+		      CONSTRAINT = 'webhook_disabled';
 	END IF;
 	INSERT INTO notify_events (kind, endpoint_id, payload)
 	VALUES ('webhook.test', p_id, jsonb_build_object('endpoint_id', p_id,
@@ -616,11 +617,13 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF d.status <> 'failed' THEN
-		RAISE check_violation USING MESSAGE = 'delivery_not_failed';
+		RAISE check_violation USING MESSAGE = 'delivery_not_failed',
+		      CONSTRAINT = 'delivery_not_failed';
 	END IF;
 	IF EXISTS (SELECT 1 FROM webhook_endpoints w
 	            WHERE w.id = d.endpoint_id AND w.disabled_at IS NOT NULL) THEN
-		RAISE check_violation USING MESSAGE = 'webhook_disabled';
+		RAISE check_violation USING MESSAGE = 'webhook_disabled',
+		      CONSTRAINT = 'webhook_disabled';
 	END IF;
 	UPDATE notify_deliveries SET status = 'pending', attempts = 0,
 	       next_attempt_at = now(), last_error = NULL, last_http_status = NULL

@@ -173,6 +173,10 @@ int cli_cmd_eligibility(struct cli_ctx *ctx, int argc, char **argv);
 /* cli/cmd_import.c: `import roster|results FILE`, `import list|show` */
 int cli_cmd_import(struct cli_ctx *ctx, int argc, char **argv);
 
+/* cli/cmd_webhooks.c: `webhooks list|add|disable|enable|test|deliveries|
+ * replay` (admin) */
+int cli_cmd_webhooks(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cli/opts.c -------------------------------------------------------- */
 
 void cli_ctx_init(struct cli_ctx *ctx);
