@@ -575,16 +575,16 @@ AS $$
 		                           LIMIT p_limit OFFSET p_offset) x), '[]'))
 $$;
 
--- Queues a test event for endpoint P_ID only; returns the new delivery's
--- id, or NULL when there is no such endpoint.  A disabled endpoint is
--- refused (check_violation 'webhook_disabled').
-CREATE FUNCTION webhook_test(p_id bigint) RETURNS bigint
+-- Queues a test event for endpoint P_ID only; returns the new delivery
+-- (notify_delivery_json()), or NULL when there is no such endpoint.  A
+-- disabled endpoint is refused (check_violation 'webhook_disabled').
+CREATE FUNCTION webhook_test(p_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
 	w webhook_endpoints;
 	ev bigint;
-	del bigint;
+	d notify_deliveries;
 BEGIN
 	SELECT * INTO w FROM webhook_endpoints WHERE id = p_id FOR SHARE;
 	IF NOT FOUND THEN
@@ -598,8 +598,8 @@ BEGIN
 	VALUES ('webhook.test', p_id, jsonb_build_object('endpoint_id', p_id,
 	        'message', 'a test event from certrack'))
 	RETURNING id INTO ev;
-	SELECT d.id INTO del FROM notify_deliveries d WHERE d.event_id = ev;
-	RETURN del;
+	SELECT * INTO d FROM notify_deliveries x WHERE x.event_id = ev;
+	RETURN notify_delivery_json(d);
 END
 $$;
 
