@@ -111,9 +111,7 @@ notify_url_check(const char *url, struct cterr *err)
 	}
 	if (strpbrk(url, " \t\r\n") != NULL ||
 	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    *host == '\0') {
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
 		cterr_set(err, 422, "invalid_url", "url", "'%s' is not a URL "
 		    "(http://HOST/PATH or https://HOST/PATH)", url);
 		goto out;
@@ -121,6 +119,12 @@ notify_url_check(const char *url, struct cterr *err)
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
 		cterr_set(err, 422, "invalid_url", "url", "a webhook URL is "
 		    "http:// or https://, not %s://", scheme);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    *host == '\0') {
+		cterr_set(err, 422, "invalid_url", "url", "'%s' is not a URL "
+		    "(http://HOST/PATH or https://HOST/PATH)", url);
 		goto out;
 	}
 	/* the URL as written must say so too (the parser guesses schemes) */
