@@ -215,25 +215,40 @@ report_delivery(struct cli_ctx *ctx, struct cli_response *resp,
 	return rc;
 }
 
+/*
+ * POST /v1/KIND/ID/ACTION for an ID operand that names WHAT ("webhook",
+ * "delivery"), and reports the delivery answered with VERB.
+ */
 static int
-cmd_test(struct cli_ctx *ctx, int argc, char **argv)
+delivery_action(struct cli_ctx *ctx, int argc, char **argv, const char *what,
+    const char *kind, const char *action, const char *verb)
 {
 	struct cli_response resp;
 	struct cli_error err;
-	char path[64];
+	char path[80], operand[32];
 	long long id;
 	int rc;
 
+	snprintf(operand, sizeof(operand), "%s (an id)", what);
+	for (char *p = operand; *p != ' '; p++)
+		*p = (char)(*p - 'a' + 'A');
 	if (cli_no_options(ctx, argc, argv, &rc) != 0)
 		return rc;
-	if (cli_operands(ctx, argc, argv, 1, 1, "WEBHOOK (an id)") != 0 ||
-	    cli_arg_id(ctx, "webhook", argv[optind], &id) != 0)
+	if (cli_operands(ctx, argc, argv, 1, 1, operand) != 0 ||
+	    cli_arg_id(ctx, what, argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/webhooks/%lld/test", id);
+	snprintf(path, sizeof(path), "/v1/%s/%lld/%s", kind, id, action);
 	if (cli_call(ctx, "POST", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_reportf(ctx, &err, "cannot test webhook %lld",
-		    id);
-	return report_delivery(ctx, &resp, "queued");
+		return cli_error_reportf(ctx, &err, "cannot %s %s %lld", action,
+		    what, id);
+	return report_delivery(ctx, &resp, verb);
+}
+
+static int
+cmd_test(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return delivery_action(ctx, argc, argv, "webhook", "webhooks", "test",
+	    "queued");
 }
 
 static void
@@ -318,22 +333,8 @@ cmd_deliveries(struct cli_ctx *ctx, int argc, char **argv)
 static int
 cmd_replay(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct cli_response resp;
-	struct cli_error err;
-	char path[64];
-	long long id;
-	int rc;
-
-	if (cli_no_options(ctx, argc, argv, &rc) != 0)
-		return rc;
-	if (cli_operands(ctx, argc, argv, 1, 1, "DELIVERY (an id)") != 0 ||
-	    cli_arg_id(ctx, "delivery", argv[optind], &id) != 0)
-		return CLI_EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/deliveries/%lld/replay", id);
-	if (cli_call(ctx, "POST", path, NULL, NULL, &resp, &err) != 0)
-		return cli_error_reportf(ctx, &err, "cannot replay delivery "
-		    "%lld", id);
-	return report_delivery(ctx, &resp, "replaying");
+	return delivery_action(ctx, argc, argv, "delivery", "deliveries",
+	    "replay", "replaying");
 }
 
 int

@@ -206,8 +206,10 @@ static const struct db_stmt q_enable = {
 	1,
 };
 
+/* STMT on the row WHAT ("webhook", "delivery") named by the path's id
+ * ($1; $2 the admin's name), audited as ACTION; answers STATUS. */
 static int
-endpoint_write(struct request *req, const struct db_stmt *stmt,
+id_write(struct request *req, const char *what, const struct db_stmt *stmt,
     const char *action, int status)
 {
 	struct hook_write w;
@@ -215,7 +217,7 @@ endpoint_write(struct request *req, const struct db_stmt *stmt,
 	long long id;
 
 	memset(&w, 0, sizeof(w));
-	if (api_path_id(req, "id", "webhook", &id, w.id) != 0)
+	if (api_path_id(req, "id", what, &id, w.id) != 0)
 		return -1;
 	params[0] = w.id;
 	params[1] = req->who.username;
@@ -223,21 +225,21 @@ endpoint_write(struct request *req, const struct db_stmt *stmt,
 	w.stmt = stmt;
 	w.params = params;
 	w.action = action;
-	w.entity = "webhook";
-	w.what = "webhook";
+	w.entity = what;
+	w.what = what;
 	return hook_run(&w, status);
 }
 
 int
 api_webhooks_disable(struct request *req)
 {
-	return endpoint_write(req, &q_disable, "webhook.disable", 200);
+	return id_write(req, "webhook", &q_disable, "webhook.disable", 200);
 }
 
 int
 api_webhooks_enable(struct request *req)
 {
-	return endpoint_write(req, &q_enable, "webhook.enable", 200);
+	return id_write(req, "webhook", &q_enable, "webhook.enable", 200);
 }
 
 static const struct db_stmt q_test = {
@@ -249,7 +251,7 @@ static const struct db_stmt q_test = {
 int
 api_webhooks_test(struct request *req)
 {
-	return endpoint_write(req, &q_test, "webhook.test", 202);
+	return id_write(req, "webhook", &q_test, "webhook.test", 202);
 }
 
 /* ---- deliveries ------------------------------------------------------- */
@@ -300,19 +302,5 @@ static const struct db_stmt q_replay = {
 int
 api_deliveries_replay(struct request *req)
 {
-	struct hook_write w;
-	const char *params[1];
-	long long id;
-
-	memset(&w, 0, sizeof(w));
-	if (api_path_id(req, "id", "delivery", &id, w.id) != 0)
-		return -1;
-	params[0] = w.id;
-	w.req = req;
-	w.stmt = &q_replay;
-	w.params = params;
-	w.action = "delivery.replay";
-	w.entity = "delivery";
-	w.what = "delivery";
-	return hook_run(&w, 200);
+	return id_write(req, "delivery", &q_replay, "delivery.replay", 200);
 }
