@@ -75,6 +75,9 @@ SRV_SRC += server/apifields.c
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 SRV_SRC += server/api_lists.c
 SRV_SRC += server/api_renewals.c
+# notifications: the worker (webhooks and email by libcurl) and its API
+SRV_SRC += server/notify.c server/api_webhooks.c
+SRV_PKGS += libcurl
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
@@ -82,6 +85,7 @@ CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
            cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c \
            cli/cmd_import.c
 CLI_SRC += cli/cmd_renewals.c
+CLI_SRC += cli/cmd_webhooks.c
 CLI_SRC += cli/config.c cli/cmd_context.c cli/output.c cli/complete.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
@@ -108,6 +112,7 @@ E2E_TESTS   += e2e_renewals
 UNIT_TESTS  += unit_fuzz
 UNIT_TESTS  += unit_importmap
 UNIT_TESTS  += unit_cterr
+E2E_TESTS   += e2e_notify
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -331,6 +331,34 @@ const struct cli_command cli_commands[] = {
 		NULL,
 	},
 	{
+		"webhooks", cli_cmd_webhooks,
+		"webhook endpoints and notification deliveries (admin)",
+		"webhooks list|add|disable|enable|test|deliveries|replay ...\n"
+		"\n"
+		"  webhooks list [--limit N] [--offset N]\n"
+		"  webhooks add URL [--description TEXT]\n"
+		"  webhooks disable WEBHOOK [--yes] | webhooks enable WEBHOOK\n"
+		"  webhooks test WEBHOOK\n"
+		"  webhooks deliveries [--status pending|delivered|failed]\n"
+		"      [--channel webhook|email] [--webhook ID] [--limit N]\n"
+		"      [--offset N]\n"
+		"  webhooks replay DELIVERY\n"
+		"\n"
+		"Events (certificate issued, revoked, expiring, expired) are\n"
+		"POSTed as signed JSON to every enabled endpoint and emailed to\n"
+		"the clinician (docs/notifications.md).  add prints the\n"
+		"endpoint's secret once (with --quiet, only it).  test queues a\n"
+		"test event for one endpoint; replay makes a failed delivery\n"
+		"due again.  disable asks on the terminal first (--yes does\n"
+		"not).\n"
+		"\n"
+		"Example:\n"
+		"  certrack webhooks add https://hooks.example.org/certrack\n"
+		"  certrack webhooks deliveries --status failed\n"
+		"  certrack webhooks replay 42\n",
+		"list add disable enable test deliveries replay",
+	},
+	{
 		"programs", cli_cmd_programs,
 		"list programs, or show one with its levels and rules",
 		"programs [list]\n"

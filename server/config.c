@@ -7,12 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "certrack/strnum.h"
 
 enum kind { K_STRING, K_INT, K_BYTES, K_LEVEL, K_LISTEN, K_OPTSTRING,
-    K_BOOL };
+    K_BOOL, K_CLOCK };
 
 struct setting {
 	const char *key;
@@ -71,6 +72,26 @@ static const struct setting settings[] = {
 	  60000 },
 	{ "db_import_statement_timeout_ms", K_INT,
 	  OFF(db_import_statement_timeout_ms), 0, 86400000 },
+	/* notifications (server/notify.c) */
+	{ "smtp_url", K_OPTSTRING, OFF(smtp_url), 0, 0 },
+	{ "smtp_from", K_OPTSTRING, OFF(smtp_from), 0, 0 },
+	{ "smtp_starttls", K_BOOL, OFF(smtp_starttls), 0, 0 },
+	{ "smtp_user", K_OPTSTRING, OFF(smtp_user), 0, 0 },
+	{ "smtp_password", K_OPTSTRING, OFF(smtp_password), 0, 0 },
+	{ "notify_enabled", K_BOOL, OFF(notify_enabled), 0, 0 },
+	{ "notify_poll_ms", K_INT, OFF(notify_poll_ms), 50, 600000 },
+	{ "notify_max_concurrent", K_INT, OFF(notify_max_concurrent), 1, 64 },
+	{ "notify_timeout_ms", K_INT, OFF(notify_timeout_ms), 100, 300000 },
+	{ "notify_max_response_bytes", K_BYTES, OFF(notify_max_response_bytes),
+	  1024, 16LL * 1024 * 1024 },
+	{ "notify_max_attempts", K_INT, OFF(notify_max_attempts), 1, 100 },
+	{ "notify_retry_base_ms", K_INT, OFF(notify_retry_base_ms), 100,
+	  86400000 },
+	{ "notify_retry_max_ms", K_INT, OFF(notify_retry_max_ms), 100,
+	  7 * 86400000 },
+	{ "notify_disable_after", K_INT, OFF(notify_disable_after), 1, 100000 },
+	{ "notify_allow_private", K_BOOL, OFF(notify_allow_private), 0, 0 },
+	{ "notify_sweep_at", K_CLOCK, OFF(notify_sweep_at), 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -116,6 +137,17 @@ config_init(struct config *cfg)
 	cfg->db_pool_wait_ms = CONFIG_DB_POOL_WAIT_MS;
 	cfg->db_readyz_timeout_ms = CONFIG_DB_READY_MS;
 	cfg->db_import_statement_timeout_ms = CONFIG_DB_IMPORT_STATEMENT_MS;
+	/* notifications */
+	cfg->notify_enabled = true;
+	cfg->notify_poll_ms = 1000;
+	cfg->notify_max_concurrent = 4;
+	cfg->notify_timeout_ms = 10000;
+	cfg->notify_max_response_bytes = 64 * 1024;
+	cfg->notify_max_attempts = 8;
+	cfg->notify_retry_base_ms = 60000;
+	cfg->notify_retry_max_ms = 6 * 3600 * 1000;
+	cfg->notify_disable_after = 20;
+	cfg->notify_sweep_at = strdup("02:00");
 }
 
 void
@@ -128,6 +160,11 @@ config_release(struct config *cfg)
 	free(cfg->tls_key);
 	free(cfg->tls_priorities);
 	free(cfg->password_dictionary);
+	free(cfg->smtp_url);
+	free(cfg->smtp_from);
+	free(cfg->smtp_user);
+	free(cfg->smtp_password);
+	free(cfg->notify_sweep_at);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -264,6 +301,30 @@ config_set(struct config *cfg, const char *key, const char *value,
 			return -1;
 		}
 		return 0;
+	case K_CLOCK: {
+		/* "HH:MM", 00:00 to 23:59 */
+		char **slot = (char **)(base + st->off), *copy;
+		int hh, mm;
+		if (strlen(value) != 5 || value[2] != ':' ||
+		    !isdigit((unsigned char)value[0]) ||
+		    !isdigit((unsigned char)value[1]) ||
+		    !isdigit((unsigned char)value[3]) ||
+		    !isdigit((unsigned char)value[4]) ||
+		    (hh = (value[0] - '0') * 10 + value[1] - '0') > 23 ||
+		    (mm = (value[3] - '0') * 10 + value[4] - '0') > 59) {
+			snprintf(errbuf, errlen, "%s: '%s' is not a time of day "
+			    "HH:MM (00:00 to 23:59)", key, value);
+			return -1;
+		}
+		(void)mm;
+		if ((copy = strdup(value)) == NULL) {
+			snprintf(errbuf, errlen, "%s: out of memory", key);
+			return -1;
+		}
+		free(*slot);
+		*slot = copy;
+		return 0;
+	}
 	case K_LISTEN: {
 		char *host, msg[200];
 		int port;
@@ -487,6 +548,24 @@ config_check(const struct config *cfg, config_report_fn report, void *arg)
 		    "at least login_lock_max_seconds (%d)",
 		    cfg->login_failure_window_seconds,
 		    cfg->login_lock_max_seconds);
+		mistakes++;
+	}
+	/* notifications: an SMTP relay needs a sender, and is smtp(s) */
+	if (cfg->smtp_url != NULL && cfg->smtp_from == NULL) {
+		reportf(report, arg, "smtp_url is set but smtp_from is not: "
+		    "emails need a sender address");
+		mistakes++;
+	}
+	if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7)
+	    != 0 && strncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
+		reportf(report, arg, "smtp_url: '%s' is not smtp://HOST[:PORT] "
+		    "or smtps://HOST[:PORT]", cfg->smtp_url);
+		mistakes++;
+	}
+	if (cfg->notify_retry_max_ms < cfg->notify_retry_base_ms) {
+		reportf(report, arg, "notify_retry_max_ms (%d) must be at "
+		    "least notify_retry_base_ms (%d)", cfg->notify_retry_max_ms,
+		    cfg->notify_retry_base_ms);
 		mistakes++;
 	}
 	return mistakes;

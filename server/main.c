@@ -21,6 +21,7 @@
 #include "certrack/log.h"
 #include "certrack/metrics.h"
 #include "certrack/migrate.h"
+#include "certrack/notify.h"
 #include "certrack/strnum.h"
 #include "certrack/users.h"
 
@@ -54,7 +55,12 @@ static const char usage_text[] =
 "max_body_bytes, import_max_bytes, token_ttl_hours, shutdown_timeout,\n"
 "migrations_dir, tls_cert, tls_key, insecure_http,\n"
 "db_statement_timeout_ms, db_lock_timeout_ms, db_pool_wait_ms,\n"
-"db_readyz_timeout_ms, db_import_statement_timeout_ms (docs/configuration.md).\n";
+"db_readyz_timeout_ms, db_import_statement_timeout_ms,\n"
+"smtp_url, smtp_from, smtp_starttls, smtp_user, smtp_password,\n"
+"notify_enabled, notify_poll_ms, notify_max_concurrent, notify_timeout_ms,\n"
+"notify_max_response_bytes, notify_max_attempts, notify_retry_base_ms,\n"
+"notify_retry_max_ms, notify_disable_after, notify_allow_private,\n"
+"notify_sweep_at (docs/configuration.md).\n";
 
 enum {
 	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
@@ -359,10 +365,17 @@ serve(const struct config *cfg, const struct options *o)
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;
 	}
+	/* before the HTTP threads: it initialises libcurl */
+	if (notify_start(cfg) != 0) {
+		fprintf(stderr, "certrackd: cannot start the notification "
+		    "worker\n");
+		goto out;
+	}
 	srv = http_start(cfg, api_routes, api_nroutes, api_authenticate, &port,
 	    errbuf, sizeof(errbuf));
 	if (srv == NULL) {
 		fprintf(stderr, "certrackd: %s\n", errbuf);
+		notify_stop();
 		goto out;
 	}
 	if (cfg->tls_cert == NULL && !config_is_loopback(cfg->listen_host))
@@ -382,6 +395,7 @@ serve(const struct config *cfg, const struct options *o)
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_systemd("STOPPING=1");
 	http_stop(srv, cfg->shutdown_timeout);
+	notify_stop();
 	db_shutdown();
 	log_info("stopped");
 	rc = 0;

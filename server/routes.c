@@ -83,5 +83,18 @@ const struct route api_routes[] = {
 	    api_certificates_verify, NULL },
 	{ "POST", "/v1/certificates/{number}/revoke", ROLE_ADMIN,
 	    api_certificates_revoke, NULL },
+
+	/* notifications: webhook endpoints and deliveries */
+	{ "GET", "/v1/webhooks", ROLE_ADMIN, api_webhooks_list, NULL },
+	{ "POST", "/v1/webhooks", ROLE_ADMIN, api_webhooks_create, NULL },
+	{ "POST", "/v1/webhooks/{id}/disable", ROLE_ADMIN,
+	    api_webhooks_disable, NULL },
+	{ "POST", "/v1/webhooks/{id}/enable", ROLE_ADMIN,
+	    api_webhooks_enable, NULL },
+	{ "POST", "/v1/webhooks/{id}/test", ROLE_ADMIN, api_webhooks_test,
+	    NULL },
+	{ "GET", "/v1/deliveries", ROLE_ADMIN, api_deliveries_list, NULL },
+	{ "POST", "/v1/deliveries/{id}/replay", ROLE_ADMIN,
+	    api_deliveries_replay, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

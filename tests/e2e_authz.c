@@ -113,6 +113,18 @@ static const struct cell matrix[] = {
 	  "{\"reason\":\"no evidence\"}", 401, 404, 404, 403 },
 	{ "POST", "/v1/certificates/{number}/renew",
 	  "/v1/certificates/ABCD-EFGH-JKMY/renew", NULL, 401, 404, 404, 403 },
+	/* notifications: webhook endpoints and deliveries (admin) */
+	{ "GET", "/v1/webhooks", "/v1/webhooks", NULL, 401, 200, 403, 403 },
+	{ "POST", "/v1/webhooks", "/v1/webhooks", "{}", 401, 422, 403, 403 },
+	{ "POST", "/v1/webhooks/{id}/disable", "/v1/webhooks/999999/disable",
+	  NULL, 401, 404, 403, 403 },
+	{ "POST", "/v1/webhooks/{id}/enable", "/v1/webhooks/999999/enable",
+	  NULL, 401, 404, 403, 403 },
+	{ "POST", "/v1/webhooks/{id}/test", "/v1/webhooks/999999/test", NULL,
+	  401, 404, 403, 403 },
+	{ "GET", "/v1/deliveries", "/v1/deliveries", NULL, 401, 200, 403, 403 },
+	{ "POST", "/v1/deliveries/{id}/replay", "/v1/deliveries/999999/replay",
+	  NULL, 401, 404, 403, 403 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },
 };

@@ -155,6 +155,14 @@ test_key_at(void **state)
 		"db_statement_timeout_ms", "db_lock_timeout_ms",
 		"db_pool_wait_ms", "db_readyz_timeout_ms",
 		"db_import_statement_timeout_ms",
+		/* notifications */
+		"smtp_url", "smtp_from", "smtp_starttls", "smtp_user",
+		"smtp_password", "notify_enabled", "notify_poll_ms",
+		"notify_max_concurrent", "notify_timeout_ms",
+		"notify_max_response_bytes", "notify_max_attempts",
+		"notify_retry_base_ms", "notify_retry_max_ms",
+		"notify_disable_after", "notify_allow_private",
+		"notify_sweep_at",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
@@ -807,6 +815,49 @@ test_load_text(void **state)
 	config_release(&cfg);
 }
 
+/* Notifications: the sweep's time of day on its edges, an SMTP relay
+ * without a sender, a relay that is not smtp(s), retry bounds. */
+static void
+test_notify_settings(void **state)
+{
+	struct config cfg;
+	struct reports r;
+
+	(void)state;
+	config_init(&cfg);
+	assert_true(cfg.notify_enabled);
+	assert_string_equal(cfg.notify_sweep_at, "02:00");
+	set_ok(&cfg, "notify_sweep_at", "00:00");
+	set_ok(&cfg, "notify_sweep_at", "23:59");
+	assert_string_equal(cfg.notify_sweep_at, "23:59");
+	set_bad(&cfg, "notify_sweep_at", "24:00", "notify_sweep_at: '24:00' "
+	    "is not a time of day HH:MM (00:00 to 23:59)");
+	set_bad(&cfg, "notify_sweep_at", "12:60", "notify_sweep_at: '12:60' "
+	    "is not a time of day HH:MM (00:00 to 23:59)");
+	set_bad(&cfg, "notify_sweep_at", "7:30", "notify_sweep_at: '7:30' "
+	    "is not a time of day HH:MM (00:00 to 23:59)");
+	assert_string_equal(cfg.notify_sweep_at, "23:59");
+	set_ok(&cfg, "notify_max_concurrent", "64");
+	set_bad(&cfg, "notify_max_concurrent", "65", "notify_max_concurrent: "
+	    "'65' is not a whole number between 1 and 64");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(config_check(&cfg, collect, &r), 0);
+	set_ok(&cfg, "smtp_url", "http://relay.example.org");
+	set_ok(&cfg, "notify_retry_base_ms", "5000");
+	set_ok(&cfg, "notify_retry_max_ms", "4999");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(config_check(&cfg, collect, &r), 3);
+	assert_true(starts_with(r.msg[0], "smtp_url is set but smtp_from"));
+	assert_true(starts_with(r.msg[1], "smtp_url: 'http://relay"));
+	assert_true(starts_with(r.msg[2], "notify_retry_max_ms (4999)"));
+	set_ok(&cfg, "smtp_url", "smtp://127.0.0.1:2525");
+	set_ok(&cfg, "smtp_from", "certrack@example.org");
+	set_ok(&cfg, "notify_retry_max_ms", "5000");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(config_check(&cfg, collect, &r), 0);
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
@@ -831,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_load_file_unreadable),
 		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_load_env),
+		cmocka_unit_test(test_notify_settings),
 	};
 
 	return cmocka_run_group_tests_name("unit_config", tests, NULL, NULL);

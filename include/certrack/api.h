@@ -96,5 +96,13 @@ int api_ce_record(struct request *req);
 int api_ce_approve(struct request *req);
 int api_ce_reject(struct request *req);
 int api_certificates_renew(struct request *req);
+/* api_webhooks.c: webhook endpoints and notification deliveries (admin) */
+int api_webhooks_list(struct request *req);
+int api_webhooks_create(struct request *req);
+int api_webhooks_disable(struct request *req);
+int api_webhooks_enable(struct request *req);
+int api_webhooks_test(struct request *req);
+int api_deliveries_list(struct request *req);
+int api_deliveries_replay(struct request *req);
 
 #endif

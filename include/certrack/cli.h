@@ -178,6 +178,9 @@ int cli_cmd_ce(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_renewal_policies(struct cli_ctx *ctx, int argc, char **argv);
 /* certificates renew NUMBER (NUMBER already checked); an exit code */
 int cli_renew(struct cli_ctx *ctx, const char *number);
+/* cli/cmd_webhooks.c: `webhooks list|add|disable|enable|test|deliveries|
+ * replay` (admin) */
+int cli_cmd_webhooks(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cli/opts.c -------------------------------------------------------- */
 

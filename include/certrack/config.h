@@ -58,6 +58,23 @@ struct config {
 	int db_pool_wait_ms;		/* wait for a pooled connection */
 	int db_readyz_timeout_ms;	/* /readyz's whole check */
 	int db_import_statement_timeout_ms;	/* an import's; 0 none */
+	/* notifications (docs/notifications.md, server/notify.c) */
+	char *smtp_url;		/* smtp://host:port or smtps://; NULL: no email */
+	char *smtp_from;	/* the envelope and From: address */
+	bool smtp_starttls;	/* require STARTTLS on smtp:// */
+	char *smtp_user;	/* SMTP AUTH, or NULL */
+	char *smtp_password;
+	bool notify_enabled;	/* run the delivery worker and the sweep */
+	int notify_poll_ms;	/* look for due deliveries this often */
+	int notify_max_concurrent;	/* deliveries in flight at once */
+	int notify_timeout_ms;	/* one delivery, connect to answer */
+	long long notify_max_response_bytes;	/* read of an answer */
+	int notify_max_attempts;	/* per delivery, then failed */
+	int notify_retry_base_ms;	/* first retry; doubles after */
+	int notify_retry_max_ms;	/* longest wait between retries */
+	int notify_disable_after;	/* consecutive failures of an endpoint */
+	bool notify_allow_private;	/* webhooks to private addresses */
+	char *notify_sweep_at;	/* "HH:MM", the database's time zone */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */
