@@ -184,6 +184,16 @@ what_counts(void **state)
 	    &resp), 409);
 	testlib_has(resp, "already_decided");
 	free(resp);
+	/* announced: the decision and the renewal, once each (the refused
+	 * second decision announces nothing) */
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM notify_events"
+	    " WHERE clinician_id = %lld AND kind = 'ce.approved'", c), 1);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM notify_events"
+	    " WHERE clinician_id = %lld AND kind = 'certificate.renewed'", c),
+	    1);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM notify_events"
+	    " WHERE clinician_id = %lld AND kind = 'certificate.issued'", c),
+	    1);			/* the first one, put in by holder() */
 	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM audit_log WHERE action"
 	    " IN ('ce.record', 'ce.approve', 'certificate.renew') AND"
 	    " entity_id IN (SELECT id::text FROM ce_activities WHERE"
