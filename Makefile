@@ -73,6 +73,10 @@ SRV_SRC := server/log.c server/cterr.c server/config.c server/router.c \
 # resources, one line per group of files
 SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c server/api_enrollments.c server/api_exams.c
 SRV_SRC += server/api_lists.c
+# the web pages, QR codes and printable certificates
+SRV_SRC += server/web.c server/web_verify.c server/qr.c server/pdf.c
+SRV_PKGS  += libqrencode cairo
+TEST_PKGS += libqrencode cairo
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
@@ -105,6 +109,7 @@ TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 SRV_OBJ    := $(SRV_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded_sql.o
+SRV_OBJ    += $(BUILD)/embedded_web.o
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTLIB_OBJ := $(BUILD)/tests/testlib.o
 
@@ -131,6 +136,17 @@ $(BUILD)/embedded_sql.c: $(SQL_FILES) scripts/embed-sql | $(BUILD)/.flags
 	$(Q)scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/embedded_sql.o: $(BUILD)/embedded_sql.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
+
+# The web pages' templates and stylesheet, compiled in the same way.
+WEB_FILES := $(sort $(wildcard web/templates/*.html web/static/*.css))
+
+$(BUILD)/embedded_web.c: $(WEB_FILES) scripts/embed-web | $(BUILD)/.flags
+	$(call say,GEN,$@)
+	$(Q)scripts/embed-web $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/embedded_web.o: $(BUILD)/embedded_web.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
 

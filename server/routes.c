@@ -68,9 +68,18 @@ const struct route api_routes[] = {
 	{ "PATCH", "/v1/levels/{id}", ROLE_ADMIN, api_levels_update, NULL },
 	{ "GET", "/v1/eligibility", ROLE_PUBLIC, api_eligibility, NULL },
 	{ "GET", "/v1/clinicians/{id}/status", ROLE_ANY, api_status, NULL },
+	/* before the bare {number}, which "X.pdf" would match too */
+	{ "GET", "/v1/certificates/{number}.pdf", ROLE_ANY,
+	    api_certificates_pdf, NULL },
 	{ "GET", "/v1/certificates/{number}", ROLE_PUBLIC,
 	    api_certificates_verify, NULL },
 	{ "POST", "/v1/certificates/{number}/revoke", ROLE_ADMIN,
 	    api_certificates_revoke, NULL },
+
+	/* the web pages (HTML, docs/web.md) */
+	{ "GET", "/", ROLE_PUBLIC, web_home, NULL },
+	{ "GET", "/static/{file}", ROLE_PUBLIC, web_static, NULL },
+	{ "GET", "/verify", ROLE_PUBLIC, web_verify_form, NULL },
+	{ "GET", "/verify/{number}", ROLE_PUBLIC, web_verify, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -155,6 +155,7 @@ test_key_at(void **state)
 		"db_statement_timeout_ms", "db_lock_timeout_ms",
 		"db_pool_wait_ms", "db_readyz_timeout_ms",
 		"db_import_statement_timeout_ms",
+		"public_url",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 

@@ -58,6 +58,9 @@ struct config {
 	int db_pool_wait_ms;		/* wait for a pooled connection */
 	int db_readyz_timeout_ms;	/* /readyz's whole check */
 	int db_import_statement_timeout_ms;	/* an import's; 0 none */
+	/* the web pages: the address people reach them by, for links and
+	 * QR codes; NULL: http://LISTEN */
+	char *public_url;
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */
