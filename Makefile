@@ -105,6 +105,8 @@ E2E_TESTS   += e2e_logins
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
+UNIT_TESTS  += unit_web
+E2E_TESTS   += e2e_web
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

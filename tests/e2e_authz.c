@@ -97,6 +97,15 @@ static const struct cell matrix[] = {
 	  "/v1/certificates/ABCD-EFGH-JKMY/revoke",
 	  "{\"category\":\"other\",\"note\":\"x\"}",
 	  401, 404, 403, 403 },
+	/* printable certificates and the web pages */
+	{ "GET", "/v1/certificates/{number}.pdf",
+	  "/v1/certificates/ABCD-EFGH-JKMY.pdf", NULL, 401, 404, 404, 404 },
+	{ "GET", "/", "/", NULL, 200, 200, 200, 200 },
+	{ "GET", "/static/{file}", "/static/style.css", NULL,
+	  200, 200, 200, 200 },
+	{ "GET", "/verify", "/verify", NULL, 200, 200, 200, 200 },
+	{ "GET", "/verify/{number}", "/verify/ABCD-EFGH-JKMY", NULL,
+	  404, 404, 404, 404 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },
 };
