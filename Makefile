@@ -75,6 +75,7 @@ SRV_SRC += server/api_status.c server/api_certificates.c server/api_programs.c s
 SRV_SRC += server/api_lists.c
 # the web pages, QR codes and printable certificates
 SRV_SRC += server/web.c server/web_verify.c server/qr.c server/pdf.c
+SRV_SRC += server/web_find.c
 SRV_PKGS  += libqrencode cairo
 TEST_PKGS += libqrencode cairo
 

@@ -81,5 +81,9 @@ const struct route api_routes[] = {
 	{ "GET", "/static/{file}", ROLE_PUBLIC, web_static, NULL },
 	{ "GET", "/verify", ROLE_PUBLIC, web_verify_form, NULL },
 	{ "GET", "/verify/{number}", ROLE_PUBLIC, web_verify, NULL },
+	{ "GET", "/find", ROLE_PUBLIC, web_find, NULL },
+	/* the directory: public JSON; a clinician's own listing */
+	{ "GET", "/v1/directory", ROLE_PUBLIC, api_directory, NULL },
+	{ "PATCH", "/v1/me/directory", ROLE_CLINICIAN, api_me_directory, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -71,6 +71,24 @@ web_escape(struct strbuf *sb, const char *s)
 	return strbuf_failed(sb) ? -1 : 0;
 }
 
+int
+web_urlencode(struct strbuf *sb, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~')
+			strbuf_add(sb, s, 1);
+		else if (c == ' ')
+			strbuf_addstr(sb, "+");
+		else
+			strbuf_addf(sb, "%%%02X", c);
+	}
+	return strbuf_failed(sb) ? -1 : 0;
+}
+
 static const char *
 var_value(const struct web_var *vars, size_t n, const char *name, size_t len)
 {

@@ -45,6 +45,8 @@ int api_clinicians_list(struct request *req);
 int api_clinicians_create(struct request *req);
 int api_clinicians_get(struct request *req);
 int api_clinicians_update(struct request *req);
+/* PATCH /v1/me/directory: a clinician's own directory listing */
+int api_me_directory(struct request *req);
 
 /* api_audit.c */
 int api_audit_list(struct request *req);
@@ -106,6 +108,10 @@ int web_home(struct request *req);
 int web_static(struct request *req);
 int web_verify_form(struct request *req);
 int web_verify(struct request *req);
+
+/* web_find.c: the directory, as a page and as public JSON */
+int web_find(struct request *req);
+int api_directory(struct request *req);
 
 /* pdf.c: a certificate as a printable PDF (its holder and staff) */
 int api_certificates_pdf(struct request *req);

@@ -89,4 +89,7 @@ int value_text(const char *field, const char *s, struct value_err *err);
  */
 int value_email(const char *s, struct value_err *err);
 
+/* A practice's ZIP code: five digits.  0, or -1 with ERR invalid_zip. */
+int value_zip(const char *s, struct value_err *err);
+
 #endif

@@ -55,6 +55,9 @@ const char *web_file(const char *name);
  */
 int web_escape(struct strbuf *sb, const char *s);
 
+/* Appends S percent-encoded for a query string (spaces as '+'). */
+int web_urlencode(struct strbuf *sb, const char *s);
+
 /*
  * Appends template NAME ("verify.html", below web/templates/) to SB with
  * its placeholders filled from VARS[0..N).  Returns 0, or -1 (with a
