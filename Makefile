@@ -85,6 +85,7 @@ CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
            cli/cmd_status.c cli/cmd_certificates.c cli/cmd_programs.c \
            cli/cmd_import.c
 CLI_SRC += cli/config.c cli/cmd_context.c cli/output.c cli/complete.c
+CLI_SRC += cli/cmd_directory.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
