@@ -106,6 +106,11 @@ static const struct cell matrix[] = {
 	{ "GET", "/verify", "/verify", NULL, 200, 200, 200, 200 },
 	{ "GET", "/verify/{number}", "/verify/ABCD-EFGH-JKMY", NULL,
 	  404, 404, 404, 404 },
+	{ "GET", "/find", "/find?state=CA", NULL, 200, 200, 200, 200 },
+	{ "GET", "/v1/directory", "/v1/directory?zip=92101", NULL,
+	  200, 200, 200, 200 },
+	{ "PATCH", "/v1/me/directory", "/v1/me/directory",
+	  "{\"directory_listed\":true}", 401, 403, 403, 200 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },
 };

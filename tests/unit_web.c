@@ -16,6 +16,7 @@
 #include "certrack/pdf.h"
 #include "certrack/qr.h"
 #include "certrack/strbuf.h"
+#include "certrack/value.h"
 #include "certrack/web.h"
 
 static char *
@@ -202,6 +203,38 @@ test_pdf_same_bytes(void **state)
 	free(d);
 }
 
+/* The directory's ZIP reader: five digits exactly. */
+static void
+test_zip(void **state)
+{
+	struct value_err ve;
+
+	(void)state;
+	assert_int_equal(value_zip("02139", &ve), 0);
+	assert_int_equal(value_zip("99999", &ve), 0);
+	assert_int_equal(value_zip("0213", &ve), -1);
+	assert_string_equal(ve.code, "invalid_zip");
+	assert_int_equal(value_zip("021390", &ve), -1);
+	assert_int_equal(value_zip("0213a", &ve), -1);
+	assert_int_equal(value_zip("", &ve), -1);
+	assert_int_equal(value_zip("02139-1234", &ve), -1);
+	assert_int_equal(value_max_len("practice_city"), 100);
+	assert_int_equal(value_max_len("public_contact"), 200);
+}
+
+/* The pager's links: every byte that is not plain is encoded. */
+static void
+test_urlencode(void **state)
+{
+	struct strbuf sb;
+
+	(void)state;
+	strbuf_init(&sb);
+	assert_int_equal(web_urlencode(&sb, "San José & <x>=1%"), 0);
+	assert_string_equal(sb.buf, "San+Jos%C3%A9+%26+%3Cx%3E%3D1%25");
+	strbuf_release(&sb);
+}
+
 int
 main(void)
 {
@@ -213,6 +246,8 @@ main(void)
 		cmocka_unit_test(test_qr_svg),
 		cmocka_unit_test(test_date_words),
 		cmocka_unit_test(test_pdf_same_bytes),
+		cmocka_unit_test(test_zip),
+		cmocka_unit_test(test_urlencode),
 	};
 
 	return cmocka_run_group_tests_name("unit_web", tests, NULL, NULL);

@@ -154,6 +154,18 @@ def test_pages_checked():
     page("/verify/" + mistyped(v), 422)
     page("/verify/" + FIX["unknown"], 404)
     page("/verify?number=nonsense", 422)
+    page("/find", 200)
+    body = page("/find?name=jane&state=ca", 200)
+    check(escaped(FIX["holder"]) in body, "/find by name finds the holder")
+    page("/find?zip=1", 422)
+    page("/find?name=nobody", 200)
+    st, hd, body = fetch("/v1/directory?city=San+Diego")
+    found = [i["name"] for i in json.loads(body)["items"]]
+    check(st == 200 and found == [FIX["holder"]] and
+          hd.get("Access-Control-Allow-Origin") == "*" and
+          hd.get("Cache-Control") == "public, max-age=300",
+          "GET /v1/directory: only the listed valid holder, for any site "
+          "(%s)" % found)
     st, hd, _ = fetch("/verify?number=" + people_typing(v).strip()
                       .replace(" ", "+"))
     check(st == 303 and hd.get("Location") == "/verify/" + v,
@@ -169,6 +181,42 @@ def test_pages_checked():
           "default-src 'none'; frame-ancestors 'none'" and
           hd.get("Cache-Control") == "no-store",
           "the API's answers keep the strict CSP and no-store")
+
+
+def test_directory(driver):
+    driver.get(BASE + "/")
+    driver.find_element(By.LINK_TEXT, "Find a practitioner").click()
+    check(driver.current_url.endswith("/find"), "the menu links to /find")
+    driver.find_element(By.ID, "city").send_keys("san diego")
+    Select = __import__("selenium.webdriver.support.select",
+                        fromlist=["Select"]).Select
+    Select(driver.find_element(By.ID, "profession")).select_by_value("PT")
+    driver.find_element(By.ID, "state").send_keys("ca")
+    driver.find_element(By.CSS_SELECTOR, "form.search button").click()
+    found = [h.text for h in
+             driver.find_elements(By.CSS_SELECTOR, ".results h3")]
+    check(found == [FIX["holder"]], "San Diego, CA, PT finds only the "
+          "listed holder of a valid certificate: %s" % found)
+    text = driver.find_element(By.CSS_SELECTOR, ".results").text
+    check("Level 1" in text and "Call (619) 555-0100" in text,
+          "a result shows its levels and chosen contact")
+    check("@web.example" not in driver.page_source,
+          "no email on the directory page")
+    check(driver.find_element(By.ID, "city").get_attribute("value") ==
+          "san diego", "the search stays in the form")
+    shot(driver, "find")
+    console_clean(driver, "/find")
+    for who, why in ((FIX["expired_holder"], "an expired certificate"),
+                     (FIX["unlisted"], "not listed")):
+        driver.get(BASE + "/find?name=" + who.split()[0])
+        found = [h.text for h in
+                 driver.find_elements(By.CSS_SELECTOR, ".results h3")]
+        check(found == [] and "No certified practitioner matches" in
+              driver.page_source, "%s (%s) is not found" % (who, why))
+    driver.get(BASE + "/find?zip=12")
+    alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    check("ZIP" in alert, "a bad ZIP code is explained: %s" % alert)
+    console_clean(driver, "/find bad zip", BASE + "/find?zip=12")
 
 
 def test_pdf():
@@ -290,6 +338,7 @@ def main():
                               options=opts)
     try:
         test_browser(driver)
+        test_directory(driver)
     finally:
         driver.quit()
     if failures:
