@@ -130,7 +130,7 @@ pdf_certificate(const struct pdf_certificate *c, struct strbuf *out)
 	    "practical examinations of");
 	centred(cr, "DejaVu Serif", CAIRO_FONT_WEIGHT_BOLD, 20, mid, 300, maxw,
 	    c->level);
-	snprintf(line, sizeof(line), "in the %s", c->program);
+	snprintf(line, sizeof(line), "of the %s program", c->program);
 	centred(cr, "DejaVu Serif", CAIRO_FONT_WEIGHT_NORMAL, 15, mid, 328,
 	    maxw, line);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certrack/config.h"
 #include "certrack/cterr.h"
 #include "certrack/pdf.h"
 #include "certrack/qr.h"
@@ -235,6 +236,50 @@ test_urlencode(void **state)
 	strbuf_release(&sb);
 }
 
+static void
+count_report(void *arg, const char *msg)
+{
+	(void)msg;
+	(*(int *)arg)++;
+}
+
+/* public_url: an http(s) address without a query; the pages' default. */
+static void
+test_public_url(void **state)
+{
+	static const struct { const char *url; int mistakes; } cases[] = {
+		{ "https://certs.example.org", 0 },
+		{ "http://127.0.0.1:8080/", 0 },
+		{ "ftp://certs.example.org", 1 },
+		{ "certs.example.org", 1 },
+		{ "https://certs.example.org/?x=1", 1 },
+		{ "https://certs.example.org/\"><script>", 1 },
+	};
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = 0;
+		config_init(&cfg);
+		assert_int_equal(config_set(&cfg, "public_url", cases[i].url,
+		    err, sizeof(err)), 0);
+		config_check(&cfg, count_report, &n);
+		if (n != cases[i].mistakes)
+			fail_msg("%s: %d mistakes", cases[i].url, n);
+		config_release(&cfg);
+	}
+	/* unset: http:// and the listen address; set: without its '/' */
+	config_init(&cfg);
+	web_init(&cfg);
+	assert_string_equal(web_public_url(), "http://127.0.0.1:8080");
+	config_set(&cfg, "public_url", "https://certs.example.org/", err,
+	    sizeof(err));
+	web_init(&cfg);
+	assert_string_equal(web_public_url(), "https://certs.example.org");
+	config_release(&cfg);
+}
+
 int
 main(void)
 {
@@ -248,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_pdf_same_bytes),
 		cmocka_unit_test(test_zip),
 		cmocka_unit_test(test_urlencode),
+		cmocka_unit_test(test_public_url),
 	};
 
 	return cmocka_run_group_tests_name("unit_web", tests, NULL, NULL);
