@@ -30,7 +30,6 @@ static const struct db_stmt q_verify = {
 	"  'holder', cl.given_name || ' ' || cl.family_name,"
 	"  'level', l.title,"
 	"  'program', g.name,"
-	"  'credential', g.credential_title,"
 	"  'issued_on', c.issued_on,"
 	"  'expires_on', c.expires_on)"
 	" || CASE WHEN c.revoked_at IS NOT NULL THEN jsonb_build_object("

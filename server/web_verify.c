@@ -14,9 +14,22 @@
 #include <jansson.h>
 
 #include "certrack/certnum.h"
+#include "certrack/db.h"
 #include "certrack/pdf.h"
 #include "certrack/qr.h"
 #include "certrack/web.h"
+
+/* The credential certificate $1 is a step towards: its program's title
+ * (public, as GET /v1/programs shows it), not part of the verification
+ * answer, which says no more than it must. */
+static const struct db_stmt q_credential = {
+	"web_certificate_credential",
+	"SELECT g.credential_title FROM certificates c"
+	" JOIN levels l ON l.id = c.level_id"
+	" JOIN programs g ON g.id = l.program_id"
+	" WHERE c.number = $1",
+	1,
+};
 
 int
 web_home(struct request *req)
@@ -123,6 +136,23 @@ status_words(const json_t *c, const char **word, const char **mark,
 	}
 }
 
+/* The credential title of certificate NUMBER into BUF.  0, or -1. */
+static int
+credential_of(const char *number, char *buf, size_t len, struct cterr *err)
+{
+	const char *params[1] = { number };
+	PGconn *conn = db_conn(err);
+	PGresult *res;
+
+	if (conn == NULL || (res = db_exec(conn, &q_credential, params,
+	    err)) == NULL)
+		return -1;
+	snprintf(buf, len, "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) :
+	    "");
+	PQclear(res);
+	return 0;
+}
+
 /* The page of certificate NUMBER (canonical), whose answer is JSON. */
 static int
 certificate_page(struct request *req, const char *number, const char *json)
@@ -130,6 +160,7 @@ certificate_page(struct request *req, const char *number, const char *json)
 	json_t *c = json_loads(json, 0, NULL);
 	struct strbuf qr, sb;
 	char url[400], text[256], issued[40], expires[40], title[64];
+	char credential[256];
 	const char *word = "", *mark = "", *status;
 	int rc = -1;
 
@@ -145,6 +176,9 @@ certificate_page(struct request *req, const char *number, const char *json)
 		cterr_set(&req->err, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
+	if (credential_of(number, credential, sizeof(credential),
+	    &req->err) != 0)
+		goto out;
 	status_words(c, &word, &mark, text, sizeof(text));
 	status = json_string_value(json_object_get(c, "status"));
 	const char *exp_iso = json_string_value(json_object_get(c,
@@ -156,8 +190,7 @@ certificate_page(struct request *req, const char *number, const char *json)
 		{ "mark", mark },
 		{ "status_text", text },
 		{ "holder", json_string_value(json_object_get(c, "holder")) },
-		{ "credential", json_string_value(json_object_get(c,
-		    "credential")) },
+		{ "credential", credential },
 		{ "program", json_string_value(json_object_get(c, "program")) },
 		{ "level", json_string_value(json_object_get(c, "level")) },
 		{ "issued_on", json_string_value(json_object_get(c,
