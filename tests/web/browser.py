@@ -26,6 +26,8 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
 
 FIX = json.load(open(sys.argv[1]))
 BASE = FIX["base"]
@@ -109,12 +111,20 @@ def console_clean(driver, where, status_page=None):
     check(not errors, "no console errors on %s %s" % (where, errors))
 
 
+def submitted(driver, before):
+    """Waits for the page a form went to (a loaded machine is slow)."""
+    WebDriverWait(driver, 30).until(
+        lambda d: d.current_url != before and
+        d.execute_script("return document.readyState") == "complete")
+
+
 def verify_typed(driver, typed):
     driver.get(BASE + "/verify")
     box = driver.find_element(By.ID, "number")
     box.clear()
     box.send_keys(typed)
     box.submit()
+    submitted(driver, BASE + "/verify")
 
 
 def status_of(driver):
@@ -186,13 +196,13 @@ def test_pages_checked():
 def test_directory(driver):
     driver.get(BASE + "/")
     driver.find_element(By.LINK_TEXT, "Find a practitioner").click()
+    submitted(driver, BASE + "/")
     check(driver.current_url.endswith("/find"), "the menu links to /find")
     driver.find_element(By.ID, "city").send_keys("san diego")
-    Select = __import__("selenium.webdriver.support.select",
-                        fromlist=["Select"]).Select
     Select(driver.find_element(By.ID, "profession")).select_by_value("PT")
     driver.find_element(By.ID, "state").send_keys("ca")
     driver.find_element(By.CSS_SELECTOR, "form.search button").click()
+    submitted(driver, BASE + "/find")
     found = [h.text for h in
              driver.find_elements(By.CSS_SELECTOR, ".results h3")]
     check(found == [FIX["holder"]], "San Diego, CA, PT finds only the "
@@ -261,6 +271,7 @@ def test_browser(driver):
     shot(driver, "home")
     console_clean(driver, "/")
     driver.find_element(By.LINK_TEXT, "Verify a certificate").click()
+    submitted(driver, BASE + "/")
     check(driver.current_url.endswith("/verify"), "home links to /verify")
 
     v = FIX["valid"]
