@@ -78,6 +78,11 @@ SRV_SRC += server/api_renewals.c
 # notifications: the worker (webhooks and email by libcurl) and its API
 SRV_SRC += server/notify.c server/api_webhooks.c
 SRV_PKGS += libcurl
+# the web pages, QR codes and printable certificates
+SRV_SRC += server/web.c server/web_verify.c server/qr.c server/pdf.c
+SRV_SRC += server/web_find.c
+SRV_PKGS  += libqrencode cairo
+TEST_PKGS += libqrencode cairo
 
 CLI_SRC := cli/client.c cli/opts.c cli/cmd_health.c cli/commands.c
 CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
@@ -87,6 +92,7 @@ CLI_SRC += cli/util.c cli/cmd_login.c cli/cmd_clinicians.c cli/cmd_users.c \
 CLI_SRC += cli/cmd_renewals.c
 CLI_SRC += cli/cmd_webhooks.c
 CLI_SRC += cli/config.c cli/cmd_context.c cli/output.c cli/complete.c
+CLI_SRC += cli/cmd_directory.c
 
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
@@ -113,10 +119,13 @@ UNIT_TESTS  += unit_fuzz
 UNIT_TESTS  += unit_importmap
 UNIT_TESTS  += unit_cterr
 E2E_TESTS   += e2e_notify
+UNIT_TESTS  += unit_web
+E2E_TESTS   += e2e_web
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 SRV_OBJ    := $(SRV_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embedded_sql.o
+SRV_OBJ    += $(BUILD)/embedded_web.o
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTLIB_OBJ := $(BUILD)/tests/testlib.o
 
@@ -143,6 +152,17 @@ $(BUILD)/embedded_sql.c: $(SQL_FILES) scripts/embed-sql | $(BUILD)/.flags
 	$(Q)scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/embedded_sql.o: $(BUILD)/embedded_sql.c
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
+
+# The web pages' templates and stylesheet, compiled in the same way.
+WEB_FILES := $(sort $(wildcard web/templates/*.html web/static/*.css))
+
+$(BUILD)/embedded_web.c: $(WEB_FILES) scripts/embed-web | $(BUILD)/.flags
+	$(call say,GEN,$@)
+	$(Q)scripts/embed-web $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/embedded_web.o: $(BUILD)/embedded_web.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(SRV_PKGS)) -c -o $@ $<
 

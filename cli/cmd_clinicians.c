@@ -15,6 +15,8 @@ enum {
 	OPT_GIVEN = CLI_OPT_CMD, OPT_FAMILY, OPT_EMAIL, OPT_PROFESSION,
 	OPT_NPI, OPT_STATE, OPT_LICENSE, OPT_VERSION, OPT_LIMIT, OPT_OFFSET,
 	OPT_SEARCH,
+	/* the directory's fields (update only) */
+	OPT_LISTED, OPT_PCITY, OPT_PSTATE, OPT_PZIP, OPT_PCONTACT,
 };
 
 /* The fields a clinician is made of, as options. */
@@ -278,8 +280,15 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		CLINICIAN_LONGOPTS,
 		{ "version", required_argument, NULL, OPT_VERSION },
+		{ "listed", required_argument, NULL, OPT_LISTED },
+		{ "practice-city", required_argument, NULL, OPT_PCITY },
+		{ "practice-state", required_argument, NULL, OPT_PSTATE },
+		{ "practice-zip", required_argument, NULL, OPT_PZIP },
+		{ "public-contact", required_argument, NULL, OPT_PCONTACT },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const dir_what[] = { "listed", "city", "state",
+	    "zip", "contact" };
 	struct cli_response resp;
 	struct cli_error err;
 	long long id, version = 0;
@@ -301,6 +310,14 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			continue;
 		}
+		if (c >= OPT_LISTED && c <= OPT_PCONTACT) {
+			if (cli_directory_field(ctx, body, dir_what[c -
+			    OPT_LISTED], optarg) != 0) {
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+			continue;
+		}
 		if (clinician_field(ctx, body, c, optarg, true) < 0) {
 			rc = CLI_EXIT_USAGE;
 			goto out;
@@ -313,7 +330,8 @@ cmd_update(struct cli_ctx *ctx, int argc, char **argv)
 	if (json_object_size(body) == 0) {
 		cli_usage_error(ctx, "say what to change (--email, --given, "
 		    "--family, --profession, --npi, --license-state, "
-		    "--license-number)");
+		    "--license-number, --listed, --practice-city, "
+		    "--practice-state, --practice-zip, --public-contact)");
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld", id);

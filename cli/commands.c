@@ -81,12 +81,16 @@ const struct cli_command cli_commands[] = {
 		"  clinicians update CLINICIAN [--given NAME] [--family NAME]\n"
 		"      [--email EMAIL] [--profession CODE] [--npi NPI]\n"
 		"      [--license-state ST] [--license-number N] [--version N]\n"
+		"      [--listed yes|no] [--practice-city CITY]\n"
+		"      [--practice-state ST] [--practice-zip ZIP]\n"
+		"      [--public-contact TEXT]   (the directory listing)\n"
 		"\n"
 		"CLINICIAN is an id.  The search matches the start of a name,\n"
 		"an email or an NPI.  update reads the clinician first and sends\n"
 		"its version (or the one --version names) as If-Match: a change\n"
 		"someone else made in between is refused, not overwritten.  An\n"
-		"empty --npi, --license-state or --license-number clears it.\n"
+		"empty --npi, --license-state or --license-number clears it,\n"
+		"as does an empty --practice-* or --public-contact.\n"
 		"--quiet makes list print only the ids.\n"
 		"\n"
 		"Example:\n"
@@ -279,6 +283,26 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack renewal-policies set --level DN2 --method ce_hours --hours 16\n",
 		"list set",
+	},
+	{
+		"directory", cli_cmd_directory,
+		"find certified practitioners (no login); your own listing",
+		"directory search|set ...\n"
+		"\n"
+		"  directory search [--name PREFIX] [--profession P] [--state ST]\n"
+		"      [--city CITY] [--zip ZIP] [--limit N] [--offset N] (anyone)\n"
+		"  directory set [--listed yes|no] [--city CITY] [--state ST]\n"
+		"      [--zip ZIP] [--contact TEXT]                  (clinician)\n"
+		"\n"
+		"search lists practitioners who chose to be listed and hold a\n"
+		"valid certificate (a page of at most 50; --json, --quiet\n"
+		"names).  set changes your own listing: an empty value clears\n"
+		"a field.  Admins set anyone's with 'clinicians update'.\n"
+		"\n"
+		"Example:\n"
+		"  certrack directory search --state CA --city 'San Diego'\n"
+		"  certrack directory set --listed yes --zip 92101\n",
+		"search set",
 	},
 	{
 		"verify", cli_cmd_verify,

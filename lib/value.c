@@ -32,6 +32,9 @@ static const struct {
 	{ "category", 60 },
 	{ "ce_category", 60 },
 	{ "evidence", 500 },
+	/* the directory (sql/0015_directory.sql) */
+	{ "practice_city", 100 },
+	{ "public_contact", 200 },
 };
 
 static int
@@ -306,4 +309,19 @@ value_email(const char *s, struct value_err *err)
 		return refuse(err, "invalid_email", "'%s' is not an email "
 		    "address", value_quote(s, q));
 	return value_text("email", s, err);
+}
+
+int
+value_zip(const char *s, struct value_err *err)
+{
+	char q[VALUE_QUOTE_LEN];
+
+	for (int i = 0; i < 5; i++)
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+	if (s[5] == '\0')
+		return 0;
+bad:
+	return refuse(err, "invalid_zip", "'%s' is not a ZIP code (five "
+	    "digits)", value_quote(s, q));
 }

@@ -92,53 +92,73 @@ quotable(const char *s)
 }
 
 int
-api_certificate_number(struct request *req, char *out)
+api_certificate_number(const char *typed, char *out, struct cterr *err)
 {
-	const char *typed = router_param(&req->params, "number");
-
 	switch (certnum_normalize(typed, out)) {
 	case CERTNUM_OK:
 		return 0;
 	case CERTNUM_BAD_CHECK:
-		return cterr_set(&req->err, 422, "invalid_certificate_number",
+		return cterr_set(err, 422, "invalid_certificate_number",
 		    "number", "'%s' is not a valid certificate number (check "
 		    "the digits)", out);
 	case CERTNUM_MALFORMED:
 		break;
 	}
 	if (typed != NULL && quotable(typed))
-		return cterr_set(&req->err, 422, "invalid_certificate_number",
+		return cterr_set(err, 422, "invalid_certificate_number",
 		    "number", "'%s' is not a valid certificate number (twelve "
 		    "letters and digits, written XXXX-XXXX-XXXX)", typed);
-	return cterr_set(&req->err, 422, "invalid_certificate_number",
+	return cterr_set(err, 422, "invalid_certificate_number",
 	    "number", "that is not a valid certificate number (twelve letters "
 	    "and digits, written XXXX-XXXX-XXXX)");
+}
+
+/* The path's {number} in its canonical form into OUT, or -1 with 422. */
+static int
+path_number(struct request *req, char *out)
+{
+	return api_certificate_number(router_param(&req->params, "number"),
+	    out, &req->err);
+}
+
+int
+api_certificate_lookup(const char *number, char **json, struct cterr *err)
+{
+	const char *params[1] = { number };
+	PGconn *conn;
+	PGresult *res;
+
+	*json = NULL;
+	conn = db_conn(err);
+	if (conn == NULL)
+		return -1;
+	res = db_exec(conn, &q_verify, params, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	    (*json = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+		PQclear(res);
+		return cterr_set(err, 500, "internal", NULL, "out of memory");
+	}
+	PQclear(res);
+	return 0;
 }
 
 int
 api_certificates_verify(struct request *req)
 {
 	char number[CERTNUM_LEN + 1];
-	const char *params[1] = { number };
-	PGconn *conn;
-	PGresult *res;
+	char *json;
 	int rc;
 
-	if (api_certificate_number(req, number) != 0)
+	if (path_number(req, number) != 0 ||
+	    api_certificate_lookup(number, &json, &req->err) != 0)
 		return -1;
-	conn = db_conn(&req->err);
-	if (conn == NULL)
-		return -1;
-	res = db_exec(conn, &q_verify, params, &req->err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (json == NULL)
 		return cterr_set(&req->err, 404, "unknown_certificate",
 		    "number", "there is no certificate '%s'", number);
-	}
-	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	rc = api_reply_db_json(req, 200, json);
+	free(json);
 	return rc;
 }
 
@@ -173,7 +193,7 @@ api_certificates_revoke(struct request *req)
 	struct revoke rv = { .req = req, .number = number };
 	int rc;
 
-	if (api_certificate_number(req, number) != 0)
+	if (path_number(req, number) != 0)
 		return -1;
 	if (api_fields(req->json, fields, 2, &req->err) != 0)
 		return -1;

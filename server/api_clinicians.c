@@ -5,6 +5,7 @@
  */
 #include "certrack/api.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,10 @@
 	c ".family_name, 'profession', " c ".profession_code, " \
 	"'license_state', " c ".license_state, 'license_number', " \
 	c ".license_number, 'version', " c ".version, 'created_at', " \
-	c ".created_at, 'updated_at', " c ".updated_at)"
+	c ".created_at, 'updated_at', " c ".updated_at, 'directory', " \
+	"json_build_object('listed', " c ".directory_listed, 'city', " \
+	c ".practice_city, 'state', " c ".practice_state, 'zip', " \
+	c ".practice_zip, 'contact', " c ".public_contact))"
 
 static const struct field clinician_fields[] = {
 	{ "npi", FT_STRING, false, true },
@@ -51,6 +55,60 @@ check_values(const json_t *body, struct cterr *err)
 		    "digit)", npi);
 	if (email != NULL && value_email(email, &ve) != 0)
 		return cterr_set(err, 422, ve.code, "email", "%s", ve.detail);
+	const char *zip = api_text(body, "practice_zip", NULL, 0);
+	if (zip != NULL && value_zip(zip, &ve) != 0)
+		return cterr_set(err, 422, ve.code, "practice_zip", "%s",
+		    ve.detail);
+	return 0;
+}
+
+/* The directory's fields: a clinician's own (PATCH /v1/me/directory) or
+ * an admin's (PATCH /v1/clinicians/{id}); null clears a place or contact. */
+#define DIRECTORY_FIELDS \
+	{ "directory_listed", FT_BOOL, false, false }, \
+	{ "practice_city", FT_STRING, false, true }, \
+	{ "practice_state", FT_STATE, false, true }, \
+	{ "practice_zip", FT_STRING, false, true }, \
+	{ "public_contact", FT_STRING, false, true }
+
+static const struct db_stmt q_directory = {
+	"clinicians_directory",
+	"UPDATE clinicians SET"
+	"  directory_listed = coalesce($2::boolean, directory_listed),"
+	"  practice_city = CASE WHEN $3::boolean THEN btrim($4)"
+	"                  ELSE practice_city END,"
+	"  practice_state = CASE WHEN $5::boolean THEN $6 ELSE practice_state END,"
+	"  practice_zip = CASE WHEN $7::boolean THEN $8 ELSE practice_zip END,"
+	"  public_contact = CASE WHEN $9::boolean THEN btrim($10)"
+	"                   ELSE public_contact END"
+	" WHERE id = $1",
+	10,
+};
+
+/* Writes the directory fields BODY holds to clinician ID (none: nothing
+ * is run), inside the caller's transaction. */
+static int
+directory_write(PGconn *conn, const char *id, const json_t *b,
+    struct cterr *err)
+{
+	static const char *const names[] = { "practice_city",
+	    "practice_state", "practice_zip", "public_contact" };
+	const char *params[10];
+	bool any = api_has(b, "directory_listed");
+	PGresult *res;
+
+	params[0] = id;
+	params[1] = api_text(b, "directory_listed", NULL, 0);
+	for (int i = 0; i < 4; i++) {
+		any = any || api_has(b, names[i]);
+		params[2 + 2 * i] = api_has(b, names[i]) ? "true" : "false";
+		params[3 + 2 * i] = api_text(b, names[i], NULL, 0);
+	}
+	if (!any)
+		return 0;
+	if ((res = db_exec(conn, &q_directory, params, err)) == NULL)
+		return -1;
+	PQclear(res);
 	return 0;
 }
 
@@ -91,6 +149,7 @@ struct write {
 	char id[24];
 	long long version;	/* for updates: the version the client read */
 	char *reply;
+	const char *action;	/* for updates: the audit's action */
 };
 
 static int
@@ -125,7 +184,7 @@ create_tx(PGconn *conn, void *arg, struct cterr *err)
 int
 api_clinicians_create(struct request *req)
 {
-	struct write w = { req, "", 0, NULL };
+	struct write w = { req, "", 0, NULL, NULL };
 	char location[64];
 	int rc;
 
@@ -304,7 +363,7 @@ update_tx(PGconn *conn, void *arg, struct cterr *err)
 		    "there is no clinician %s", w->id);
 	}
 	strnum_ll(PQgetvalue(res, 0, 0), 1, INT64_MAX, &current, NULL);
-	if (current != w->version) {
+	if (w->version != 0 && current != w->version) {
 		PQclear(res);
 		return cterr_set(err, 412, "version_mismatch", "version",
 		    "clinician %s was changed by someone else since version "
@@ -313,6 +372,10 @@ update_tx(PGconn *conn, void *arg, struct cterr *err)
 	}
 	before = strdup(PQgetvalue(res, 0, 1));
 	PQclear(res);
+	if (directory_write(conn, w->id, b, err) != 0) {
+		free(before);
+		return -1;
+	}
 	params[1] = api_has(b, "npi") ? "true" : "false";
 	params[2] = api_text(b, "npi", NULL, 0);
 	params[3] = api_text(b, "email", NULL, 0);
@@ -331,7 +394,7 @@ update_tx(PGconn *conn, void *arg, struct cterr *err)
 	}
 	w->version = current + 1;
 	w->reply = strdup(PQgetvalue(res, 0, 1));
-	rc = api_audit(conn, w->req, "clinician.update", "clinician", w->id,
+	rc = api_audit(conn, w->req, w->action, "clinician", w->id,
 	    before, w->reply, err);
 	PQclear(res);
 	free(before);
@@ -350,15 +413,17 @@ api_clinicians_update(struct request *req)
 		{ "license_state", FT_STATE, false, true },
 		{ "license_number", FT_STRING, false, true },
 		{ "version", FT_ID, false, false },
+		DIRECTORY_FIELDS,
 	};
-	struct write w = { req, "", 0, NULL };
+	struct write w = { req, "", 0, NULL, "clinician.update" };
 	const char *ifmatch = http_header(req, "If-Match");
 	char etag[32];
 	long long n;
 	int rc;
 
 	if (api_path_id(req, "id", "clinician", &n, w.id) != 0 ||
-	    api_fields(req->json, fields, 8, &req->err) != 0 ||
+	    api_fields(req->json, fields, sizeof(fields) / sizeof(fields[0]),
+	    &req->err) != 0 ||
 	    check_values(req->json, &req->err) != 0)
 		return -1;
 	if (req->json == NULL || json_object_size(req->json) == 0)
@@ -402,6 +467,39 @@ api_clinicians_update(struct request *req)
 	}
 	snprintf(etag, sizeof(etag), "\"%lld\"", w.version);
 	http_add_header(req, "ETag", etag);
+	rc = api_reply_db_json(req, 200, w.reply);
+	free(w.reply);
+	return rc;
+}
+
+/*
+ * PATCH /v1/me/directory: a clinician account lists itself in the
+ * directory (or not) and sets its practice place and public contact; the
+ * same write as an admin's, on its own record, with no version asked (no
+ * one else edits these fields but an admin, and the audit keeps both).
+ */
+int
+api_me_directory(struct request *req)
+{
+	static const struct field fields[] = { DIRECTORY_FIELDS };
+	struct write w = { req, "", 0, NULL, "clinician.directory" };
+	int rc;
+
+	if (req->who.clinician_id <= 0)
+		return cterr_set(&req->err, 403, "forbidden", NULL, "only a "
+		    "clinician account has a directory listing");
+	if (api_fields(req->json, fields, sizeof(fields) / sizeof(fields[0]),
+	    &req->err) != 0 || check_values(req->json, &req->err) != 0)
+		return -1;
+	if (req->json == NULL || json_object_size(req->json) == 0)
+		return cterr_set(&req->err, 400, "missing_body", NULL,
+		    "say what to change: a JSON object with the directory "
+		    "fields to set");
+	snprintf(w.id, sizeof(w.id), "%lld", req->who.clinician_id);
+	if (db_tx(update_tx, &w, &req->err) != 0) {
+		free(w.reply);
+		return -1;
+	}
 	rc = api_reply_db_json(req, 200, w.reply);
 	free(w.reply);
 	return rc;

@@ -388,7 +388,8 @@ api_certificates_renew(struct request *req)
 	struct renew rn = { .req = req, .number = number };
 	int rc;
 
-	if (api_certificate_number(req, number) != 0)
+	if (api_certificate_number(router_param(&req->params, "number"),
+	    number, &req->err) != 0)
 		return -1;
 	if (db_tx(renew_tx, &rn, &req->err) != 0) {
 		free(rn.reply);

@@ -92,6 +92,8 @@ static const struct setting settings[] = {
 	{ "notify_disable_after", K_INT, OFF(notify_disable_after), 1, 100000 },
 	{ "notify_allow_private", K_BOOL, OFF(notify_allow_private), 0, 0 },
 	{ "notify_sweep_at", K_CLOCK, OFF(notify_sweep_at), 0, 0 },
+	/* the web pages (server/web.c) */
+	{ "public_url", K_OPTSTRING, OFF(public_url), 0, 0 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -165,6 +167,7 @@ config_release(struct config *cfg)
 	free(cfg->smtp_user);
 	free(cfg->smtp_password);
 	free(cfg->notify_sweep_at);
+	free(cfg->public_url);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -521,6 +524,17 @@ config_check(const struct config *cfg, config_report_fn report, void *arg)
 		    "passwords and tokens would cross the network unencrypted; "
 		    "give tls_cert and tls_key, or set insecure_http = true "
 		    "(behind a TLS-terminating proxy)", cfg->listen_host);
+		mistakes++;
+	}
+	/* the web pages' links and QR codes begin with it */
+	if (cfg->public_url != NULL &&
+	    ((strncmp(cfg->public_url, "http://", 7) != 0 &&
+	    strncmp(cfg->public_url, "https://", 8) != 0) ||
+	    strpbrk(cfg->public_url, " \t\"'<>?#") != NULL ||
+	    strlen(cfg->public_url) > 200)) {
+		reportf(report, arg, "public_url: '%.200s' is not an http:// or "
+		    "https:// address without a query (at most 200 "
+		    "characters)", cfg->public_url);
 		mistakes++;
 	}
 	if (cfg->max_body_bytes > cfg->max_body_memory) {

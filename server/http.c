@@ -110,10 +110,11 @@ send_response(struct request *req, int status, const char *ctype,
 	if (ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    req->cache_control ? req->cache_control : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	    "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Content-Security-Policy", req->csp ?
+	    req->csp : "default-src 'none'; frame-ancestors 'none'");
 	if (req->tls)
 		MHD_add_response_header(resp, "Strict-Transport-Security",
 		    "max-age=31536000");
@@ -251,6 +252,8 @@ reply_problem(struct request *req)
 	json_t *p;
 	char *text;
 
+	req->csp = NULL;		/* a problem is never a page */
+	req->cache_control = NULL;
 	if (!cterr_isset(e))
 		cterr_set(e, 500, "internal", NULL,
 		    "the server failed to answer; the request id is in the "

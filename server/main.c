@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "certrack/api.h"
+#include "certrack/web.h"
 #include "certrack/auth.h"
 #include "certrack/config.h"
 #include "certrack/db.h"
@@ -361,6 +362,7 @@ serve(const struct config *cfg, const struct options *o)
 	log_info("password checks: %d at once, %d more may wait",
 	    auth_slots(), cfg->password_hash_queue);
 	api_import_init(cfg->import_max_bytes);
+	web_init(cfg);
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;

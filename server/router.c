@@ -22,15 +22,22 @@ match_path(const char *pattern, const char *path, struct route_params *params)
 		size_t plen = pend ? (size_t)(pend - p) : strlen(p);
 		size_t slen = send ? (size_t)(send - s) : strlen(s);
 
-		if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+		const char *close = plen >= 2 && p[0] == '{' ?
+		    memchr(p, '}', plen) : NULL;
+		if (close != NULL) {
+			/* "{name}" or "{name}.pdf": a literal suffix after
+			 * the parameter must end the segment */
 			int i = params->n;
-			if (slen == 0 || slen >= ROUTER_PARAM_MAX ||
-			    i >= ROUTER_MAX_PARAMS || plen - 2 >= 32)
+			size_t nlen = (size_t)(close - p) - 1;
+			size_t sufl = plen - nlen - 2;
+			if (slen <= sufl || slen - sufl >= ROUTER_PARAM_MAX ||
+			    i >= ROUTER_MAX_PARAMS || nlen >= 32 ||
+			    memcmp(s + slen - sufl, close + 1, sufl) != 0)
 				return false;
-			memcpy(params->name[i], p + 1, plen - 2);
-			params->name[i][plen - 2] = '\0';
-			memcpy(params->value[i], s, slen);
-			params->value[i][slen] = '\0';
+			memcpy(params->name[i], p + 1, nlen);
+			params->name[i][nlen] = '\0';
+			memcpy(params->value[i], s, slen - sufl);
+			params->value[i][slen - sufl] = '\0';
 			params->n++;
 		} else if (plen != slen || memcmp(p, s, plen) != 0) {
 			return false;

@@ -79,6 +79,9 @@ const struct route api_routes[] = {
 	{ "PATCH", "/v1/levels/{id}", ROLE_ADMIN, api_levels_update, NULL },
 	{ "GET", "/v1/eligibility", ROLE_PUBLIC, api_eligibility, NULL },
 	{ "GET", "/v1/clinicians/{id}/status", ROLE_ANY, api_status, NULL },
+	/* before the bare {number}, which "X.pdf" would match too */
+	{ "GET", "/v1/certificates/{number}.pdf", ROLE_ANY,
+	    api_certificates_pdf, NULL },
 	{ "GET", "/v1/certificates/{number}", ROLE_PUBLIC,
 	    api_certificates_verify, NULL },
 	{ "POST", "/v1/certificates/{number}/revoke", ROLE_ADMIN,
@@ -96,5 +99,14 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/deliveries", ROLE_ADMIN, api_deliveries_list, NULL },
 	{ "POST", "/v1/deliveries/{id}/replay", ROLE_ADMIN,
 	    api_deliveries_replay, NULL },
+	/* the web pages (HTML, docs/web.md) */
+	{ "GET", "/", ROLE_PUBLIC, web_home, NULL },
+	{ "GET", "/static/{file}", ROLE_PUBLIC, web_static, NULL },
+	{ "GET", "/verify", ROLE_PUBLIC, web_verify_form, NULL },
+	{ "GET", "/verify/{number}", ROLE_PUBLIC, web_verify, NULL },
+	{ "GET", "/find", ROLE_PUBLIC, web_find, NULL },
+	/* the directory: public JSON; a clinician's own listing */
+	{ "GET", "/v1/directory", ROLE_PUBLIC, api_directory, NULL },
+	{ "PATCH", "/v1/me/directory", ROLE_CLINICIAN, api_me_directory, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -125,6 +125,20 @@ static const struct cell matrix[] = {
 	{ "GET", "/v1/deliveries", "/v1/deliveries", NULL, 401, 200, 403, 403 },
 	{ "POST", "/v1/deliveries/{id}/replay", "/v1/deliveries/999999/replay",
 	  NULL, 401, 404, 403, 403 },
+	/* printable certificates and the web pages */
+	{ "GET", "/v1/certificates/{number}.pdf",
+	  "/v1/certificates/ABCD-EFGH-JKMY.pdf", NULL, 401, 404, 404, 404 },
+	{ "GET", "/", "/", NULL, 200, 200, 200, 200 },
+	{ "GET", "/static/{file}", "/static/style.css", NULL,
+	  200, 200, 200, 200 },
+	{ "GET", "/verify", "/verify", NULL, 200, 200, 200, 200 },
+	{ "GET", "/verify/{number}", "/verify/ABCD-EFGH-JKMY", NULL,
+	  404, 404, 404, 404 },
+	{ "GET", "/find", "/find?state=CA", NULL, 200, 200, 200, 200 },
+	{ "GET", "/v1/directory", "/v1/directory?zip=92101", NULL,
+	  200, 200, 200, 200 },
+	{ "PATCH", "/v1/me/directory", "/v1/me/directory",
+	  "{\"directory_listed\":true}", 401, 403, 403, 200 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },
 };

@@ -163,6 +163,7 @@ test_key_at(void **state)
 		"notify_retry_base_ms", "notify_retry_max_ms",
 		"notify_disable_after", "notify_allow_private",
 		"notify_sweep_at",
+		"public_url",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 

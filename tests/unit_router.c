@@ -399,6 +399,44 @@ test_first_route_wins(void **state)
 	assert_int_equal(status, 404);
 }
 
+/* "{number}.pdf": the suffix must end the segment and is not part of the
+ * parameter; the route before the bare "{number}" one wins. */
+static void
+test_param_suffix(void **state)
+{
+	static const struct route rs[] = {
+		{ "GET", "/c/{number}.pdf", 0, h_get, NULL },
+		{ "GET", "/c/{number}", 0, h_list, NULL },
+	};
+	struct route_params p;
+	char allow[64];
+	int status = 0;
+	const struct route *r;
+
+	(void)state;
+	r = router_match(rs, 2, "GET", "/c/AB-12.pdf", &p, &status, allow,
+	    sizeof(allow));
+	assert_ptr_equal(r, &rs[0]);
+	assert_string_equal(router_param(&p, "number"), "AB-12");
+	/* the suffix alone is no value; a near miss is the bare route */
+	r = router_match(rs, 2, "GET", "/c/.pdf", &p, &status, allow,
+	    sizeof(allow));
+	assert_ptr_equal(r, &rs[1]);
+	assert_string_equal(router_param(&p, "number"), ".pdf");
+	r = router_match(rs, 2, "GET", "/c/AB-12.pd", &p, &status, allow,
+	    sizeof(allow));
+	assert_ptr_equal(r, &rs[1]);
+	r = router_match(rs, 2, "GET", "/c/AB-12.pdfx", &p, &status, allow,
+	    sizeof(allow));
+	assert_ptr_equal(r, &rs[1]);
+	assert_string_equal(router_param(&p, "number"), "AB-12.pdfx");
+	/* only the suffixed route: a missing suffix is a 404 */
+	r = router_match(rs, 1, "GET", "/c/AB-12", &p, &status, allow,
+	    sizeof(allow));
+	assert_null(r);
+	assert_int_equal(status, 404);
+}
+
 int
 main(void)
 {
@@ -413,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_segment_length),
 		cmocka_unit_test(test_param_limits),
 		cmocka_unit_test(test_first_route_wins),
+		cmocka_unit_test(test_param_suffix),
 	};
 
 	return cmocka_run_group_tests_name("unit_router", tests, NULL, NULL);

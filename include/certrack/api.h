@@ -45,6 +45,8 @@ int api_clinicians_list(struct request *req);
 int api_clinicians_create(struct request *req);
 int api_clinicians_get(struct request *req);
 int api_clinicians_update(struct request *req);
+/* PATCH /v1/me/directory: a clinician's own directory listing */
+int api_me_directory(struct request *req);
 
 /* api_audit.c */
 int api_audit_list(struct request *req);
@@ -75,6 +77,19 @@ int api_status(struct request *req);
 
 /* api_certificates.c: verification (public) and revocation */
 int api_certificates_verify(struct request *req);
+/*
+ * A certificate number as a person typed it (any case, blanks, hyphens, I,
+ * L and O read as 1, 1 and 0), canonical in OUT (CERTNUM_LEN + 1 bytes).
+ * Returns 0, or -1 with ERR 422 invalid_certificate_number, whose sentence
+ * says whether the check symbol or the shape is wrong.
+ */
+int api_certificate_number(const char *typed, char *out, struct cterr *err);
+/*
+ * What anyone may learn of certificate NUMBER (canonical): the verification
+ * answer's JSON text in *JSON (malloc'd, the caller frees), NULL when there
+ * is no such certificate.  Returns 0, or -1 with ERR (database).
+ */
+int api_certificate_lookup(const char *number, char **json, struct cterr *err);
 int api_certificates_revoke(struct request *req);
 
 /* import.c: CSV imports (a streaming route) and their reports */
@@ -104,5 +119,17 @@ int api_webhooks_enable(struct request *req);
 int api_webhooks_test(struct request *req);
 int api_deliveries_list(struct request *req);
 int api_deliveries_replay(struct request *req);
+/* web_verify.c: the public pages (HTML; docs/web.md) */
+int web_home(struct request *req);
+int web_static(struct request *req);
+int web_verify_form(struct request *req);
+int web_verify(struct request *req);
+
+/* web_find.c: the directory, as a page and as public JSON */
+int web_find(struct request *req);
+int api_directory(struct request *req);
+
+/* pdf.c: a certificate as a printable PDF (its holder and staff) */
+int api_certificates_pdf(struct request *req);
 
 #endif

@@ -56,13 +56,6 @@ int api_reply_query(struct request *req, const struct db_stmt *stmt,
 int api_reply_by_id(struct request *req, const char *what,
     const struct db_stmt *stmt);
 
-/*
- * The canonical form of the path's {number} into OUT (CERTNUM_LEN + 1
- * bytes), or -1 with req->err 422 invalid_certificate_number when it is not
- * twelve Crockford symbols or its check symbol is wrong.
- */
-int api_certificate_number(struct request *req, char *out);
-
 /* What a write function of sql/0007_writes.sql answered for one row. */
 struct verdict {
 	char id[24];		/* the row written, "" when refused */

@@ -162,6 +162,14 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 
 /* cli/cmd_certificates.c: `certificates verify|revoke`, and `verify` */
 int cli_cmd_certificates(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_directory(struct cli_ctx *ctx, int argc, char **argv);
+/*
+ * cli/cmd_directory.c: sets BODY's directory field for the option WHAT
+ * ("listed": yes or no; "city", "state", "zip", "contact": an empty ARG
+ * clears it).  Returns 0, or -1 after a usage error was reported.
+ */
+int cli_directory_field(const struct cli_ctx *ctx, json_t *body,
+    const char *what, const char *arg);
 int cli_cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 
 /* cli/cmd_programs.c: `programs`, `levels`, `professions`, `eligibility` */

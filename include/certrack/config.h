@@ -75,6 +75,9 @@ struct config {
 	int notify_disable_after;	/* consecutive failures of an endpoint */
 	bool notify_allow_private;	/* webhooks to private addresses */
 	char *notify_sweep_at;	/* "HH:MM", the database's time zone */
+	/* the web pages: the address people reach them by, for links and
+	 * QR codes; NULL: http://LISTEN */
+	char *public_url;
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */

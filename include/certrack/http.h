@@ -68,6 +68,12 @@ struct request {
 	bool streaming;
 	bool stream_failed;
 
+	/* the answer's Content-Security-Policy and Cache-Control (static
+	 * strings); NULL: the API's "default-src 'none'; ..." and no-store.
+	 * A problem answer always has the defaults. */
+	const char *csp;
+	const char *cache_control;
+
 	int nheaders;			/* extra response headers */
 	char *header_name[8];
 	char *header_value[8];

@@ -1,7 +1,9 @@
 #ifndef CERTRACK_ROUTER_H
 #define CERTRACK_ROUTER_H
 /*
- * The route table's matcher: METHOD + path pattern with {name} segments.
+ * The route table's matcher: METHOD + path pattern with {name} segments
+ * (or {name}.ext: the segment must end in the literal ".ext", which is not
+ * part of the parameter).  The first route that matches wins.
  * Pure (no I/O), so it is unit-tested on its own.  404 (no pattern matches
  * the path) and 405 (a pattern matches, but not for this method) are kept
  * apart, and a 405 says which methods would do.

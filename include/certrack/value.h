@@ -96,5 +96,7 @@ int value_email(const char *s, struct value_err *err);
  */
 #define VALUE_QUOTE_LEN 48
 const char *value_quote(const char *s, char buf[VALUE_QUOTE_LEN]);
+/* A practice's ZIP code: five digits.  0, or -1 with ERR invalid_zip. */
+int value_zip(const char *s, struct value_err *err);
 
 #endif
