@@ -158,16 +158,17 @@ $$;
 CREATE OR REPLACE FUNCTION import_roster_check() RETURNS void
 LANGUAGE plpgsql
 SET jit = off
+SET work_mem = '64MB'
 AS $$
 BEGIN
 	ANALYZE import_rows;
 
 	CREATE TEMP TABLE import_rows_checked ON COMMIT DROP AS
-	WITH prof AS (
+	WITH prof AS MATERIALIZED (
 		SELECT t.profession, profession_lookup(t.profession) AS code
 		  FROM (SELECT DISTINCT profession FROM import_rows
 		         WHERE err_message IS NULL) t
-	), lev AS (
+	), lev AS MATERIALIZED (
 		SELECT t.level, lr.id, lr.detail
 		  FROM (SELECT DISTINCT level FROM import_rows
 		         WHERE err_message IS NULL) t
@@ -176,141 +177,133 @@ BEGIN
 		SELECT string_agg(code, ', ' ORDER BY code) AS list FROM professions
 	), a AS (
 		-- the row's own problems: what C found, dates, profession, level
-		SELECT r.*, p.code AS p_code, l.id AS l_id,
+		-- (the questions about several rows work on these narrow rows,
+		-- by hash aggregates and joins)
+		SELECT r.line, lower(r.email) AS em, r.npi, p.code AS p_code,
+		       l.id AS l_id, l.detail AS l_detail,
 		       CASE WHEN r.err_message IS NOT NULL THEN 0
 		            WHEN date_in_future(r.course_start)
 		              OR date_in_future(r.course_end) THEN 1
 		            WHEN p.code IS NULL THEN 2
-		            WHEN l.id IS NULL THEN 3 END AS e,
-		       l.detail AS l_detail
+		            WHEN l.id IS NULL THEN 3 END AS e
 		  FROM import_rows r
 		  LEFT JOIN prof p ON p.profession = r.profession
 		  LEFT JOIN lev l ON l.level = r.level
+	), sp AS (
+		-- the first good line of each person and level
+		SELECT a.em, a.l_id, min(a.line) AS first FROM a
+		 WHERE a.e IS NULL GROUP BY a.em, a.l_id
 	), b AS (
-		-- the same person and level as an earlier good line; the first
-		-- line of each NPI that comes with an email
-		SELECT a.*,
-		       min(a.line) FILTER (WHERE a.e IS NULL)
-		           OVER (PARTITION BY lower(a.email), a.l_id) AS same_person,
-		       min(a.line) FILTER (WHERE a.email IS NOT NULL)
-		           OVER (PARTITION BY a.npi) AS npi_first
-		  FROM a
+		SELECT a.*, sp.first AS same_person,
+		       CASE WHEN a.e IS NULL AND sp.first < a.line THEN 4
+		            ELSE a.e END AS e2
+		  FROM a LEFT JOIN sp ON sp.em = a.em AND sp.l_id = a.l_id
+	), sn AS (
+		-- the first line still good of each NPI and level
+		SELECT b.npi, b.l_id, min(b.line) AS first FROM b
+		 WHERE b.e2 IS NULL AND b.npi IS NOT NULL GROUP BY b.npi, b.l_id
+	), ne AS (
+		-- each NPI's first line with an email, that email, and its first
+		-- line with another email (any line of the file)
+		SELECT x.npi, (array_agg(x.m ORDER BY x.m))[1] AS l1,
+		       (array_agg(x.em ORDER BY x.m))[1] AS e1,
+		       (array_agg(x.m ORDER BY x.m))[2] AS l2
+		  FROM (SELECT a.npi, a.em, min(a.line) AS m FROM a
+		         WHERE a.npi IS NOT NULL AND a.em IS NOT NULL
+		         GROUP BY a.npi, a.em) x
+		 GROUP BY x.npi
 	), c AS (
-		SELECT b.*,
-		       CASE WHEN b.e IS NULL AND b.same_person < b.line THEN 4
-		            ELSE b.e END AS e2,
-		       max(lower(b.email)) FILTER (WHERE b.line = b.npi_first)
-		           OVER (PARTITION BY b.npi) AS npi_first_email
+		SELECT b.*, sn.first AS same_npi,
+		       CASE WHEN b.e2 IS NOT NULL THEN b.e2
+		            WHEN b.npi IS NOT NULL AND sn.first < b.line THEN 5
+		            WHEN b.npi IS NOT NULL AND b.em IS NOT NULL
+		             AND (b.em <> ne.e1 OR ne.l2 < b.line) THEN 6 END AS e3,
+		       CASE WHEN b.em <> ne.e1 THEN ne.l1 ELSE ne.l2 END AS npi_other
 		  FROM b
-	), d AS (
-		-- the same NPI and level as an earlier good line; the first line
-		-- of the NPI with another email than its first line's
-		SELECT c.*,
-		       min(c.line) FILTER (WHERE c.e2 IS NULL AND c.npi IS NOT NULL)
-		           OVER (PARTITION BY c.npi, c.l_id) AS same_npi,
-		       min(c.line) FILTER (WHERE c.email IS NOT NULL
-		                             AND lower(c.email) <> c.npi_first_email)
-		           OVER (PARTITION BY c.npi) AS npi_other_first
-		  FROM c
-	), f AS (
-		SELECT d.*,
-		       CASE WHEN d.e2 IS NOT NULL THEN d.e2
-		            WHEN d.npi IS NOT NULL AND d.same_npi < d.line THEN 5
-		            WHEN d.npi IS NOT NULL AND d.email IS NOT NULL
-		             AND (lower(d.email) <> d.npi_first_email
-		                  OR d.npi_other_first < d.line) THEN 6 END AS e3,
-		       CASE WHEN lower(d.email) <> d.npi_first_email
-		            THEN d.npi_first ELSE d.npi_other_first END AS npi_other
-		  FROM d
+		  LEFT JOIN sn ON sn.npi = b.npi AND sn.l_id = b.l_id
+		  LEFT JOIN ne ON ne.npi = b.npi
 	), g AS (
 		-- the clinicians the NPI and the email name
-		SELECT f.*, cn.id AS cn_id, ce.id AS ce_id, ce.email AS ce_email,
+		SELECT c.*, cn.id AS cn_id, ce.id AS ce_id, ce.email AS ce_email,
 		       ce.npi AS ce_npi, coalesce(cn.id, ce.id) AS k_id,
-		       CASE WHEN f.e3 IS NOT NULL THEN f.e3
+		       CASE WHEN cn.id IS NOT NULL THEN cn ELSE ce END AS k,
+		       CASE WHEN c.e3 IS NOT NULL THEN c.e3
 		            WHEN cn.id <> ce.id THEN 7
-		            WHEN cn.id IS NULL AND f.npi IS NOT NULL
-		             AND ce.npi IS NOT NULL AND ce.npi <> f.npi THEN 8 END AS e4
-		  FROM f
-		  LEFT JOIN clinicians cn ON cn.npi = f.npi
-		  LEFT JOIN clinicians ce ON lower(ce.email) = lower(f.email)
-	), h AS (
-		-- a good row: its clinician as it is, its live enrollment, its
-		-- session when it exists
-		SELECT g.*, k.id AS clin_id,
-		       (k.npi IS DISTINCT FROM coalesce(g.npi, k.npi)
-		        OR k.email <> g.email OR k.given_name <> g.given_name
-		        OR k.family_name <> g.family_name
-		        OR k.profession_code <> g.p_code
-		        OR k.license_state IS DISTINCT FROM
-		           coalesce(g.license_state, k.license_state)
-		        OR k.license_number IS DISTINCT FROM
-		           coalesce(g.license_number, k.license_number)) AS differs,
-		       en.id AS enr_id, en.status AS enr_status,
-		       en.session_id AS enr_session, s.id AS sess_id
-		  FROM g
-		  LEFT JOIN clinicians k ON g.e4 IS NULL AND k.id = g.k_id
-		  LEFT JOIN enrollments en ON g.e4 IS NULL
-		   AND en.clinician_id = g.k_id AND en.level_id = g.l_id
-		   AND en.status <> 'withdrawn'
-		  LEFT JOIN course_sessions s ON g.e4 IS NULL
-		   AND s.level_id = g.l_id
-		   AND s.starts_on = coalesce(g.course_start, g.course_end)
-		   AND s.ends_on = coalesce(g.course_end, g.course_start)
-		   AND s.location IS NOT DISTINCT FROM g.location
-	), i AS (
-		-- a known clinician's details come from their first good line
-		SELECT h.*, first_value(h.differs) OVER (PARTITION BY h.clin_id,
-		       h.e4 IS NULL ORDER BY h.line) AS clin_differs
-		  FROM h
+		            WHEN cn.id IS NULL AND c.npi IS NOT NULL
+		             AND ce.npi IS NOT NULL AND ce.npi <> c.npi THEN 8 END AS e4
+		  FROM c
+		  LEFT JOIN clinicians cn ON cn.npi = c.npi
+		  LEFT JOIN clinicians ce ON lower(ce.email) = c.em
 	)
-	SELECT i.line, i.given_name, i.family_name, i.email, i.npi, i.profession,
-	       i.license_state, i.license_number, i.level, i.course_start,
-	       i.course_end, i.location, i.instructor, i.completed,
-	       CASE i.e4 WHEN 0 THEN i.err_column
-	            WHEN 1 THEN CASE WHEN date_in_future(i.course_start)
+	SELECT r.line, r.given_name, r.family_name, r.email, r.npi, r.profession,
+	       r.license_state, r.license_number, r.level, r.course_start,
+	       r.course_end, r.location, r.instructor, r.completed,
+	       CASE g.e4 WHEN 0 THEN r.err_column
+	            WHEN 1 THEN CASE WHEN date_in_future(r.course_start)
 	                        THEN 'course_start' ELSE 'course_end' END
 	            WHEN 2 THEN 'profession' WHEN 3 THEN 'level'
 	            WHEN 4 THEN 'email' WHEN 5 THEN 'npi' WHEN 6 THEN 'email'
 	            WHEN 7 THEN 'email' WHEN 8 THEN 'npi' END AS err_column,
-	       CASE i.e4 WHEN 0 THEN i.err_value
-	            WHEN 1 THEN CASE WHEN date_in_future(i.course_start)
-	                        THEN i.course_start ELSE i.course_end END::text
-	            WHEN 2 THEN i.profession WHEN 3 THEN i.level
-	            WHEN 4 THEN i.email WHEN 5 THEN i.npi WHEN 6 THEN i.email
-	            WHEN 7 THEN i.email WHEN 8 THEN i.npi END AS err_value,
-	       CASE i.e4 WHEN 0 THEN i.err_message
+	       CASE g.e4 WHEN 0 THEN r.err_value
+	            WHEN 1 THEN CASE WHEN date_in_future(r.course_start)
+	                        THEN r.course_start ELSE r.course_end END::text
+	            WHEN 2 THEN r.profession WHEN 3 THEN r.level
+	            WHEN 4 THEN r.email WHEN 5 THEN r.npi WHEN 6 THEN r.email
+	            WHEN 7 THEN r.email WHEN 8 THEN r.npi END AS err_value,
+	       CASE g.e4 WHEN 0 THEN r.err_message
 	            WHEN 1 THEN format('a course cannot be dated after today (%s)',
-	                        CASE WHEN date_in_future(i.course_start)
-	                        THEN i.course_start ELSE i.course_end END)
+	                        CASE WHEN date_in_future(r.course_start)
+	                        THEN r.course_start ELSE r.course_end END)
 	            WHEN 2 THEN format('unknown profession ''%s'' (known: %s)',
-	                        i.profession, (SELECT list FROM known))
-	            WHEN 3 THEN i.l_detail
+	                        r.profession, (SELECT list FROM known))
+	            WHEN 3 THEN g.l_detail
 	            WHEN 4 THEN format('the same person and level as line %s',
-	                        i.same_person)
+	                        g.same_person)
 	            WHEN 5 THEN format('the same NPI and level as line %s',
-	                        i.same_npi)
+	                        g.same_npi)
 	            WHEN 6 THEN format('NPI %s has another email on line %s',
-	                        i.npi, i.npi_other)
+	                        r.npi, g.npi_other)
 	            WHEN 7 THEN format('the email belongs to clinician %s, the NPI to
-	clinician %s', i.ce_id, i.cn_id)
+	clinician %s', g.ce_id, g.cn_id)
 	            WHEN 8 THEN format('clinician %s (%s) has NPI %s already',
-	                        i.ce_id, i.ce_email, i.ce_npi) END AS err_message,
-	       CASE WHEN i.e IS NULL OR i.e > 2 THEN i.p_code END AS profession_code,
-	       CASE WHEN i.e IS NULL OR i.e > 3 THEN i.l_id END AS level_id,
-	       CASE WHEN i.e4 IS NULL THEN i.k_id END AS clinician_id,
-	       i.sess_id AS session_id, i.enr_id AS enrollment_id,
-	       i.enr_status AS enrollment_status,
-	       i.enr_session AS enrollment_session_id,
-	       CASE WHEN i.e4 IS NOT NULL THEN NULL
-	            WHEN i.clin_id IS NULL THEN 'created'
-	            WHEN i.clin_differs THEN 'updated'
-	            WHEN i.enr_id IS NOT NULL AND i.enr_session IS NULL
-	             AND coalesce(i.course_start, i.course_end) IS NOT NULL
+	                        g.ce_id, g.ce_email, g.ce_npi) END AS err_message,
+	       CASE WHEN g.e IS NULL OR g.e > 2 THEN g.p_code END AS profession_code,
+	       CASE WHEN g.e IS NULL THEN g.l_id END AS level_id,
+	       CASE WHEN g.e4 IS NULL THEN g.k_id END AS clinician_id,
+	       s.id AS session_id, en.id AS enrollment_id,
+	       en.status AS enrollment_status,
+	       en.session_id AS enrollment_session_id,
+	       CASE WHEN g.e4 IS NOT NULL THEN NULL
+	            WHEN g.k_id IS NULL THEN 'created'
+	            -- (each line against the clinician as they are: for a
+	            -- person on several lines the merge sets right what this
+	            -- misjudges)
+	            WHEN (g.k).npi IS DISTINCT FROM coalesce(r.npi, (g.k).npi)
+	              OR (g.k).email <> r.email
+	              OR (g.k).given_name <> r.given_name
+	              OR (g.k).family_name <> r.family_name
+	              OR (g.k).profession_code <> g.p_code
+	              OR (g.k).license_state IS DISTINCT FROM
+	                 coalesce(r.license_state, (g.k).license_state)
+	              OR (g.k).license_number IS DISTINCT FROM
+	                 coalesce(r.license_number, (g.k).license_number)
 	            THEN 'updated'
-	            WHEN i.enr_id IS NULL THEN 'created'
-	            WHEN i.completed AND i.enr_status = 'enrolled' THEN 'updated'
+	            WHEN en.id IS NOT NULL AND en.session_id IS NULL
+	             AND coalesce(r.course_start, r.course_end) IS NOT NULL
+	            THEN 'updated'
+	            WHEN en.id IS NULL THEN 'created'
+	            WHEN r.completed AND en.status = 'enrolled' THEN 'updated'
 	            ELSE 'unchanged' END AS outcome
-	  FROM i;
+	  FROM import_rows r
+	  JOIN g ON g.line = r.line
+	  LEFT JOIN enrollments en ON g.e4 IS NULL
+	   AND en.clinician_id = g.k_id AND en.level_id = g.l_id
+	   AND en.status <> 'withdrawn'
+	  LEFT JOIN course_sessions s ON g.e4 IS NULL
+	   AND s.level_id = g.l_id
+	   AND s.starts_on = coalesce(r.course_start, r.course_end)
+	   AND s.ends_on = coalesce(r.course_end, r.course_start)
+	   AND s.location IS NOT DISTINCT FROM r.location;
 
 	DROP TABLE import_rows;
 	ALTER TABLE import_rows_checked RENAME TO import_rows;
@@ -344,6 +337,7 @@ $$;
 CREATE OR REPLACE FUNCTION import_roster_merge() RETURNS void
 LANGUAGE plpgsql
 SET jit = off
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	v_updated bigint[];
@@ -519,12 +513,13 @@ $$;
 CREATE OR REPLACE FUNCTION import_results_check() RETURNS void
 LANGUAGE plpgsql
 SET jit = off
+SET work_mem = '64MB'
 AS $$
 BEGIN
 	ANALYZE import_rows;
 
 	CREATE TEMP TABLE import_rows_checked ON COMMIT DROP AS
-	WITH lev AS (
+	WITH lev AS MATERIALIZED (
 		SELECT t.level, lr.id, lr.detail
 		  FROM (SELECT DISTINCT level FROM import_rows
 		         WHERE err_message IS NULL) t
@@ -617,6 +612,7 @@ $$;
 CREATE OR REPLACE FUNCTION import_results_merge(p_grader bigint) RETURNS void
 LANGUAGE plpgsql
 SET jit = off
+SET work_mem = '64MB'
 AS $$
 DECLARE
 	last int;
