@@ -91,6 +91,10 @@ E2E_TESTS   += e2e_parity
 E2E_TESTS   += e2e_accounts
 E2E_TESTS   += e2e_holes
 E2E_TESTS   += e2e_deadclient
+# the lookup cache
+SRV_SRC     += server/cache.c
+UNIT_TESTS  += unit_cache
+E2E_TESTS   += e2e_cache
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

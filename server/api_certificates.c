@@ -6,21 +6,28 @@
  * certificate number" without touching the database.  Verification tells
  * no more than the holder's name, the level, the dates and the validity:
  * the reply is built from an explicit key list, never from a row.
+ * Verification answers are cached (cache.c) with the holder's id, so a
+ * change to the certificate or its holder drops them; an unknown number
+ * is never cached.
  */
 #include "certrack/api.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "certrack/apiutil.h"
+#include "certrack/cache.h"
 #include "certrack/certnum.h"
 #include "certrack/db.h"
+#include "certrack/strnum.h"
 
 /* The answer anyone may see; revoked_on and the public
  * revocation_category only when revoked, never the staff note.
- * certificate_status_on() is the one definition of "expired". */
+ * certificate_status_on() is the one definition of "expired".  The
+ * holder's id, second, is for the cache only. */
 static const struct db_stmt q_verify = {
 	"certificates_verify",
 	"SELECT (jsonb_build_object("
@@ -34,7 +41,8 @@ static const struct db_stmt q_verify = {
 	"  'expires_on', c.expires_on)"
 	" || CASE WHEN c.revoked_at IS NOT NULL THEN jsonb_build_object("
 	"  'revoked_on', c.revoked_at::date,"
-	"  'revocation_category', c.revocation_category) ELSE '{}' END)::text"
+	"  'revocation_category', c.revocation_category) ELSE '{}' END)::text,"
+	" c.clinician_id"
 	" FROM certificates c"
 	" JOIN clinicians cl ON cl.id = c.clinician_id"
 	" JOIN levels l ON l.id = c.level_id"
@@ -127,10 +135,19 @@ api_certificates_verify(struct request *req)
 	const char *params[1] = { number };
 	PGconn *conn;
 	PGresult *res;
+	unsigned long epoch;
+	long long holder = 0;
+	char *hit;
 	int rc;
 
 	if (path_number(req, number) != 0)
 		return -1;
+	if ((hit = cache_get(CACHE_VERIFY, number)) != NULL) {
+		rc = api_reply_db_json(req, 200, hit);
+		free(hit);
+		return rc;
+	}
+	epoch = cache_epoch();
 	conn = db_conn(&req->err);
 	if (conn == NULL)
 		return -1;
@@ -142,6 +159,9 @@ api_certificates_verify(struct request *req)
 		return cterr_set(&req->err, 404, "unknown_certificate",
 		    "number", "there is no certificate '%s'", number);
 	}
+	if (strnum_ll(PQgetvalue(res, 0, 1), 1, INT64_MAX, &holder, NULL) == 0)
+		cache_put(CACHE_VERIFY, number, holder, PQgetvalue(res, 0, 0),
+		    epoch);
 	rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;

@@ -38,6 +38,8 @@ static const struct setting settings[] = {
 	{ "tls_cert", K_OPTSTRING, OFF(tls_cert), 0, 0 },
 	{ "tls_key", K_OPTSTRING, OFF(tls_key), 0, 0 },
 	{ "insecure_http", K_BOOL, OFF(insecure_http), 0, 0 },
+	/* the lookup cache */
+	{ "cache_entries", K_INT, OFF(cache_entries), 0, 10000000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -62,6 +64,7 @@ config_init(struct config *cfg)
 	cfg->token_ttl_hours = 12;
 	cfg->shutdown_timeout = 30;
 	cfg->migrations_dir = NULL;
+	cfg->cache_entries = 10000;
 }
 
 void

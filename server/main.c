@@ -15,6 +15,7 @@
 
 #include "certrack/api.h"
 #include "certrack/auth.h"
+#include "certrack/cache.h"
 #include "certrack/config.h"
 #include "certrack/db.h"
 #include "certrack/http.h"
@@ -333,6 +334,10 @@ serve(const struct config *cfg, const struct options *o)
 	api_health_init(&set);
 	api_auth_init(cfg->token_ttl_hours);
 	api_import_init(cfg->import_max_bytes);
+	if (cache_start(cfg->database_url, cfg->cache_entries) != 0) {
+		fprintf(stderr, "certrackd: cannot start the cache\n");
+		goto out;
+	}
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;
@@ -360,6 +365,7 @@ serve(const struct config *cfg, const struct options *o)
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_systemd("STOPPING=1");
 	http_stop(srv, cfg->shutdown_timeout);
+	cache_stop();
 	db_shutdown();
 	log_info("stopped");
 	rc = 0;

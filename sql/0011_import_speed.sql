@@ -20,8 +20,12 @@
 -- enrollment_create() is told so instead of asking them again (its other
 -- refusals, and everything it writes and audits, stay as they are).
 --
--- The import functions run with JIT compilation off: their statements are
--- estimated big, and compiling them took longer than running them.
+-- The import functions run with JIT compilation off (their statements are
+-- estimated big, and compiling them took longer than running them) and
+-- with work_mem 64MB, so their hash joins and aggregates stay in memory.
+--
+-- At the end: the notifications that keep the daemons' lookup caches true
+-- (item 4).
 
 -- Enrollment, as 0007 writes it, with P_RULES_ASKED: true when the caller
 -- asked enrollment_refusals() of these very candidates, in this
@@ -640,3 +644,107 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Notifications for the daemons' caches (issue 10, item 4)
+-- ---------------------------------------------------------------------------
+
+-- Every statement that changes what a clinician's status or a certificate's
+-- verification answers tells the daemons, in its own transaction (so only
+-- when it commits): pg_notify('certrack_cache', ids), the clinicians whose
+-- answers changed, comma-separated; '*' when the change touches every
+-- answer (a program, a level, a profession, a session's dates) or names
+-- more clinicians than a notification should carry.  Each daemon's
+-- listener drops those answers (server/cache.c).  Statement-level
+-- triggers with transition tables: one notification per statement, never
+-- one per row, so an import's million rows cost one '*'.
+
+CREATE FUNCTION cache_notify_rows() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	-- the rows the statement changed (transition tables named old_rows
+	-- and new_rows), and the column naming the clinician: TG_ARGV[0]
+	v_from text := CASE TG_OP
+		WHEN 'INSERT' THEN 'new_rows'
+		WHEN 'DELETE' THEN 'old_rows'
+		ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
+	v_n bigint;
+	v_ids text;
+BEGIN
+	EXECUTE format('SELECT count(*) FROM %s t', v_from) INTO v_n;
+	IF v_n > 200 THEN
+		PERFORM pg_notify('certrack_cache', '*');
+		RETURN NULL;
+	END IF;
+	EXECUTE format('SELECT string_agg(DISTINCT t.%I::text, '','') FROM %s t',
+	               TG_ARGV[0], v_from) INTO v_ids;
+	IF v_ids IS NOT NULL THEN
+		PERFORM pg_notify('certrack_cache', v_ids);
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- For a table whose changes touch every answer.
+CREATE FUNCTION cache_notify_all() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pg_notify('certrack_cache', '*');
+	RETURN NULL;
+END
+$$;
+
+-- Transition tables are named for one event per trigger: a trigger per
+-- event that matters.  (A new clinician has no answer cached: a lookup of
+-- an unknown id is never cached.)
+CREATE TRIGGER clinicians_cache_update AFTER UPDATE ON clinicians
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('id');
+CREATE TRIGGER clinicians_cache_delete AFTER DELETE ON clinicians
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('id');
+
+CREATE TRIGGER enrollments_cache_insert AFTER INSERT ON enrollments
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+CREATE TRIGGER enrollments_cache_update AFTER UPDATE ON enrollments
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+CREATE TRIGGER enrollments_cache_delete AFTER DELETE ON enrollments
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+
+-- (exam results are append-only: an amendment is an insert)
+CREATE TRIGGER exam_results_cache_insert AFTER INSERT ON exam_results
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+
+CREATE TRIGGER certificates_cache_insert AFTER INSERT ON certificates
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+CREATE TRIGGER certificates_cache_update AFTER UPDATE ON certificates
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+CREATE TRIGGER certificates_cache_delete AFTER DELETE ON certificates
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
+
+-- A session's dates and place, and the program's rules, are in every
+-- answer that names them.
+CREATE TRIGGER course_sessions_cache AFTER UPDATE OR DELETE OR TRUNCATE
+	ON course_sessions
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+CREATE TRIGGER programs_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON programs FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+CREATE TRIGGER levels_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON levels FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+CREATE TRIGGER level_prerequisites_cache AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON level_prerequisites
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+CREATE TRIGGER professions_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON professions FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+CREATE TRIGGER program_professions_cache AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON program_professions
+	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();

@@ -25,6 +25,8 @@ struct config {
 	char *tls_cert;		/* PEM certificate chain, or NULL */
 	char *tls_key;		/* PEM private key, or NULL */
 	bool insecure_http;	/* plain HTTP off loopback allowed */
+	/* the lookup cache (cache.c) */
+	int cache_entries;	/* answers kept at most; 0: no cache */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */
