@@ -825,54 +825,47 @@ END
 $$;
 
 -- Transition tables are named for one event per trigger: a trigger per
--- event that matters.  (A new clinician has no answer cached: a lookup of
--- an unknown id is never cached.)
-CREATE TRIGGER clinicians_cache_update AFTER UPDATE ON clinicians
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('id');
-CREATE TRIGGER clinicians_cache_delete AFTER DELETE ON clinicians
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('id');
-
-CREATE TRIGGER enrollments_cache_insert AFTER INSERT ON enrollments
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-CREATE TRIGGER enrollments_cache_update AFTER UPDATE ON enrollments
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-CREATE TRIGGER enrollments_cache_delete AFTER DELETE ON enrollments
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-
--- (exam results are append-only: an amendment is an insert)
-CREATE TRIGGER exam_results_cache_insert AFTER INSERT ON exam_results
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-
-CREATE TRIGGER certificates_cache_insert AFTER INSERT ON certificates
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-CREATE TRIGGER certificates_cache_update AFTER UPDATE ON certificates
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-CREATE TRIGGER certificates_cache_delete AFTER DELETE ON certificates
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_rows('clinician_id');
-
--- A session's dates and place, and the program's rules, are in every
--- answer that names them.
-CREATE TRIGGER course_sessions_cache AFTER UPDATE OR DELETE OR TRUNCATE
-	ON course_sessions
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
-CREATE TRIGGER programs_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON programs FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
-CREATE TRIGGER levels_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON levels FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
-CREATE TRIGGER level_prerequisites_cache AFTER INSERT OR UPDATE OR DELETE
-	OR TRUNCATE ON level_prerequisites
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
-CREATE TRIGGER professions_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON professions FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
-CREATE TRIGGER program_professions_cache AFTER INSERT OR UPDATE OR DELETE
-	OR TRUNCATE ON program_professions
-	FOR EACH STATEMENT EXECUTE FUNCTION cache_notify_all();
+-- table and event that matters.  (A new clinician has no answer cached: a
+-- lookup of an unknown id is never cached.  Exam results are append-only:
+-- an amendment is an insert.)
+DO $$
+DECLARE
+	t record;
+BEGIN
+	FOR t IN SELECT * FROM (VALUES
+		('clinicians', 'id', 'UPDATE'), ('clinicians', 'id', 'DELETE'),
+		('enrollments', 'clinician_id', 'INSERT'),
+		('enrollments', 'clinician_id', 'UPDATE'),
+		('enrollments', 'clinician_id', 'DELETE'),
+		('exam_results', 'clinician_id', 'INSERT'),
+		('certificates', 'clinician_id', 'INSERT'),
+		('certificates', 'clinician_id', 'UPDATE'),
+		('certificates', 'clinician_id', 'DELETE'))
+		AS v(tab, col, ev)
+	LOOP
+		EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s'
+		               ' FOR EACH STATEMENT EXECUTE FUNCTION'
+		               ' cache_notify_rows(%L)',
+		               t.tab || '_cache_' || lower(t.ev), t.ev, t.tab,
+		               CASE t.ev WHEN 'INSERT' THEN 'NEW TABLE AS new_rows'
+		               WHEN 'DELETE' THEN 'OLD TABLE AS old_rows'
+		               ELSE 'OLD TABLE AS old_rows NEW TABLE AS new_rows' END,
+		               t.col);
+	END LOOP;
+	-- a session's dates and place, and the program's rules, are in
+	-- every answer that names them
+	FOR t IN SELECT * FROM (VALUES ('course_sessions', 'UPDATE OR DELETE'),
+		('programs', 'INSERT OR UPDATE OR DELETE'),
+		('levels', 'INSERT OR UPDATE OR DELETE'),
+		('level_prerequisites', 'INSERT OR UPDATE OR DELETE'),
+		('professions', 'INSERT OR UPDATE OR DELETE'),
+		('program_professions', 'INSERT OR UPDATE OR DELETE'))
+		AS v(tab, evs)
+	LOOP
+		EXECUTE format('CREATE TRIGGER %I AFTER %s OR TRUNCATE ON %I'
+		               ' FOR EACH STATEMENT EXECUTE FUNCTION'
+		               ' cache_notify_all()', t.tab || '_cache', t.evs,
+		               t.tab);
+	END LOOP;
+END
+$$;

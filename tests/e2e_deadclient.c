@@ -67,6 +67,20 @@ until_none(const char *sql, double limit)
 	return now() - t0;
 }
 
+/* Seconds until the roster's merge runs; fails after 30 s. */
+static double
+until_merge(void)
+{
+	double t0 = now();
+
+	while (count(merge_running) == 0) {
+		if (now() - t0 > 30)
+			fail_msg("the merge did not start within 30 s");
+		usleep(50 * 1000);
+	}
+	return now() - t0;
+}
+
 static void
 daemon_killed_mid_merge(void **state)
 {
@@ -82,13 +96,7 @@ daemon_killed_mid_merge(void **state)
 	/* The whole file is sent; the answer is never read. */
 	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster", w.admin,
 	    body, len, len);
-	t0 = now();
-	while (count(merge_running) == 0) {
-		if (now() - t0 > 30)
-			fail_msg("the merge did not start within 30 s");
-		usleep(50 * 1000);
-	}
-	waited = now() - t0;
+	waited = until_merge();
 	kill(w.daemon, SIGKILL);
 	waitpid(w.daemon, &st, 0);
 	gone = until_none("SELECT count(*) FROM pg_stat_activity WHERE"
@@ -144,13 +152,7 @@ client_gone_mid_merge(void **state)
 		memcpy(p + 9, "net", 3);
 	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster", w.admin,
 	    body, len, len);
-	t0 = now();
-	while (count(merge_running) == 0) {
-		if (now() - t0 > 30)
-			fail_msg("the merge did not start within 30 s");
-		usleep(50 * 1000);
-	}
-	waited = now() - t0;
+	waited = until_merge();
 	close(fd);
 	gone = until_none("SELECT count(*) FROM pg_stat_activity WHERE"
 	    " query LIKE '%import_roster_merge%' AND state = 'active'"

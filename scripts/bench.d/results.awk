@@ -1,23 +1,13 @@
 # A synthetic exam results sheet for the import benchmark
 # (scripts/bench.d/import), for the people of roster.awk's roster of the
 # same n:
-#   awk -v n=100000 -f scripts/bench.d/results.awk > results.csv
+#   awk -v n=100000 -f scripts/bench.d/npi.awk -f scripts/bench.d/results.awk > results.csv
 # n rows after a header line, every row good: the written and the practical
 # exam of level DN1 for the first n/2 people of the roster (by NPI when
 # they have one, else by email), taken the day their course ended, scored
 # 50..99 of 100 (the seed's pass mark is 75: about half pass each exam;
 # the people whose course is completed and who pass both are owed a
 # certificate).  Deterministic: the same n gives the same file.
-function npi(i,    s, k, d, p) {
-	p = sprintf("%09d", 100000000 + i)
-	s = 24
-	for (k = 1; k <= 9; k++) {
-		d = substr(p, k, 1) + 0
-		if (k % 2 == 1) { d *= 2; if (d > 9) d -= 9 }
-		s += d
-	}
-	return p ((10 - s % 10) % 10)
-}
 BEGIN {
 	if (n == "") n = 1000000
 	ng = split("Ava Liam Noah Emma Olivia Mia Lucas Amelia Ethan Harper Mateo Sofia Elijah Aria Chen Priya Omar Zoe Jamal Ingrid", given, " ")
