@@ -424,7 +424,9 @@ listen_on(PGconn *conn)
 		if (p[1].revents & POLLIN)
 			while (read(c.wake[0], buf, sizeof(buf)) > 0)
 				;
-		if ((p[0].revents & POLLIN) && !PQconsumeInput(conn))
+		/* data, or the peer's close (POLLHUP, POLLERR): a close
+		 * makes PQconsumeInput() fail */
+		if (p[0].revents != 0 && !PQconsumeInput(conn))
 			return;
 		apply_notifies(conn);
 		pthread_mutex_lock(&c.mu);

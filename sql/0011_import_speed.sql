@@ -273,6 +273,28 @@ $$;
 DROP INDEX exam_results_level_idx;
 DROP INDEX enrollments_level_idx;
 
+-- Fresh statistics for the tables an import joins, when more than a tenth
+-- of a table changed since they were taken (the import before this one
+-- loaded it, and autovacuum has not been by yet): a plan made for an
+-- empty table probes a full one once per row.  ANALYZE samples a bounded
+-- number of rows, so this costs the same whatever the table's size; a
+-- table the importing user does not own is skipped with a warning.
+CREATE FUNCTION import_fresh_stats(p_tables text[]) RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	t text;
+BEGIN
+	FOR t IN SELECT s.relname FROM pg_stat_user_tables s
+	          WHERE s.relid = ANY (SELECT to_regclass(x) FROM unnest(p_tables) x)
+	            AND s.n_mod_since_analyze > 1000
+	            AND s.n_mod_since_analyze > 0.1 * s.n_live_tup
+	LOOP
+		EXECUTE format('ANALYZE %I', t);
+	END LOOP;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Rosters
 -- ---------------------------------------------------------------------------
@@ -294,6 +316,8 @@ SET work_mem = '64MB'
 AS $$
 BEGIN
 	ANALYZE import_rows;
+	PERFORM import_fresh_stats(ARRAY['clinicians', 'enrollments',
+	                                 'course_sessions']);
 
 	CREATE TEMP TABLE import_rows_checked ON COMMIT DROP AS
 	WITH prof AS MATERIALIZED (
@@ -649,6 +673,8 @@ SET work_mem = '64MB'
 AS $$
 BEGIN
 	ANALYZE import_rows;
+	PERFORM import_fresh_stats(ARRAY['clinicians', 'enrollments',
+	                                 'exam_results', 'certificates']);
 
 	CREATE TEMP TABLE import_rows_checked ON COMMIT DROP AS
 	WITH lev AS MATERIALIZED (
