@@ -295,6 +295,19 @@ BEGIN
 END
 $$;
 
+-- A check's one pass (import_rows_checked) becomes the staging table,
+-- keyed by line (the merges update a row by its line) and analyzed.
+CREATE FUNCTION import_rows_replace() RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	DROP TABLE import_rows;
+	ALTER TABLE import_rows_checked RENAME TO import_rows;
+	ALTER TABLE import_rows ADD PRIMARY KEY (line);
+	ANALYZE import_rows;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Rosters
 -- ---------------------------------------------------------------------------
@@ -461,10 +474,7 @@ BEGIN
 	   AND s.ends_on = coalesce(r.course_end, r.course_start)
 	   AND s.location IS NOT DISTINCT FROM r.location;
 
-	DROP TABLE import_rows;
-	ALTER TABLE import_rows_checked RENAME TO import_rows;
-	ALTER TABLE import_rows ADD PRIMARY KEY (line);
-	ANALYZE import_rows;
+	PERFORM import_rows_replace();
 
 	-- rules 1 and 2, before anything of the row is written, with the
 	-- profession the file gives (a new clinician holds no certificates);
@@ -754,10 +764,7 @@ BEGIN
 	            WHEN g.same THEN 'unchanged' ELSE 'created' END AS outcome
 	  FROM g;
 
-	DROP TABLE import_rows;
-	ALTER TABLE import_rows_checked RENAME TO import_rows;
-	ALTER TABLE import_rows ADD PRIMARY KEY (line);
-	ANALYZE import_rows;
+	PERFORM import_rows_replace();
 END
 $$;
 
