@@ -3,8 +3,9 @@
  * body.  The body is parsed as it arrives (csvread), each row checked in C
  * (importmap) and streamed over COPY into a temporary staging table with
  * its line number; the checks that need the database and the merge are
- * set-based SQL functions over that table (sql/0006_import_functions.sql)
- * built on the same rule functions as the API (sql/0003_rules.sql).
+ * set-based SQL functions over that table (import_roster_check() and
+ * friends, last defined in sql/0011_import_speed.sql: one pass per check)
+ * built on the same write functions as the API (sql/0007_writes.sql).
  * Everything happens in one transaction on a connection of the import's
  * own, through the db layer like every module: a client that goes away, a
  * daemon that dies or a database that fails leaves nothing of the import
