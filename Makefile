@@ -121,6 +121,10 @@ UNIT_TESTS  += unit_cterr
 E2E_TESTS   += e2e_notify
 UNIT_TESTS  += unit_web
 E2E_TESTS   += e2e_web
+# the lookup cache
+SRV_SRC     += server/cache.c
+UNIT_TESTS  += unit_cache
+E2E_TESTS   += e2e_cache
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -10,17 +10,21 @@
 #include "certrack/api.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "certrack/apiutil.h"
+#include "certrack/cache.h"
 #include "certrack/certnum.h"
 #include "certrack/db.h"
+#include "certrack/strnum.h"
 
 /* The answer anyone may see; revoked_on and the public
  * revocation_category only when revoked, never the staff note.
- * certificate_status_on() is the one definition of "expired". */
+ * certificate_status_on() is the one definition of "expired".  The
+ * holder's id, second, is for the cache only. */
 static const struct db_stmt q_verify = {
 	"certificates_verify",
 	"SELECT (jsonb_build_object("
@@ -34,7 +38,8 @@ static const struct db_stmt q_verify = {
 	"  'expires_on', c.expires_on)"
 	" || CASE WHEN c.revoked_at IS NOT NULL THEN jsonb_build_object("
 	"  'revoked_on', c.revoked_at::date,"
-	"  'revocation_category', c.revocation_category) ELSE '{}' END)::text"
+	"  'revocation_category', c.revocation_category) ELSE '{}' END)::text,"
+	" c.clinician_id"
 	" FROM certificates c"
 	" JOIN clinicians cl ON cl.id = c.clinician_id"
 	" JOIN levels l ON l.id = c.level_id"
@@ -121,24 +126,40 @@ path_number(struct request *req, char *out)
 	    out, &req->err);
 }
 
+/*
+ * The verification answer of NUMBER, from the lookup cache (cache.c: kept
+ * true by the database's notifications) or the database; the page and the
+ * API both read it here.
+ */
 int
 api_certificate_lookup(const char *number, char **json, struct cterr *err)
 {
 	const char *params[1] = { number };
+	long long holder = 0;
+	unsigned long epoch;
 	PGconn *conn;
 	PGresult *res;
 
-	*json = NULL;
+	if ((*json = cache_get(CACHE_VERIFY, number)) != NULL)
+		return 0;
+	epoch = cache_epoch();
 	conn = db_conn(err);
 	if (conn == NULL)
 		return -1;
 	res = db_exec(conn, &q_verify, params, err);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-	    (*json = strdup(PQgetvalue(res, 0, 0))) == NULL) {
-		PQclear(res);
-		return cterr_set(err, 500, "internal", NULL, "out of memory");
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		/* the holder's id, second, tags the cached answer */
+		if (strnum_ll(PQgetvalue(res, 0, 1), 1, INT64_MAX, &holder,
+		    NULL) == 0)
+			cache_put(CACHE_VERIFY, number, holder,
+			    PQgetvalue(res, 0, 0), epoch);
+		if ((*json = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+			PQclear(res);
+			return cterr_set(err, 500, "internal", NULL,
+			    "out of memory");
+		}
 	}
 	PQclear(res);
 	return 0;

@@ -94,6 +94,8 @@ static const struct setting settings[] = {
 	{ "notify_sweep_at", K_CLOCK, OFF(notify_sweep_at), 0, 0 },
 	/* the web pages (server/web.c) */
 	{ "public_url", K_OPTSTRING, OFF(public_url), 0, 0 },
+	/* the lookup cache */
+	{ "cache_entries", K_INT, OFF(cache_entries), 0, 10000000 },
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -150,6 +152,7 @@ config_init(struct config *cfg)
 	cfg->notify_retry_max_ms = 6 * 3600 * 1000;
 	cfg->notify_disable_after = 20;
 	cfg->notify_sweep_at = strdup("02:00");
+	cfg->cache_entries = 10000;
 }
 
 void

@@ -3,24 +3,32 @@
  * body.  The body is parsed as it arrives (csvread), each row checked in C
  * (importmap) and streamed over COPY into a temporary staging table with
  * its line number; the checks that need the database and the merge are
- * set-based SQL functions over that table (sql/0006_import_functions.sql)
- * built on the same rule functions as the API (sql/0003_rules.sql).
+ * set-based SQL functions over that table (import_roster_check() and
+ * friends, last defined in sql/0011_import_speed.sql: one pass per check)
+ * built on the same write functions as the API (sql/0007_writes.sql).
  * Everything happens in one transaction on a connection of the import's
  * own, through the db layer like every module: a client that goes away, a
  * daemon that dies or a database that fails leaves nothing of the import
- * behind.
+ * behind.  While the checks and the merge run, the upload's connection is
+ * watched: a client that hangs up then gets its statement cancelled, so
+ * its backend stops at once instead of finishing work nobody will read.
  *
  * Modes: all-or-nothing (default: one bad row and nothing is written),
  * partial (good rows written, bad ones reported), dry_run (the same path,
  * rolled back at the end: the same report).  The report (imports and
  * import_errors rows) is kept in every mode.
  */
+#define _GNU_SOURCE		/* POLLRDHUP */
 #include "certrack/api.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <microhttpd.h>
 
 #include "certrack/apiutil.h"
 #include "certrack/csvread.h"
@@ -491,6 +499,72 @@ unspool_errors(struct import *im, FILE *fp, struct cterr *err)
 	    NULL, err);
 }
 
+/*
+ * db_run() for the long statements (checks, merge), watching the upload's
+ * connection meanwhile: when the client hangs up (its socket reports
+ * POLLRDHUP, POLLHUP or POLLERR), the statement is cancelled and -1
+ * returned with ERR 400 "client_gone"; the caller's error path closes the
+ * connection, which rolls the import back.
+ */
+static int
+run_watched(struct import *im, const struct db_stmt *stmt,
+    const char *const *params, struct cterr *err)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+	    im->req->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+	PGconn *conn = im->conn;
+	PGresult *res, *last = NULL;
+	bool gone = false;
+
+	if (!PQsendQueryParams(conn, stmt->sql, stmt->nparams, NULL, params,
+	    NULL, NULL, 0))
+		return db_fail(conn, NULL, err);
+	while (PQisBusy(conn)) {
+		struct pollfd p[2] = {
+			{ .fd = PQsocket(conn), .events = POLLIN },
+			{ .fd = ci != NULL ? ci->connect_fd : -1,
+			  .events = POLLRDHUP },
+		};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			PGcancel *c = PQgetCancel(conn);
+			char why[256];
+			gone = true;
+			if (c == NULL || !PQcancel(c, why, sizeof(why)))
+				log_warn("import %s: cannot cancel the "
+				    "statement: %s", im->id, c ? why : "no "
+				    "cancel handle");
+			PQfreeCancel(c);
+			break;
+		}
+		if (p[0].revents != 0 && !PQconsumeInput(conn))
+			break;
+	}
+	/* Every result of the statement is read, the last one kept. */
+	while ((res = PQgetResult(conn)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (gone) {
+		PQclear(last);
+		log_info("import %s: the client hung up during %s; the "
+		    "statement was cancelled, nothing is written", im->id,
+		    stmt->name);
+		return cterr_set(err, 400, "client_gone", NULL, "the client "
+		    "closed the connection during the import; nothing was "
+		    "written");
+	}
+	if (last == NULL || (PQresultStatus(last) != PGRES_COMMAND_OK &&
+	    PQresultStatus(last) != PGRES_TUPLES_OK))
+		return db_fail(conn, last, err);
+	PQclear(last);
+	return 0;
+}
+
 /* Checks, merge (unless refused), report rows; all in the transaction. */
 static int
 run_import(struct import *im, struct cterr *err)
@@ -502,7 +576,7 @@ run_import(struct import *im, struct cterr *err)
 
 	/* The checks and the merge are SQL functions (sql/0006), the same
 	 * ones a hand-written psql path would call. */
-	if (!im->fatal && db_run(im->conn, im->kind == IMPORT_ROSTER ?
+	if (!im->fatal && run_watched(im, im->kind == IMPORT_ROSTER ?
 	    &q_roster_check : &q_results_check, NULL, err) != 0)
 		return -1;
 	failed = count_of(im, &q_failed, err);
@@ -518,8 +592,8 @@ run_import(struct import *im, struct cterr *err)
 		if (db_run(im->conn, &q_savepoint, NULL, err) != 0)
 			return -1;
 		if (im->kind == IMPORT_ROSTER ?
-		    db_run(im->conn, &q_roster_merge, NULL, err) != 0 :
-		    db_run(im->conn, &q_results_merge,
+		    run_watched(im, &q_roster_merge, NULL, err) != 0 :
+		    run_watched(im, &q_results_merge,
 		    (const char *const[]){ im->uid }, err) != 0)
 			return -1;
 		/* Rows refused by a rule during the merge fail too.  One

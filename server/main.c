@@ -16,6 +16,7 @@
 #include "certrack/api.h"
 #include "certrack/web.h"
 #include "certrack/auth.h"
+#include "certrack/cache.h"
 #include "certrack/config.h"
 #include "certrack/db.h"
 #include "certrack/http.h"
@@ -363,6 +364,10 @@ serve(const struct config *cfg, const struct options *o)
 	    auth_slots(), cfg->password_hash_queue);
 	api_import_init(cfg->import_max_bytes);
 	web_init(cfg);
+	if (cache_start(cfg->database_url, cfg->cache_entries) != 0) {
+		fprintf(stderr, "certrackd: cannot start the cache\n");
+		goto out;
+	}
 	if (metrics_init(api_routes, api_nroutes) != 0) {
 		fprintf(stderr, "certrackd: out of memory\n");
 		goto out;
@@ -378,6 +383,7 @@ serve(const struct config *cfg, const struct options *o)
 	if (srv == NULL) {
 		fprintf(stderr, "certrackd: %s\n", errbuf);
 		notify_stop();
+		cache_stop();
 		goto out;
 	}
 	if (cfg->tls_cert == NULL && !config_is_loopback(cfg->listen_host))
@@ -398,6 +404,7 @@ serve(const struct config *cfg, const struct options *o)
 	notify_systemd("STOPPING=1");
 	http_stop(srv, cfg->shutdown_timeout);
 	notify_stop();
+	cache_stop();
 	db_shutdown();
 	log_info("stopped");
 	rc = 0;

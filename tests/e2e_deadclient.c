@@ -1,11 +1,16 @@
 /*
- * A dead daemon stops its import (issue 10, item 2): certrackd is
- * SIGKILLed while PostgreSQL runs a big roster's merge on the import's
- * connection; the backend must notice its client is gone
+ * A dead daemon or a dead client stops its import (issue 10, item 2).
+ *
+ * certrackd is SIGKILLed while PostgreSQL runs a big roster's merge on the
+ * import's connection; the backend must notice its client is gone
  * (client_connection_check_interval, set by the db layer on every
  * connection) and stop within seconds instead of running the merge to its
  * end with its locks held, and nothing of the import may stay behind.  A
  * fresh daemon then imports the same file.
+ *
+ * The uploading client hangs up while the merge runs: certrackd watches
+ * the upload's connection and cancels the statement, so the backend stops
+ * at once, nothing is written, and the daemon serves on.
  */
 #include "testlib.h"
 
@@ -21,6 +26,9 @@
 #define ROWS 150000
 /* How soon after the kill the backend must be gone. */
 #define STOP_SECS 6.0
+/* How soon after the client hangs up its statement must be cancelled (no
+ * waiting for a check interval: the daemon cancels it). */
+#define CANCEL_SECS 3.0
 
 static struct testlib_world w;
 
@@ -59,6 +67,20 @@ until_none(const char *sql, double limit)
 	return now() - t0;
 }
 
+/* Seconds until the roster's merge runs; fails after 30 s. */
+static double
+until_merge(void)
+{
+	double t0 = now();
+
+	while (count(merge_running) == 0) {
+		if (now() - t0 > 30)
+			fail_msg("the merge did not start within 30 s");
+		usleep(50 * 1000);
+	}
+	return now() - t0;
+}
+
 static void
 daemon_killed_mid_merge(void **state)
 {
@@ -74,13 +96,7 @@ daemon_killed_mid_merge(void **state)
 	/* The whole file is sent; the answer is never read. */
 	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster", w.admin,
 	    body, len, len);
-	t0 = now();
-	while (count(merge_running) == 0) {
-		if (now() - t0 > 30)
-			fail_msg("the merge did not start within 30 s");
-		usleep(50 * 1000);
-	}
-	waited = now() - t0;
+	waited = until_merge();
 	kill(w.daemon, SIGKILL);
 	waitpid(w.daemon, &st, 0);
 	gone = until_none("SELECT count(*) FROM pg_stat_activity WHERE"
@@ -119,6 +135,47 @@ daemon_killed_mid_merge(void **state)
 	free(body);
 }
 
+static void
+client_gone_mid_merge(void **state)
+{
+	size_t len;
+	char *body = testlib_roster(ROWS, &len), *p, *resp = NULL;
+	long clinicians = count("SELECT count(*) FROM clinicians");
+	long imports = count("SELECT count(*) FROM imports");
+	double t0, waited, gone;
+	int fd;
+
+	(void)state;
+	/* People of their own (the roster of the test above is imported):
+	 * the same length, another domain. */
+	for (p = body; (p = strstr(p, "@example.org")) != NULL; p += 12)
+		memcpy(p + 9, "net", 3);
+	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster", w.admin,
+	    body, len, len);
+	waited = until_merge();
+	close(fd);
+	gone = until_none("SELECT count(*) FROM pg_stat_activity WHERE"
+	    " query LIKE '%import_roster_merge%' AND state = 'active'"
+	    " AND pid <> pg_backend_pid()", 60);
+	print_message("merge seen %.1f s after the upload; its statement "
+	    "stopped %.1f s after the client hung up\n", waited, gone);
+	if (gone > CANCEL_SECS)
+		fail_msg("the merge ran on %.1f s after its client hung up (at "
+		    "most %.0f s allowed)", gone, CANCEL_SECS);
+	/* Nothing of the import was written, not even its report. */
+	for (t0 = now(); count("SELECT count(*) FROM pg_stat_activity WHERE"
+	    " query LIKE '%import_roster%' AND pid <> pg_backend_pid()") > 0 &&
+	    now() - t0 < 10;)
+		usleep(50 * 1000);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), clinicians);
+	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
+	/* The daemon lives on. */
+	assert_int_equal(testlib_http(w.port, "GET", "/healthz", NULL, NULL,
+	    &resp), 200);
+	free(resp);
+	free(body);
+}
+
 static int
 setup(void **state)
 {
@@ -139,6 +196,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(daemon_killed_mid_merge),
+		cmocka_unit_test(client_gone_mid_merge),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

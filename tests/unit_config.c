@@ -164,6 +164,7 @@ test_key_at(void **state)
 		"notify_disable_after", "notify_allow_private",
 		"notify_sweep_at",
 		"public_url",
+		"cache_entries",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]);
 
@@ -296,6 +297,27 @@ test_set_threads(void **state)
 	    "threads: '99999999999' is not a whole number between 1 and 256");
 	/* a refused value leaves the old one */
 	assert_int_equal(cfg.threads, 16);
+	config_release(&cfg);
+}
+
+/* cache_entries: 0 (no cache) to ten million, default 10000. */
+static void
+test_set_cache_entries(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.cache_entries, 10000);
+	set_ok(&cfg, "cache_entries", "0");
+	assert_int_equal(cfg.cache_entries, 0);
+	set_ok(&cfg, "cache_entries", "10000000");
+	assert_int_equal(cfg.cache_entries, 10000000);
+	set_bad(&cfg, "cache_entries", "10000001", "cache_entries: "
+	    "'10000001' is not a whole number between 0 and 10000000");
+	set_bad(&cfg, "cache_entries", "-1", "cache_entries: '-1' is not a "
+	    "whole number between 0 and 10000000");
+	assert_int_equal(cfg.cache_entries, 10000000);
 	config_release(&cfg);
 }
 
@@ -873,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_set_migrations_dir),
 		cmocka_unit_test(test_set_threads),
 		cmocka_unit_test(test_set_token_ttl_and_shutdown),
+		cmocka_unit_test(test_set_cache_entries),
 		cmocka_unit_test(test_set_log_level),
 		cmocka_unit_test(test_set_max_body_bytes),
 		cmocka_unit_test(test_parse_listen),

@@ -78,6 +78,8 @@ struct config {
 	/* the web pages: the address people reach them by, for links and
 	 * QR codes; NULL: http://LISTEN */
 	char *public_url;
+	/* the lookup cache (cache.c) */
+	int cache_entries;	/* answers kept at most; 0: no cache */
 };
 
 /* Reports one mistake; MSG is "where: setting: what is wrong". */

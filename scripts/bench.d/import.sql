@@ -8,7 +8,8 @@
 --
 -- The input, on psql's standard input, is a roster as
 -- scripts/bench.d/roster.awk writes it, header line included:
---   psql -v ON_ERROR_STOP=1 -f scripts/bench.d/import.sql <roster.csv
+--   psql -v ON_ERROR_STOP=1 -v end=COMMIT -f scripts/bench.d/import.sql <roster.csv
+-- (end=ROLLBACK: a dry run)
 -- One transaction: the file is refused whole (an error, psql exits 3,
 -- nothing written) when any row fails a check; importing the same file
 -- again changes nothing.
@@ -274,4 +275,4 @@ SELECT NULL, NULL, NULL, NULL, 'enrollment.create', 'enrollment',
        e.id::text, to_jsonb(e)
   FROM e;
 
-COMMIT;
+:end;

@@ -1,5 +1,5 @@
 # A synthetic course roster for the import benchmark (scripts/bench.d/import):
-#   awk -v n=1000000 -f scripts/bench.d/roster.awk > roster.csv
+#   awk -v n=1000000 -f scripts/bench.d/npi.awk -f scripts/bench.d/roster.awk > roster.csv
 # n rows after a header line, every row good: n distinct people (distinct
 # emails; 40 % with a distinct NPI with a valid check digit), eligible
 # professions written as codes and as aliases in mixed case, level DN1,
@@ -7,16 +7,6 @@
 # quoted because they hold a comma), completed yes/no.  Deterministic: the
 # same n gives the same file.  Plain POSIX awk (mawk is fast enough: about
 # 1 s per 300,000 rows).
-function npi(i,    s, k, d, p) {
-	p = sprintf("%09d", 100000000 + i)
-	s = 24			# the prefix 80840, as npi_check_digit() counts it
-	for (k = 1; k <= 9; k++) {
-		d = substr(p, k, 1) + 0
-		if (k % 2 == 1) { d *= 2; if (d > 9) d -= 9 }
-		s += d
-	}
-	return p ((10 - s % 10) % 10)
-}
 BEGIN {
 	if (n == "") n = 1000000
 	ng = split("Ava Liam Noah Emma Olivia Mia Lucas Amelia Ethan Harper Mateo Sofia Elijah Aria Chen Priya Omar Zoe Jamal Ingrid", given, " ")
