@@ -1,7 +1,8 @@
 /*
  * GET /v1/clinicians/{id}/status: a clinician's whole picture, built by
- * one call of the SQL clinician_status() (sql/0004_status.sql) and sent as
- * it is.  "Today" is the database's current_date, so every expiry in the
+ * one call of the SQL clinician_status_full() (clinician_status() of
+ * sql/0004_status.sql with each certificate's renewal progress,
+ * sql/0016_renewal_status.sql) and sent as it is.  "Today" is the database's current_date, so every expiry in the
  * answer is judged by one clock.  Answers are cached (cache.c), kept true
  * by the database's notifications; who may see a record is decided before
  * the cache is asked.
@@ -17,7 +18,7 @@
 
 static const struct db_stmt q_status = {
 	"status_get",
-	"SELECT clinician_status($1, current_date)::text",
+	"SELECT clinician_status_full($1, current_date)::text",
 	1,
 };
 

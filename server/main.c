@@ -52,17 +52,28 @@ static const char usage_text[] =
 "      --if-no-admin        do nothing when an enabled admin exists\n"
 "  -h, --help               show this help\n"
 "  -V, --version            show the version\n"
-"\n"
-"Settings: database_url, listen, threads, max_connections, log_level,\n"
-"max_body_bytes, import_max_bytes, token_ttl_hours, shutdown_timeout,\n"
-"migrations_dir, tls_cert, tls_key, insecure_http,\n"
-"db_statement_timeout_ms, db_lock_timeout_ms, db_pool_wait_ms,\n"
-"db_readyz_timeout_ms, db_import_statement_timeout_ms,\n"
-"smtp_url, smtp_from, smtp_starttls, smtp_user, smtp_password,\n"
-"notify_enabled, notify_poll_ms, notify_max_concurrent, notify_timeout_ms,\n"
-"notify_max_response_bytes, notify_max_attempts, notify_retry_base_ms,\n"
-"notify_retry_max_ms, notify_disable_after, notify_allow_private,\n"
-"notify_sweep_at (docs/configuration.md).\n";
+"\n";
+
+
+/* Every setting's name, from the one table (config.c), wrapped. */
+static void
+print_settings(void)
+{
+	const char *key;
+	size_t col = 9;
+
+	fputs("\nSettings:", stdout);
+	for (size_t i = 0; (key = config_key_at(i)) != NULL; i++) {
+		if (col + strlen(key) + 2 > 76) {
+			fputs("\n ", stdout);
+			col = 1;
+		}
+		printf(" %s%s", key, config_key_at(i + 1) ? "," : "");
+		col += strlen(key) + 2;
+	}
+	fputs("\n(docs/configuration.md; each also as CERTRACK_<NAME>)\n",
+	    stdout);
+}
 
 enum {
 	OPT_DATABASE_URL = 256, OPT_LISTEN, OPT_THREADS, OPT_LOG_LEVEL,
@@ -453,6 +464,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			print_settings();
 			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 		case 'V':
 			printf("certrackd %s\n", CERTRACK_VERSION);

@@ -6,6 +6,7 @@
 
 #include "certrack/api.h"
 #include "certrack/auth.h"
+#include "certrack/cache.h"
 #include "certrack/db.h"
 #include "certrack/http.h"
 
@@ -176,6 +177,8 @@ metrics_render(struct strbuf *sb)
 	    "certrack_password_checks_busy_total %lu\n",
 	    atomic_load(&login_failed), atomic_load(&login_throttled),
 	    auth_busy_count());
+	/* the lookup cache: hits, misses, answers dropped */
+	cache_metrics(sb);
 	/* One check for every append above: a failed one is sticky. */
 	return strbuf_failed(sb) ? -1 : 0;
 }

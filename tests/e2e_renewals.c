@@ -320,7 +320,28 @@ progress_and_prerequisite(void **state)
 	assert_string_equal(testlib_str(r, "window"), "open");
 	testlib_has(testlib_str(r, "missing"), "8 of 12 CE hours");
 	json_decref(j);
+	/* status shows it too (and is cached now) */
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", c);
+	assert_int_equal(testlib_api(w.port, "GET", path, w.grader, NULL,
+	    &resp), 200);
+	j = testlib_json(resp);
+	free(resp);
+	r = json_array_get(json_object_get(j, "renewal"), 0);
+	assert_string_equal(testlib_str(r, "certificate"), num);
+	assert_int_equal(json_number_value(json_object_get(r, "hours_done")),
+	    8);
+	json_decref(j);
 	json_decref(ce(w.grader, c, -3, "4", NULL, 201));
+	/* the CE renewed it: the next status says so at once (the cached
+	 * answer was dropped by the write) */
+	assert_int_equal(testlib_api(w.port, "GET", path, w.grader, NULL,
+	    &resp), 200);
+	j = testlib_json(resp);
+	free(resp);
+	r = json_array_get(json_object_get(j, "renewal"), 0);
+	assert_string_not_equal(testlib_str(r, "certificate"), num);
+	assert_string_equal(testlib_str(r, "window"), "not_open");
+	json_decref(j);
 	/* DN2 needs DN1: the renewal keeps it held */
 	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
 	    "\"DN2\"}", c);
