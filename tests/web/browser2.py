@@ -223,6 +223,8 @@ def test_sheet(driver):
     box("pat", "practical").send_keys("88")
     box("fay", "written").send_keys("50")
     box("rex", "written").send_keys("80")
+    driver.execute_script("document.querySelector('table')"
+                          ".scrollIntoView()")
     b.shot(driver, "sheet-filled")
     driver.find_element(By.CSS_SELECTOR, "form.sheet button").click()
     WebDriverWait(driver, 30).until(
@@ -253,6 +255,8 @@ def test_sheet(driver):
         "bad" in rows[FIX["rex"]].find_element(
             By.CSS_SELECTOR, "td.outcome").get_attribute("class"),
           "a refusal is marked as one")
+    driver.execute_script("document.querySelector('table')"
+                          ".scrollIntoView()")
     b.shot(driver, "sheet-outcome")
     b.console_clean(driver, "the sheet (grader)")
     logout(driver)
