@@ -236,12 +236,8 @@ me_page(struct request *req, int status, const char *notice,
 		    "answered no JSON");
 		goto out;
 	}
-	if (notice != NULL) {
-		const struct web_var nv[] = { { "kind", kind },
-		    { "text", notice } };
-		if (web_render(&note, "notice.html", nv, 2, &req->err) != 0)
-			goto out;
-	}
+	if (web_notice(&note, kind, notice, &req->err) != 0)
+		goto out;
 	if (transcript(&body, st, &req->err) != 0)
 		goto out;
 	web_csrf(req, csrf);

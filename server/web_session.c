@@ -278,12 +278,8 @@ login_page(struct request *req, int status, const char *notice,
 	set_cookie(req, PRE_COOKIE, pre);
 	strbuf_init(&note);
 	strbuf_init(&sb);
-	if (notice != NULL) {
-		const struct web_var nv[] = { { "kind", kind },
-		    { "text", notice } };
-		if (web_render(&note, "notice.html", nv, 2, &req->err) != 0)
-			goto out;
-	}
+	if (web_notice(&note, kind, notice, &req->err) != 0)
+		goto out;
 	const struct web_var v[] = {
 		{ "notice", note.buf ? note.buf : "" },
 		{ "csrf", csrf },
@@ -366,14 +362,12 @@ password_page(struct request *req, int status, const char *notice)
 	web_csrf(req, csrf);
 	strbuf_init(&note);
 	strbuf_init(&sb);
-	if (notice != NULL || req->who.password_change_required) {
-		const struct web_var nv[] = {
-			{ "kind", notice ? "bad" : "info" },
-			{ "text", notice ? notice : "your password was made "
-			    "for you: choose your own before going on" } };
-		if (web_render(&note, "notice.html", nv, 2, &req->err) != 0)
-			goto out;
-	}
+	if (notice == NULL && req->who.password_change_required &&
+	    web_notice(&note, "info", "your password was made for you: "
+	    "choose your own before going on", &req->err) != 0)
+		goto out;
+	if (web_notice(&note, "bad", notice, &req->err) != 0)
+		goto out;
 	const struct web_var v[] = {
 		{ "notice", note.buf ? note.buf : "" },
 		{ "csrf", csrf },

@@ -220,12 +220,8 @@ sheet_page(struct request *req, const char *id, const struct sheet *typed,
 		if (web_render(&rows, "staff_row.html", v, 12, &req->err) != 0)
 			goto out;
 	}
-	if (notice != NULL) {
-		const struct web_var nv[] = { { "kind", "info" },
-		    { "text", notice } };
-		if (web_render(&note, "notice.html", nv, 2, &req->err) != 0)
-			goto out;
-	}
+	if (web_notice(&note, "info", notice, &req->err) != 0)
+		goto out;
 	web_csrf(req, csrf);
 	{
 		char action[48];

@@ -13,7 +13,6 @@
  */
 #include "testlib.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +34,16 @@ teardown(void **state)
 	return testlib_world_down(&w);
 }
 
-/* A new PT clinician; its id. */
+/* POST BODY to PATH as the admin (201); the id of what it made. */
 static long long
-clinician(const char *given, const char *family)
+post_id(const char *path, const char *body)
 {
-	char body[256], *resp = NULL;
+	char *resp = NULL;
 	json_t *j;
 	long long id;
 
-	snprintf(body, sizeof(body), "{\"email\":\"%s@web2.example\","
-	    "\"given_name\":\"%s\",\"family_name\":\"%s\","
-	    "\"profession\":\"PT\"}", given, given, family);
-	assert_int_equal(testlib_api(w.port, "POST", "/v1/clinicians",
-	    w.admin, body, &resp), 201);
+	assert_int_equal(testlib_api(w.port, "POST", path, w.admin, body,
+	    &resp), 201);
 	j = testlib_json(resp);
 	id = json_integer_value(json_object_get(j, "id"));
 	json_decref(j);
@@ -55,44 +51,35 @@ clinician(const char *given, const char *family)
 	return id;
 }
 
-/* Asserts that the SQL (printf-style) answers WANT. */
-static void
-sql_is(const char *want, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sql_is(const char *want, const char *fmt, ...)
+/* A new PT clinician; its id. */
+static long long
+clinician(const char *given, const char *family)
 {
-	char q[1024], *v;
-	va_list ap;
+	char body[256];
 
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	v = testdb_value(w.db, q);
-	assert_non_null(v);
-	if (strcmp(v, want) != 0)
-		fail_msg("%s: %s, not %s", q, v, want);
-	free(v);
+	snprintf(body, sizeof(body), "{\"email\":\"%s@web2.example\","
+	    "\"given_name\":\"%s\",\"family_name\":\"%s\","
+	    "\"profession\":\"PT\"}", given, given, family);
+	return post_id("/v1/clinicians", body);
 }
 
 static long long
 enroll(long long c, long long session)
 {
-	char body[128], *resp = NULL;
-	json_t *j;
-	long long id;
+	char body[128];
 
 	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
 	    "\"DN1\",\"session_id\":%lld}", c, session);
-	assert_int_equal(testlib_api(w.port, "POST", "/v1/enrollments",
-	    w.admin, body, &resp), 201);
-	j = testlib_json(resp);
-	id = json_integer_value(json_object_get(j, "id"));
-	json_decref(j);
-	free(resp);
-	return id;
+	return post_id("/v1/enrollments", body);
 }
+
+/* Asserts that the SQL (printf-style, one %lld or none) answers WANT. */
+#define sql_is(want, ...) do { \
+	char *v_ = testdb_textf(w.db, __VA_ARGS__); \
+	assert_non_null(v_); \
+	assert_string_equal(v_, want); \
+	free(v_); \
+} while (0)
 
 static void
 pages_in_a_browser(void **state)
@@ -101,7 +88,7 @@ pages_in_a_browser(void **state)
 	char *resp = NULL, *pat_pw, *today, *ends;
 	char body[256], path[64], base[64], fixture[512], script[512];
 	char *out = NULL, *err = NULL;
-	json_t *j, *fx;
+	json_t *fx;
 	int rc;
 
 	(void)state;
@@ -110,12 +97,7 @@ pages_in_a_browser(void **state)
 	snprintf(body, sizeof(body), "{\"level\":\"DN1\",\"starts_on\":"
 	    "\"%s\",\"ends_on\":\"%s\",\"location\":\"Austin, TX\"}", ends,
 	    ends);
-	assert_int_equal(testlib_api(w.port, "POST", "/v1/sessions", w.admin,
-	    body, &resp), 201);
-	j = testlib_json(resp);
-	session = json_integer_value(json_object_get(j, "id"));
-	json_decref(j);
-	free(resp);
+	session = post_id("/v1/sessions", body);
 	pat = clinician("Pat", "Passer");
 	fay = clinician("Fay", "Failer");
 	rex = clinician("Rex", "Retaker");
@@ -176,10 +158,10 @@ pages_in_a_browser(void **state)
 	/* the web login is the API's: its audit rows, its token rows */
 	sql_is("t", "SELECT (count(*) >= 2)::text::char FROM audit_log WHERE "
 	    "action = 'user.login' AND entity_id = (SELECT id::text FROM "
-	    "users WHERE username = 'pat')%s", "");
+	    "users WHERE username = 'pat')");
 	sql_is("0", "SELECT count(*) FROM api_tokens t JOIN users u ON "
 	    "u.id = t.user_id WHERE u.username = 'pat' AND t.revoked_at IS "
-	    "NULL AND t.expires_at > now()%s", "");
+	    "NULL AND t.expires_at > now()");
 	free(out);
 	free(err);
 	free(pat_pw);

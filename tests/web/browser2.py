@@ -382,17 +382,7 @@ def test_clinician(driver):
 def main():
     signal.alarm(420)
     test_session_rules()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-              "--disable-gpu", "--window-size=1200,900",
-              "--user-data-dir=" + os.path.join(b.TMP, "chromium-web2")):
-        opts.add_argument(a)
-    opts.binary_location = "/usr/bin/chromium"
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
-                              options=opts)
+    driver = b.chromium("chromium-web2", "1200,900")
     try:
         test_sheet(driver)
         test_clinician(driver)
