@@ -352,11 +352,9 @@ web_me_directory(struct request *req)
 	free(reply);
 	if (rc != 0) {
 		char detail[sizeof(req->err.detail)];
-		int status = req->err.status;
-		if (status >= 500)
+		int status = web_refusal(req, detail);
+		if (status == 0)
 			return web_reply_error(req);
-		snprintf(detail, sizeof(detail), "%s", req->err.detail);
-		cterr_clear(&req->err);
 		return me_page(req, status, detail, "bad", kept);
 	}
 	return me_page(req, 200, "your directory listing is saved", "info",

@@ -163,6 +163,18 @@ web_form(const struct request *req, const char *name, char *out, size_t len)
 }
 
 int
+web_refusal(struct request *req, char *detail)
+{
+	int status = req->err.status;
+
+	if (status >= 500)
+		return 0;
+	snprintf(detail, sizeof(req->err.detail), "%s", req->err.detail);
+	cterr_clear(&req->err);
+	return status;
+}
+
+int
 web_redirect(struct request *req, const char *path)
 {
 	struct strbuf sb;
@@ -323,9 +335,7 @@ web_login(struct request *req)
 		if (req->err.status != 401 && req->err.status != 429)
 			return web_reply_error(req);
 		char detail[sizeof(req->err.detail)];
-		int status = req->err.status;
-		snprintf(detail, sizeof(detail), "%s", req->err.detail);
-		cterr_clear(&req->err);
+		int status = web_refusal(req, detail);
 		return login_page(req, status, detail, "bad", name);
 	}
 	set_cookie(req, WEB_SESSION_COOKIE, token);
@@ -415,14 +425,9 @@ web_password(struct request *req)
 	}
 	if (api_password_set(req, current, next) != 0) {
 		char detail[sizeof(req->err.detail)];
-		int status = req->err.status;
-		if (status >= 500) {
-			rc = web_reply_error(req);
-			goto out;
-		}
-		snprintf(detail, sizeof(detail), "%s", req->err.detail);
-		cterr_clear(&req->err);
-		rc = password_page(req, status, detail);
+		int status = web_refusal(req, detail);
+		rc = status ? password_page(req, status, detail) :
+		    web_reply_error(req);
 		goto out;
 	}
 	req->who.password_change_required = false;

@@ -35,6 +35,14 @@ void web_csrf(const struct request *req, char out[65]);
 int web_form(const struct request *req, const char *name, char *out,
     size_t len);
 
+/*
+ * A refusal in req->err (4xx) to say on the form it came from: its
+ * sentence copied to DETAIL (sizeof(req->err.detail) bytes) and req->err
+ * cleared; returns its status.  0 for a server error (5xx), left as it is
+ * for web_reply_error().
+ */
+int web_refusal(struct request *req, char *detail);
+
 /* Answers 303 to PATH (on this site).  Returns 0, or -1. */
 int web_redirect(struct request *req, const char *path);
 
