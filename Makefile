@@ -227,7 +227,8 @@ FUZZ_MODS_importmap := server/importmap.c lib/npi.c lib/strnum.c \
                        lib/value.c lib/csvread.c lib/strbuf.c
 FUZZ_LIBS_importmap := -lcsv
 FUZZ_MODS_config    := server/config.c server/log.c lib/strnum.c
-FUZZ_MODS_router    := $(SRV_SRC) $(COMMON_SRC) $(BUILD)/embedded_sql.c
+FUZZ_MODS_router    := $(SRV_SRC) $(COMMON_SRC) $(BUILD)/embedded_sql.c \
+                       $(BUILD)/embedded_web.c
 FUZZ_LIBS_router    = $(call pc_libs,$(SRV_PKGS)) -lcsv $(SRV_LIBS)
 FUZZ_MODS_json      := server/apifields.c server/cterr.c lib/value.c
 FUZZ_LIBS_json      = $(call pc_libs,jansson)
