@@ -6,7 +6,8 @@
  * fail, a retake too soon and leaves a row empty; the clinician who passed
  * logs in with a generated password (the forced change), reads the
  * transcript, downloads the PDF, lists themself in the directory, logs
- * out, and the back button shows nothing private.  Forms without their
+ * out, and the back button shows nothing private; a session ends when
+ * its account is disabled.  Forms without their
  * CSRF token, a clinician's cookie on staff pages and the cookie on /v1/
  * routes are refused; every page passes tidy.  The C side seeds, checks
  * through the API what the pages wrote, and asserts the script's exit.
@@ -85,7 +86,7 @@ static void
 pages_in_a_browser(void **state)
 {
 	long long pat, fay, rex, emma, session, rex_enr;
-	char *resp = NULL, *pat_pw, *today, *ends;
+	char *resp = NULL, *pat_pw, *fay_pw, *fay_user, *today, *ends;
 	char body[256], path[64], base[64], fixture[512], script[512];
 	char *out = NULL, *err = NULL;
 	json_t *fx;
@@ -119,10 +120,14 @@ pages_in_a_browser(void **state)
 	    w.grader, body, &resp), 201);
 	free(resp);
 	pat_pw = testlib_create_user(w.conninfo, "pat", "clinician", pat);
+	fay_pw = testlib_make_user(w.conninfo, "fay", "clinician", fay);
+	fay_user = testdb_value(w.db, "SELECT id FROM users WHERE username = "
+	    "'fay'");
 
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", w.port);
-	fx = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "base", base, "session", (json_int_t)session,
+	fx = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+	    " s:s, s:s}", "base", base, "session", (json_int_t)session,
+	    "fay_pw", fay_pw, "fay_user", fay_user,
 	    "admin_pw", w.admin_pw, "grader_pw", w.grader_pw,
 	    "pat_pw", pat_pw, "pat", "Pat Passer", "fay", "Fay Failer",
 	    "rex", "Rex Retaker", "emma", "Emma Empty", "today", today);
@@ -165,6 +170,8 @@ pages_in_a_browser(void **state)
 	free(out);
 	free(err);
 	free(pat_pw);
+	free(fay_pw);
+	free(fay_user);
 	free(today);
 	free(ends);
 }

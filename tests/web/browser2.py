@@ -12,6 +12,7 @@ of "admin", "grader" and Pat's generated one.  Uses browser.py's checks
 Exits 0 when every check passed; prints each check as it goes.
 """
 import http.cookies
+import json
 import os
 import re
 import signal
@@ -379,9 +380,39 @@ def test_clinician(driver):
           "/me after logging out asks to log in")
 
 
+def api(method, path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, method=method, data=None
+                                 if body is None else json.dumps(body)
+                                 .encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.status, json.loads(r.read() or b"null")
+
+
+def test_session_ends():
+    """A page session is a token: disabling the account ends it."""
+    c = Client()
+    st, hd, _ = login(c, "fay", FIX["fay_pw"])
+    check(st == 303 and hd.get("Location") == "/me", "Fay logs in")
+    st, _, _ = c.go("GET", "/me")
+    check(st == 200, "Fay's transcript opens")
+    _, admin = api("POST", "/v1/login", body={
+        "username": "admin", "password": FIX["admin_pw"]})
+    st, _ = api("PATCH", "/v1/users/" + FIX["fay_user"], admin["token"],
+                {"disabled": True})
+    check(st == 200, "the admin disables Fay's account")
+    st, hd, _ = c.go("GET", "/me")
+    check(st == 303 and hd.get("Location") == "/login",
+          "the page session of a disabled account is over (%d)" % st)
+    check("certrack_session" not in c.cookies, "and its cookie dropped")
+
+
 def main():
     signal.alarm(420)
     test_session_rules()
+    test_session_ends()
     driver = b.chromium("chromium-web2", "1200,900")
     try:
         test_sheet(driver)
