@@ -81,6 +81,8 @@ SRV_PKGS += libcurl
 # the web pages, QR codes and printable certificates
 SRV_SRC += server/web.c server/web_verify.c server/qr.c server/pdf.c
 SRV_SRC += server/web_find.c
+# logged-in pages: session cookie and CSRF, a clinician's own, session sheets
+SRV_SRC += server/web_session.c server/web_me.c server/web_staff.c
 SRV_PKGS  += libqrencode cairo
 TEST_PKGS += libqrencode cairo
 
@@ -111,6 +113,7 @@ E2E_TESTS   += e2e_deadclient
 E2E_TESTS   += e2e_abuse
 E2E_TESTS   += e2e_lists
 E2E_TESTS   += e2e_logins
+E2E_TESTS += e2e_web2
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract

@@ -99,18 +99,25 @@ int
 api_authenticate(struct request *req)
 {
 	const char *h = http_header(req, "Authorization");
-	unsigned char hash[32];
-	char hex[2 + 64 + 1];
-	const char *params[1];
-	PGconn *conn;
-	PGresult *res;
 
 	if (h == NULL)
 		return 1;
 	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
 		return cterr_set(&req->err, 401, "unauthenticated", NULL,
 		    "the Authorization header must be 'Bearer TOKEN'");
-	auth_token_hash(h + 7, hash);
+	return api_auth_token(req, h + 7);
+}
+
+int
+api_auth_token(struct request *req, const char *token)
+{
+	unsigned char hash[32];
+	char hex[2 + 64 + 1];
+	const char *params[1];
+	PGconn *conn;
+	PGresult *res;
+
+	auth_token_hash(token, hash);
 	bytea_hex(hash, sizeof(hash), hex, sizeof(hex));
 	conn = db_conn(&req->err);
 	if (conn == NULL)
@@ -351,6 +358,9 @@ login_tx(PGconn *conn, void *arg, struct cterr *err)
  * over the account's hash; the database connection goes back to the pool
  * while the password is checked; then the outcome is recorded.
  */
+static int login(struct request *req, const char *name,
+    const char *password, char *token, char **reply);
+
 int
 api_login(struct request *req)
 {
@@ -358,17 +368,51 @@ api_login(struct request *req)
 		{ "username", FT_STRING, true, false },
 		{ "password", FT_STRING, true, false },
 	};
-	const char *password;
+	char *reply = NULL;
+	int rc;
+
+	if (api_fields(req->json, fields, 2, &req->err) != 0)
+		return -1;
+	rc = login(req, json_string_value(json_object_get(req->json,
+	    "username")), json_string_value(json_object_get(req->json,
+	    "password")), NULL, &reply);
+	if (rc == 0)
+		rc = api_reply_db_json(req, 200, reply);
+	if (reply != NULL) {
+		sodium_memzero(reply, strlen(reply));
+		free(reply);
+	}
+	return rc;
+}
+
+int
+api_login_password(struct request *req, const char *name,
+    const char *password, char *token)
+{
+	char *reply = NULL;
+	int rc = login(req, name, password, token, &reply);
+
+	if (reply != NULL) {
+		sodium_memzero(reply, strlen(reply));
+		free(reply);
+	}
+	return rc;
+}
+
+/* The one login: throttle, password check, token row, audit row.  The
+ * token in TOKEN (AUTH_TOKEN_LEN + 1 bytes) unless NULL, the answer's
+ * JSON text in *REPLY (malloc'd).  0, or -1 with req->err. */
+static int
+login(struct request *req, const char *name, const char *password,
+    char *token, char **reply)
+{
 	struct login l;
 	bool ok = false;
 	int rc = -1;
 
-	if (api_fields(req->json, fields, 2, &req->err) != 0)
-		return -1;
 	memset(&l, 0, sizeof(l));
 	l.req = req;
-	l.name = json_string_value(json_object_get(req->json, "username"));
-	password = json_string_value(json_object_get(req->json, "password"));
+	l.name = name;
 	if (auth_admit(&req->err) != 0) {
 		http_add_header(req, "Retry-After", "1");
 		return -1;
@@ -391,7 +435,11 @@ api_login(struct request *req)
 	    l.username);
 	if (db_tx(login_tx, &l, &req->err) != 0)
 		goto out;
-	rc = api_reply_db_json(req, 200, l.reply);
+	if (token != NULL)
+		memcpy(token, l.token, sizeof(l.token));
+	*reply = l.reply;
+	l.reply = NULL;
+	rc = 0;
 out:
 	auth_dismiss();
 	if (l.hash != NULL) {
@@ -438,9 +486,15 @@ logout_tx(PGconn *conn, void *arg, struct cterr *err)
 int
 api_logout(struct request *req)
 {
-	if (db_tx(logout_tx, req, &req->err) != 0)
+	if (api_session_end(req) != 0)
 		return -1;
 	return http_reply_json(req, 204, NULL);
+}
+
+int
+api_session_end(struct request *req)
+{
+	return db_tx(logout_tx, req, &req->err);
 }
 
 static const struct db_stmt q_me = {
@@ -546,6 +600,18 @@ api_change_password(struct request *req)
 		{ "current_password", FT_STRING, true, false },
 		{ "new_password", FT_STRING, true, false },
 	};
+
+	if (api_fields(req->json, fields, 2, &req->err) != 0 ||
+	    api_password_set(req, json_string_value(json_object_get(req->json,
+	    "current_password")), json_string_value(json_object_get(req->json,
+	    "new_password"))) != 0)
+		return -1;
+	return http_reply_json(req, 204, NULL);
+}
+
+int
+api_password_set(struct request *req, const char *current, const char *next)
+{
 	struct password_change pc;
 	const char *params[1];
 	PGconn *conn;
@@ -553,14 +619,10 @@ api_change_password(struct request *req)
 	bool ok;
 	int rc = -1;
 
-	if (api_fields(req->json, fields, 2, &req->err) != 0)
-		return -1;
 	memset(&pc, 0, sizeof(pc));
 	pc.req = req;
-	pc.current = json_string_value(json_object_get(req->json,
-	    "current_password"));
-	pc.next = json_string_value(json_object_get(req->json,
-	    "new_password"));
+	pc.current = current;
+	pc.next = next;
 	if (auth_password_policy(pc.next, req->who.username, "new_password",
 	    &req->err) != 0)
 		return -1;
@@ -600,7 +662,7 @@ api_change_password(struct request *req)
 	auth_dismiss();
 	if (db_tx(password_tx, &pc, &req->err) != 0)
 		goto out;
-	rc = http_reply_json(req, 204, NULL);
+	rc = 0;
 out:
 	auth_dismiss();
 	free(pc.old);

@@ -481,17 +481,30 @@ api_clinicians_update(struct request *req)
 int
 api_me_directory(struct request *req)
 {
-	static const struct field fields[] = { DIRECTORY_FIELDS };
-	struct write w = { req, "", 0, NULL, "clinician.directory" };
+	char *reply = NULL;
 	int rc;
+
+	if (api_directory_set(req, &reply) != 0)
+		return -1;
+	rc = api_reply_db_json(req, 200, reply);
+	free(reply);
+	return rc;
+}
+
+int
+api_directory_set(struct request *req, char **reply)
+{
+	static const struct field fields[] = { DIRECTORY_FIELDS };
+	json_t *body = req->json;
+	struct write w = { req, "", 0, NULL, "clinician.directory" };
 
 	if (req->who.clinician_id <= 0)
 		return cterr_set(&req->err, 403, "forbidden", NULL, "only a "
 		    "clinician account has a directory listing");
-	if (api_fields(req->json, fields, sizeof(fields) / sizeof(fields[0]),
-	    &req->err) != 0 || check_values(req->json, &req->err) != 0)
+	if (api_fields(body, fields, sizeof(fields) / sizeof(fields[0]),
+	    &req->err) != 0 || check_values(body, &req->err) != 0)
 		return -1;
-	if (req->json == NULL || json_object_size(req->json) == 0)
+	if (body == NULL || json_object_size(body) == 0)
 		return cterr_set(&req->err, 400, "missing_body", NULL,
 		    "say what to change: a JSON object with the directory "
 		    "fields to set");
@@ -500,7 +513,6 @@ api_me_directory(struct request *req)
 		free(w.reply);
 		return -1;
 	}
-	rc = api_reply_db_json(req, 200, w.reply);
-	free(w.reply);
-	return rc;
+	*reply = w.reply;
+	return 0;
 }

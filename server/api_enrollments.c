@@ -306,6 +306,20 @@ enr_change(struct request *req, bool complete)
 }
 
 int
+api_enrollment_complete(struct request *req, const char *id,
+    const char *completed_on)
+{
+	struct enr_change ch = { .req = req, .complete = true,
+	    .completed_on = completed_on };
+
+	snprintf(ch.id, sizeof(ch.id), "%s", id);
+	if (db_tx(enr_change_tx, &ch, &req->err) != 0)
+		return -1;
+	free(ch.reply);
+	return 0;
+}
+
+int
 api_enrollments_complete(struct request *req)
 {
 	return enr_change(req, true);

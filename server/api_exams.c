@@ -148,6 +148,19 @@ check_scores(struct request *req, const char *score_text, double score,
 int
 api_results_record(struct request *req)
 {
+	char *reply = NULL;
+	int r;
+
+	if (api_result_record(req, req->json, &reply) != 0)
+		return -1;
+	r = api_reply_db_json(req, 201, reply);
+	free(reply);
+	return r;
+}
+
+int
+api_result_record(struct request *req, json_t *body, char **reply)
+{
 	static const struct field fields[] = {
 		{ "clinician_id", FT_ID, true, false },
 		{ "level", FT_STRING, true, false },
@@ -160,19 +173,17 @@ api_results_record(struct request *req)
 	struct record rc = { .req = req };
 	char b[7][64];
 	double score = 0, max = 0;
-	int r;
 
-	if (api_fields(req->json, fields, 7, &req->err) != 0)
+	if (api_fields(body, fields, 7, &req->err) != 0)
 		return -1;
-	rc.clinician = api_text(req->json, "clinician_id", b[0], sizeof(b[0]));
-	rc.level_code = api_text(req->json, "level", b[1], sizeof(b[1]));
-	rc.kind = api_text(req->json, "kind", b[2], sizeof(b[2]));
-	rc.score = number_field(req->json, "score", b[3], sizeof(b[3]),
-	    &score);
-	rc.max_score = number_field(req->json, "max_score", b[4], sizeof(b[4]),
+	rc.clinician = api_text(body, "clinician_id", b[0], sizeof(b[0]));
+	rc.level_code = api_text(body, "level", b[1], sizeof(b[1]));
+	rc.kind = api_text(body, "kind", b[2], sizeof(b[2]));
+	rc.score = number_field(body, "score", b[3], sizeof(b[3]), &score);
+	rc.max_score = number_field(body, "max_score", b[4], sizeof(b[4]),
 	    &max);
-	rc.taken_on = api_text(req->json, "taken_on", b[5], sizeof(b[5]));
-	rc.attempt = api_text(req->json, "attempt", b[6], sizeof(b[6]));
+	rc.taken_on = api_text(body, "taken_on", b[5], sizeof(b[5]));
+	rc.attempt = api_text(body, "attempt", b[6], sizeof(b[6]));
 	if (strcmp(rc.kind, "written") != 0 && strcmp(rc.kind, "practical") != 0)
 		return cterr_set(&req->err, 422, "invalid_kind", "kind",
 		    "the field 'kind' must be 'written' or 'practical'");
@@ -180,9 +191,8 @@ api_results_record(struct request *req)
 		return -1;
 	if (db_tx(record_tx, &rc, &req->err) != 0)
 		return -1;
-	r = api_reply_db_json(req, 201, rc.reply);
-	free(rc.reply);
-	return r;
+	*reply = rc.reply;
+	return 0;
 }
 
 /* ---- POST /v1/exam-results/{id}/amend --------------------------------- */

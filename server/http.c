@@ -533,8 +533,8 @@ parse_body(struct request *req)
 {
 	json_error_t jerr;
 
-	if (req->body.len == 0)
-		return 0;
+	if (req->body.len == 0 || (req->route->roles & ROUTE_WEB) != 0)
+		return 0;		/* a page reads its form itself */
 	req->json = json_loadb(req->body.buf, req->body.len,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (req->json == NULL)
@@ -602,7 +602,8 @@ authorize(struct http_server *srv, struct request *req)
 {
 	int a;
 
-	if (req->route->roles == ROLE_PUBLIC)
+	if (req->route->roles == ROLE_PUBLIC ||
+	    (req->route->roles & ROUTE_WEB) != 0)	/* the page checks */
 		return 0;
 	a = srv->auth ? srv->auth(req) : 1;
 	if (a < 0) {
@@ -793,7 +794,14 @@ check_body_headers(struct http_server *srv, struct request *req)
 	if (!has_body(req))
 		return 0;
 	req->close_after = true;	/* if refused, the body is not read */
-	if (!http_media_type_is(http_header(req,
+	if ((req->route->roles & ROUTE_WEB) != 0) {	/* a page's form */
+		if (!http_media_type_is(http_header(req,
+		    MHD_HTTP_HEADER_CONTENT_TYPE),
+		    "application/x-www-form-urlencoded"))
+			return cterr_set(&req->err, 415,
+			    "unsupported_media_type", NULL, "a page takes a "
+			    "form (application/x-www-form-urlencoded)");
+	} else if (!http_media_type_is(http_header(req,
 	    MHD_HTTP_HEADER_CONTENT_TYPE), "application/json"))
 		return cterr_set(&req->err, 415, "unsupported_media_type", NULL,
 		    "the request body must be JSON (Content-Type: "

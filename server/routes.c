@@ -108,5 +108,26 @@ const struct route api_routes[] = {
 	/* the directory: public JSON; a clinician's own listing */
 	{ "GET", "/v1/directory", ROLE_PUBLIC, api_directory, NULL },
 	{ "PATCH", "/v1/me/directory", ROLE_CLINICIAN, api_me_directory, NULL },
+	/* logged-in pages (docs/web.md): the session cookie, checked with
+	 * the roles by the page itself (web_user()), never by /v1/ routes */
+	{ "GET", "/login", ROLE_PUBLIC | ROUTE_WEB, web_login_form, NULL },
+	{ "POST", "/login", ROLE_PUBLIC | ROUTE_WEB, web_login, NULL },
+	{ "POST", "/logout", ROLE_ANY | ROUTE_FIRST_USE | ROUTE_WEB,
+	    web_logout, NULL },
+	{ "GET", "/account/password", ROLE_ANY | ROUTE_FIRST_USE | ROUTE_WEB,
+	    web_password_form, NULL },
+	{ "POST", "/account/password", ROLE_ANY | ROUTE_FIRST_USE | ROUTE_WEB,
+	    web_password, NULL },
+	{ "GET", "/me", ROLE_CLINICIAN | ROUTE_WEB, web_me, NULL },
+	{ "POST", "/me/directory", ROLE_CLINICIAN | ROUTE_WEB,
+	    web_me_directory, NULL },
+	{ "GET", "/me/certificates/{number}.pdf", ROLE_CLINICIAN | ROUTE_WEB,
+	    web_me_pdf, NULL },
+	{ "GET", "/staff/sessions", STAFF | ROUTE_WEB, web_staff_sessions,
+	    NULL },
+	{ "GET", "/staff/sessions/{id}", STAFF | ROUTE_WEB, web_staff_sheet,
+	    NULL },
+	{ "POST", "/staff/sessions/{id}", STAFF | ROUTE_WEB,
+	    web_staff_sheet_post, NULL },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -139,6 +139,17 @@ broken:
 }
 
 int
+web_notice(struct strbuf *sb, const char *kind, const char *text,
+    struct cterr *err)
+{
+	const struct web_var v[] = { { "kind", kind }, { "text", text } };
+
+	if (text == NULL)
+		return 0;
+	return web_render(sb, "notice.html", v, 2, err);
+}
+
+int
 web_reply_page(struct request *req, int status, bool public_page,
     const char *title, const char *body)
 {

@@ -75,12 +75,8 @@ form_page(struct request *req, int status, const char *typed,
 
 	strbuf_init(&note);
 	strbuf_init(&sb);
-	if (notice != NULL) {
-		const struct web_var nv[] = { { "kind", kind },
-		    { "text", notice } };
-		if (web_render(&note, "notice.html", nv, 2, &req->err) != 0)
-			goto out;
-	}
+	if (web_notice(&note, kind, notice, &req->err) != 0)
+		goto out;
 	const struct web_var vars[] = {
 		{ "notice", note.buf },
 		{ "number", typed ? typed : "" },

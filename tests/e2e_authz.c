@@ -139,10 +139,41 @@ static const struct cell matrix[] = {
 	  200, 200, 200, 200 },
 	{ "PATCH", "/v1/me/directory", "/v1/me/directory",
 	  "{\"directory_listed\":true}", 401, 403, 403, 200 },
+	/* logged-in pages: the session cookie (the same token) instead of
+	 * the header; no login is sent to /login (303); a POST without its
+	 * CSRF token is 403 whoever sends it */
+	{ "GET", "/login", "/login", NULL, 200, 200, 200, 200 },
+	{ "POST", "/login", "/login", NULL, 403, 403, 403, 403 },
+	{ "POST", "/logout", "/logout", NULL, 303, 403, 403, 403 },
+	{ "GET", "/account/password", "/account/password", NULL,
+	  303, 200, 200, 200 },
+	{ "POST", "/account/password", "/account/password", NULL,
+	  303, 403, 403, 403 },
+	{ "GET", "/me", "/me", NULL, 303, 403, 403, 200 },
+	{ "POST", "/me/directory", "/me/directory", NULL, 303, 403, 403, 403 },
+	{ "GET", "/me/certificates/{number}.pdf",
+	  "/me/certificates/ABCD-EFGH-JKMY.pdf", NULL, 303, 403, 403, 404 },
+	{ "GET", "/staff/sessions", "/staff/sessions", NULL,
+	  303, 200, 200, 403 },
+	{ "GET", "/staff/sessions/{id}", "/staff/sessions/999999", NULL,
+	  303, 404, 404, 403 },
+	{ "POST", "/staff/sessions/{id}", "/staff/sessions/999999", NULL,
+	  303, 403, 403, 403 },
 	/* last: it ends each caller's session */
 	{ "POST", "/v1/logout", "/v1/logout", NULL, 401, 204, 204, 204 },
 };
 #define NCELLS (sizeof(matrix) / sizeof(matrix[0]))
+
+/* Whether C is a page of the session cookie (ROUTE_WEB). */
+static bool
+web_route(const struct cell *c)
+{
+	for (size_t r = 0; r < api_nroutes; r++)
+		if (strcmp(c->method, api_routes[r].method) == 0 &&
+		    strcmp(c->pattern, api_routes[r].pattern) == 0)
+			return (api_routes[r].roles & ROUTE_WEB) != 0;
+	return false;
+}
 
 static void
 every_route_against_every_role(void **state)
@@ -206,7 +237,15 @@ every_route_against_every_role(void **state)
 		for (int role = 0; role < 4; role++) {
 			char *resp = NULL;
 			int got;
-			if (c->body != NULL && c->body[0] == '\0') {
+			if (web_route(c)) {
+				char hdr[200];
+				snprintf(hdr, sizeof(hdr), "%s%s%s", tokens[role] ?
+				    "Cookie: certrack_session=" : "",
+				    tokens[role] ? tokens[role] : "",
+				    tokens[role] ? "\r\n" : "");
+				got = testlib_http(port, c->method, path, hdr,
+				    NULL, &resp);
+			} else if (c->body != NULL && c->body[0] == '\0') {
 				char hdr[200];
 				snprintf(hdr, sizeof(hdr), "Content-Type: text/csv"
 				    "\r\n%s%s%s", tokens[role] ?

@@ -31,6 +31,18 @@ int api_login(struct request *req);
 int api_logout(struct request *req);
 int api_me(struct request *req);
 int api_change_password(struct request *req);
+/* The bearer TOKEN's caller in req->who: 0, or -1 with req->err (401). */
+int api_auth_token(struct request *req, const char *token);
+/* POST /v1/login's whole path (throttle, checks, token row, audit) for
+ * the web login: the new token in TOKEN (AUTH_TOKEN_LEN + 1 bytes).
+ * 0, or -1 with req->err. */
+int api_login_password(struct request *req, const char *name,
+    const char *password, char *token);
+/* POST /v1/logout's path: req->who's token revoked, audited.  0, or -1. */
+int api_session_end(struct request *req);
+/* POST /v1/me/password's whole path for req->who.  0, or -1. */
+int api_password_set(struct request *req, const char *current,
+    const char *next);
 
 /* api_users.c: accounts and tokens (admin) */
 int api_users_list(struct request *req);
@@ -47,6 +59,9 @@ int api_clinicians_get(struct request *req);
 int api_clinicians_update(struct request *req);
 /* PATCH /v1/me/directory: a clinician's own directory listing */
 int api_me_directory(struct request *req);
+/* PATCH /v1/me/directory's path with req->json (its JSON fields), for the
+ * web: the answer's JSON text in *REPLY (malloc'd).  0, or -1. */
+int api_directory_set(struct request *req, char **reply);
 
 /* api_audit.c */
 int api_audit_list(struct request *req);
@@ -66,9 +81,15 @@ int api_sessions_create(struct request *req);
 int api_enrollments_create(struct request *req);
 int api_enrollments_complete(struct request *req);
 int api_enrollments_withdraw(struct request *req);
+/* POST /v1/enrollments/{ID}/complete's path for the web.  0, or -1. */
+int api_enrollment_complete(struct request *req, const char *id,
+    const char *completed_on);
 
 /* api_exams.c: exam results */
 int api_results_record(struct request *req);
+/* POST /v1/exam-results's path with BODY (its JSON fields) for the web:
+ * the answer's JSON text in *REPLY (malloc'd).  0, or -1 with req->err. */
+int api_result_record(struct request *req, json_t *body, char **reply);
 int api_results_amend(struct request *req);
 int api_results_history(struct request *req);
 
@@ -128,6 +149,23 @@ int web_verify(struct request *req);
 /* web_find.c: the directory, as a page and as public JSON */
 int web_find(struct request *req);
 int api_directory(struct request *req);
+
+/* web_session.c: logging in and out of the pages, one's password */
+int web_login_form(struct request *req);
+int web_login(struct request *req);
+int web_logout(struct request *req);
+int web_password_form(struct request *req);
+int web_password(struct request *req);
+
+/* web_me.c: a clinician's own pages */
+int web_me(struct request *req);
+int web_me_directory(struct request *req);
+int web_me_pdf(struct request *req);
+
+/* web_staff.c: the grader's session sheets */
+int web_staff_sessions(struct request *req);
+int web_staff_sheet(struct request *req);
+int web_staff_sheet_post(struct request *req);
 
 /* pdf.c: a certificate as a printable PDF (its holder and staff) */
 int api_certificates_pdf(struct request *req);

@@ -23,6 +23,10 @@ enum {
 	 * first change its generated password (anything else answers 403
 	 * password_change_required). */
 	ROUTE_FIRST_USE = 1 << 4,
+	/* Not a role: a web page (docs/web.md) that checks the session
+	 * cookie and the roles itself and answers with pages; its POST body
+	 * is a form (application/x-www-form-urlencoded), not JSON. */
+	ROUTE_WEB = 1 << 5,
 };
 
 typedef int (*route_handler)(struct request *req);

@@ -67,6 +67,11 @@ int web_urlencode(struct strbuf *sb, const char *s);
 int web_render(struct strbuf *sb, const char *name, const struct web_var *vars,
     size_t n, struct cterr *err);
 
+/* Appends a notice of KIND ("bad", "info") saying TEXT (nothing when TEXT
+ * is NULL) to SB.  Returns 0, or -1 with ERR. */
+int web_notice(struct strbuf *sb, const char *kind, const char *text,
+    struct cterr *err);
+
 /*
  * Answers STATUS with BODY (HTML of the page's main part) inside the
  * layout, titled TITLE: text/html, the pages' CSP, and Cache-Control

@@ -334,19 +334,24 @@ def test_browser(driver):
     driver.set_window_size(1000, 900)
 
 
+def chromium(profile, size):
+    """Headless Chromium, its console logged, a profile of its own."""
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--disable-gpu", "--window-size=" + size,
+              "--user-data-dir=" + os.path.join(TMP, profile)):
+        opts.add_argument(a)
+    opts.binary_location = "/usr/bin/chromium"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
+                            options=opts)
+
+
 def main():
     signal.alarm(300)		# never hang make test
     test_pages_checked()
     test_pdf()
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-              "--disable-gpu", "--window-size=1000,900",
-              "--user-data-dir=" + os.path.join(TMP, "chromium-profile")):
-        opts.add_argument(a)
-    opts.binary_location = "/usr/bin/chromium"
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
-                              options=opts)
+    driver = chromium("chromium-profile", "1000,900")
     try:
         test_browser(driver)
         test_directory(driver)
