@@ -10,7 +10,6 @@
  */
 #include "certrack/web_session.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +24,23 @@
  * is made from (no one can make a browser log in as someone else). */
 #define PRE_COOKIE "certrack_login"
 
-static unsigned char csrf_key[crypto_auth_KEYBYTES];
-static pthread_once_t csrf_once = PTHREAD_ONCE_INIT;
-
-static void
-csrf_key_init(void)
-{
-	randombytes_buf(csrf_key, sizeof(csrf_key));
-}
-
-/* The CSRF token of the secret S: hex of HMAC-SHA-512-256(key, S). */
+/*
+ * The CSRF token of the secret S (the session's token, or the login form's
+ * own cookie): hex of HMAC-SHA-512-256 keyed by a hash of S.  It needs no
+ * key of the daemon's, so a form made by one daemon is good at another
+ * and after a restart; no one who cannot read S (an HttpOnly cookie) can
+ * make it, and it tells nothing of S.
+ */
 static void
 csrf_of(const char *s, char out[65])
 {
-	unsigned char mac[crypto_auth_BYTES];
+	static const char label[] = "certrack csrf v1";
+	unsigned char key[crypto_auth_KEYBYTES], mac[crypto_auth_BYTES];
 
-	pthread_once(&csrf_once, csrf_key_init);
-	crypto_auth(mac, (const unsigned char *)s, strlen(s), csrf_key);
+	crypto_generichash(key, sizeof(key), (const unsigned char *)s,
+	    strlen(s), NULL, 0);
+	crypto_auth(mac, (const unsigned char *)label, sizeof(label) - 1, key);
+	sodium_memzero(key, sizeof(key));
 	sodium_bin2hex(out, 65, mac, sizeof(mac));
 }
 
