@@ -492,8 +492,12 @@ long_filename(void **state)
 	if (st != 201)
 		fail_msg("%d %s", st, resp);
 	free(resp);
-	assert_int_equal(strlen(testdb_value(w.db, "SELECT filename FROM"
-	    " imports ORDER BY id DESC LIMIT 1")), 255);
+	{
+		char *fn = testdb_value(w.db, "SELECT filename FROM imports"
+		    " ORDER BY id DESC LIMIT 1");
+		assert_int_equal(strlen(fn), 255);
+		free(fn);
+	}
 }
 
 /* PATTERN with every {param} as VALUE. */
