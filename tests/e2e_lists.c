@@ -430,9 +430,17 @@ large_export_streamed(void **state)
 	    "certificates") + 1);
 	assert_true(strlen(csv) > 10 * 1024 * 1024);
 	free(csv);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer keeps freed memory in quarantine, so the peak
+	 * grows with what was freed, not with what is held: the bound is
+	 * measured by the plain build only. */
+	(void)before;
+	(void)after;
+#else
 	if (after - before > 4 * 1024)
 		fail_msg("exporting %zu rows raised the daemon's peak memory "
 		    "from %ld kB to %ld kB", (size_t)BULK, before, after);
+#endif
 }
 
 /* The CLI: certificates list/expiring and sessions show, each way. */
