@@ -396,8 +396,15 @@ bodies_in_flight_bounded(void **state)
 		free(resp);
 		close(fd[i]);
 	}
-	assert_int_equal(busy, N - BODY_MEMORY / CHUNK);
-	assert_int_equal(answered, BODY_MEMORY / CHUNK);
+	/* Every connection answered; never more bodies held than the bound
+	 * allows (17 x 60 KiB fit in 1 MiB), the rest refused.  On a loaded
+	 * machine the pieces of the bodies interleave and a body refused
+	 * half-way holds its half until it ends, so fewer may fit: the bound
+	 * is what is asserted, not the exact count. */
+	assert_int_equal(busy + answered, N);
+	assert_true(answered <= BODY_MEMORY / CHUNK);
+	assert_true(answered >= 1);
+	assert_true(busy >= N - BODY_MEMORY / CHUNK);
 }
 
 /* Imports: one at a time per account, two in all; 429 beyond. */
