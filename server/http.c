@@ -774,15 +774,24 @@ body_reserve(struct http_server *srv, struct request *req, long long n)
 	return true;
 }
 
+/* A refusal to come back later: STATUS (429 or 503) with Retry-After,
+ * and the connection closed (its body is not read). */
 static int
-busy(struct request *req, const char *code, int retry_after,
+busy(struct request *req, int status, const char *code, int retry_after,
     const char *detail)
 {
 	req->close_after = true;
-	cterr_set(&req->err, code[0] == 't' ? 429 : 503, code, NULL, "%s",
-	    detail);
+	cterr_set(&req->err, status, code, NULL, "%s", detail);
 	req->err.retry_after = retry_after;	/* reply_problem() says it */
 	return -1;
+}
+
+/* The bodies in flight are at max_body_memory. */
+static int
+bodies_full(struct request *req)
+{
+	return busy(req, 503, "server_busy", 1, "the server holds as many "
+	    "request bodies as it may; try again in a moment");
 }
 
 /* A JSON body: media type and size, known before a byte of it is read. */
@@ -811,8 +820,7 @@ check_body_headers(struct http_server *srv, struct request *req)
 		    "the request body is larger than %lld bytes",
 		    srv->max_body);
 	if (len > 0 && !body_reserve(srv, req, len))
-		return busy(req, "server_busy", 1, "the server holds as many "
-		    "request bodies as it may; try again in a moment");
+		return bodies_full(req);
 	req->close_after = false;
 	return 0;
 }
@@ -837,7 +845,7 @@ import_slot_take(struct http_server *srv, struct request *req)
 	pthread_mutex_unlock(&srv->import_lock);
 	if (req->import_slot)
 		return 0;
-	return busy(req, "too_many_imports", 30, mine >=
+	return busy(req, 429, "too_many_imports", 30, mine >=
 	    srv->max_imports_per_user ? "you have as many imports running as "
 	    "one account may; wait for one to finish" : "the server runs as "
 	    "many imports as it may; try again in a moment");
@@ -992,8 +1000,7 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 			/* chunked: counted as it comes */
 			req->body_too_large = true;
 			strbuf_release(&req->body);
-			busy(req, "server_busy", 1, "the server holds as many "
-			    "request bodies as it may; try again in a moment");
+			bodies_full(req);
 		} else if (strbuf_add(&req->body, upload_data, n) != 0) {
 			req->body_too_large = true;
 			cterr_set(&req->err, 500, "internal", NULL,
