@@ -747,6 +747,44 @@ db_error_count(void)
 	return atomic_load(&db_errors);
 }
 
+/*
+ * The checks a request can reach past the API's own value checks, in the
+ * words of the request's fields.  The condition lives in the constraint
+ * (sql/); only its explanation is here.  Any other check is named as is.
+ */
+static const struct {
+	const char *constraint, *field, *what;
+} checks[] = {
+	{ "ce_activities_hours", "hours", "more than 0 and at most 100" },
+	{ "renewal_policies_ce_hours", "ce_hours",
+	    "more than 0 and at most 1000" },
+	{ "renewal_policies_category_hours", "ce_category_hours",
+	    "more than 0 and at most ce_hours" },
+	{ "renewal_policies_before", "window_before_days",
+	    "from 0 to 3660 days" },
+	{ "renewal_policies_after", "window_after_days",
+	    "from 0 to 3660 days" },
+};
+
+/* Sets ERR for a refused check, in its field's words when known. */
+static void
+check_refused(const char *constraint, const char *line, struct cterr *err)
+{
+	size_t i;
+
+	for (i = 0; constraint != NULL && i < sizeof(checks) /
+	    sizeof(checks[0]); i++)
+		if (strcmp(checks[i].constraint, constraint) == 0) {
+			cterr_set(err, 422, "constraint_violation",
+			    checks[i].field, "the field '%s' must be %s",
+			    checks[i].field, checks[i].what);
+			return;
+		}
+	cterr_set(err, 422, "constraint_violation", constraint,
+	    "the record breaks a rule of the database (%s)",
+	    constraint ? constraint : line);
+}
+
 int
 db_fail(PGconn *conn, PGresult *res, struct cterr *err)
 {
@@ -776,9 +814,7 @@ db_fail(PGconn *conn, PGresult *res, struct cterr *err)
 		cterr_set(err, 409, "duplicate", constraint,
 		    "a record with these values already exists");
 	} else if (strncmp(state, "23", 2) == 0) {
-		cterr_set(err, 422, "constraint_violation", constraint,
-		    "the record breaks a rule of the database (%s)",
-		    constraint ? constraint : line);
+		check_refused(constraint, line, err);
 	} else if (strcmp(state, "25006") == 0) {
 		cterr_set(err, 503, "read_only_database", NULL,
 		    "this server's database is read-only (a standby): send "
