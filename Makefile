@@ -128,6 +128,7 @@ E2E_TESTS   += e2e_web
 SRV_SRC     += server/cache.c
 UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
+E2E_TESTS   += e2e_dirimport
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
