@@ -80,10 +80,26 @@ sql_is(const char *want, const char *sql)
 	free(v);
 }
 
-#define JANE "SELECT directory_listed || '|' || coalesce(practice_city, " \
-	"'-') || '|' || coalesce(practice_state, '-') || '|' || " \
-	"coalesce(practice_zip, '-') || '|' || coalesce(public_contact, '-') " \
-	"FROM clinicians WHERE email = 'jane.roe@example.org'"
+/* A clinician's directory fields, '|'-separated, '-' for none. */
+#define DIRECTORY_OF(email) "SELECT directory_listed || '|' || " \
+	"coalesce(practice_city, '-') || '|' || coalesce(practice_state, " \
+	"'-') || '|' || coalesce(practice_zip, '-') || '|' || " \
+	"coalesce(public_contact, '-') FROM clinicians WHERE email = '" \
+	email "'"
+#define JANE DIRECTORY_OF("jane.roe@example.org")
+
+/* Imports CSV, a roster of Jane's row alone; fails unless it comes out
+ * UPDATED or else unchanged, and her directory fields then read WANT. */
+static void
+jane_again(const char *csv, long updated, const char *want)
+{
+	json_t *rep;
+
+	assert_int_equal(roster(&rep, "kind=roster", "%s", csv), 201);
+	counts(rep, 0, updated, 1 - updated, 0);
+	json_decref(rep);
+	sql_is(want, JANE);
+}
 
 /* Jane Roe listed by her roster row, Sam Poe on the same roster without a
  * word about the directory; both complete DN1. */
@@ -109,11 +125,7 @@ listed_by_import_is_found(void **state)
 	 * a new clinician the file does not list is not listed */
 	sql_is("true|Austin|TX|78701|Roe Physical Therapy, (512) 555-0142",
 	    JANE);
-	sql_is("false|-|-|-|-", "SELECT directory_listed || '|' || "
-	    "coalesce(practice_city, '-') || '|' || coalesce(practice_state, "
-	    "'-') || '|' || coalesce(practice_zip, '-') || '|' || "
-	    "coalesce(public_contact, '-') FROM clinicians WHERE email = "
-	    "'sam.poe@example.org'");
+	sql_is("false|-|-|-|-", DIRECTORY_OF("sam.poe@example.org"));
 
 	/* certified (the directory shows certified clinicians only) */
 	snprintf(csv, sizeof(csv), "email,level,kind,score,max_score,taken_on\n"
@@ -161,52 +173,35 @@ same_file_again_is_unchanged(void **state)
 static void
 absent_or_empty_leaves_it(void **state)
 {
-	json_t *rep;
-
 	(void)state;
 	/* no directory columns at all */
-	assert_int_equal(roster(&rep, "kind=roster",
-	    "given_name,family_name,email,profession,level\n"
-	    "Jane,Roe,jane.roe@example.org,PT,DN1\n"), 201);
-	counts(rep, 0, 0, 1, 0);
-	json_decref(rep);
+	jane_again("given_name,family_name,email,profession,level\n"
+	    "Jane,Roe,jane.roe@example.org,PT,DN1\n", 0,
+	    "true|Austin|TX|78701|Roe Physical Therapy, (512) 555-0142");
 	/* the columns, their cells empty or blank */
-	assert_int_equal(roster(&rep, "kind=roster",
-	    "given_name,family_name,email,profession,level,directory_listed,"
-	    "practice_city,practice_state,practice_zip,public_contact\n"
-	    "Jane,Roe,jane.roe@example.org,PT,DN1,,\"  \",,,\n"), 201);
-	counts(rep, 0, 0, 1, 0);
-	json_decref(rep);
-	sql_is("true|Austin|TX|78701|Roe Physical Therapy, (512) 555-0142",
-	    JANE);
+	jane_again("given_name,family_name,email,profession,level,"
+	    "directory_listed,practice_city,practice_state,practice_zip,"
+	    "public_contact\n"
+	    "Jane,Roe,jane.roe@example.org,PT,DN1,,\"  \",,,\n", 0,
+	    "true|Austin|TX|78701|Roe Physical Therapy, (512) 555-0142");
 }
 
 static void
 changed_field_is_an_update(void **state)
 {
-	json_t *rep;
-
 	(void)state;
 	sql_is("0", "SELECT count(*) FROM audit_log WHERE action = "
 	    "'clinician.update'");
-	assert_int_equal(roster(&rep, "kind=roster",
-	    "given_name,family_name,email,profession,level,practice_zip\n"
-	    "Jane,Roe,jane.roe@example.org,PT,DN1,78702\n"), 201);
-	counts(rep, 0, 1, 0, 0);
-	json_decref(rep);
-	sql_is("true|Austin|TX|78702|Roe Physical Therapy, (512) 555-0142",
-	    JANE);
+	jane_again("given_name,family_name,email,profession,level,"
+	    "practice_zip\nJane,Roe,jane.roe@example.org,PT,DN1,78702\n", 1,
+	    "true|Austin|TX|78702|Roe Physical Therapy, (512) 555-0142");
 	sql_is("78701>78702", "SELECT (before->>'practice_zip') || '>' || "
 	    "(after->>'practice_zip') FROM audit_log WHERE action = "
 	    "'clinician.update'");
 	/* opting out by file: listed no */
-	assert_int_equal(roster(&rep, "kind=roster",
-	    "given_name,family_name,email,profession,level,listed\n"
-	    "Jane,Roe,jane.roe@example.org,PT,DN1,no\n"), 201);
-	counts(rep, 0, 1, 0, 0);
-	json_decref(rep);
-	sql_is("false|Austin|TX|78702|Roe Physical Therapy, (512) 555-0142",
-	    JANE);
+	jane_again("given_name,family_name,email,profession,level,listed\n"
+	    "Jane,Roe,jane.roe@example.org,PT,DN1,no\n", 1,
+	    "false|Austin|TX|78702|Roe Physical Therapy, (512) 555-0142");
 }
 
 static void
