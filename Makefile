@@ -129,6 +129,7 @@ SRV_SRC     += server/cache.c
 UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
 E2E_TESTS   += e2e_celimits
+E2E_TESTS   += e2e_dirimport
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

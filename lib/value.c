@@ -311,6 +311,16 @@ value_email(const char *s, struct value_err *err)
 	return value_text("email", s, err);
 }
 
+bool
+value_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' &&
+		    *s != '\v' && *s != '\f')
+			return false;
+	return true;
+}
+
 int
 value_zip(const char *s, struct value_err *err)
 {

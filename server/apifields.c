@@ -1,6 +1,5 @@
 #include "certrack/apifields.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,20 +32,11 @@ api_date_valid(const char *s)
 }
 
 static bool
-blank(const char *s)
-{
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static bool
 type_ok(const json_t *v, enum field_type t)
 {
 	switch (t) {
 	case FT_STRING:
-		return json_is_string(v) && !blank(json_string_value(v));
+		return json_is_string(v) && !value_blank(json_string_value(v));
 	case FT_ID:
 		return json_is_integer(v) && json_integer_value(v) >= 1;
 	case FT_INT:

@@ -207,8 +207,9 @@ on_row(void *arg, long line, int n, char *const *fields, int bad_utf8)
 static const char *const copy_roster =
 	"COPY import_rows (line, given_name, family_name, email, npi,"
 	" profession, license_state, license_number, level, course_start,"
-	" course_end, location, instructor, completed, err_column, err_value,"
-	" err_message) FROM STDIN";
+	" course_end, location, instructor, completed, directory_listed,"
+	" practice_city, practice_state, practice_zip, public_contact,"
+	" err_column, err_value, err_message) FROM STDIN";
 
 static const char *const copy_results =
 	"COPY import_rows (line, npi, email, level, kind, score, max_score,"

@@ -38,6 +38,22 @@ static const struct import_column roster_cols[R_NCOLS] = {
 	    "instructor|teacher|faculty|leadinstructor" },
 	[R_COMPLETED] = { "completed", false, "'completed'",
 	    "completed|complete|coursecompleted|completion|passedcourse" },
+	/* The directory's (sql/0017_directory_import.sql).  "City" and
+	 * "State" alone name the course's place and the license's state, and
+	 * "Contact" alone is too likely the attendee's own email or phone to
+	 * be published: none of them is read as a directory column. */
+	[R_LISTED] = { "directory_listed", false, "'directory_listed' or "
+	    "'Listed'", "directorylisted|listed|listindirectory|indirectory|"
+	    "directory|directoryoptin|optin|optedin|publiclisting" },
+	[R_PRACTICE_CITY] = { "practice_city", false, "'practice_city'",
+	    "practicecity|cliniccity|officecity|directorycity" },
+	[R_PRACTICE_STATE] = { "practice_state", false, "'practice_state'",
+	    "practicestate|clinicstate|officestate|directorystate" },
+	[R_PRACTICE_ZIP] = { "practice_zip", false, "'practice_zip' or 'ZIP'",
+	    "practicezip|practicezipcode|zip|zipcode|postalcode|postcode|"
+	    "cliniczip|officezip|directoryzip" },
+	[R_PUBLIC_CONTACT] = { "public_contact", false, "'public_contact'",
+	    "publiccontact|practicecontact|directorycontact|contactpublic" },
 };
 
 static const struct import_column results_cols[X_NCOLS] = {
@@ -202,6 +218,21 @@ refused(const struct importmap *m, struct import_row *row, int col,
 	return -1;
 }
 
+/* Yes/no column COL, when given, as "true" or "false" (COPY's spelling). */
+static int
+yesno(const struct importmap *m, struct import_row *row, int col)
+{
+	int yn;
+
+	if (row->value[col] == NULL)
+		return 0;
+	if ((yn = importmap_yesno(row->value[col])) < 0)
+		return bad(m, row, col, "'%s' is not yes or no",
+		    row->value[col]);
+	row->value[col] = yn ? "true" : "false";
+	return 0;
+}
+
 static int
 kind_of(const char *s)
 {
@@ -234,6 +265,12 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		row->value[c] = f >= 0 && f < n && fields[f][0] != '\0' ?
 		    fields[f] : NULL;
 	}
+	/* A directory cell of blanks only is an empty one: it leaves the
+	 * clinician's value as it is, as an absent column does. */
+	if (m->kind == IMPORT_ROSTER)
+		for (int c = R_LISTED; c < R_NCOLS; c++)
+			if (row->value[c] != NULL && value_blank(row->value[c]))
+				row->value[c] = NULL;
 	if (n != m->nfields) {
 		snprintf(row->message, sizeof(row->message), "expected %d "
 		    "fields as in the header, found %d", m->nfields, n);
@@ -285,18 +322,26 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		    row->value[R_COURSE_START]) < 0)
 			return bad(m, row, R_COURSE_END, "the course ends (%s) "
 			    "before it starts", row->value[R_COURSE_END]);
-		if (row->value[R_COMPLETED] != NULL) {
-			int yn = importmap_yesno(row->value[R_COMPLETED]);
-			if (yn < 0)
-				return bad(m, row, R_COMPLETED, "'%s' is not "
-				    "yes or no", row->value[R_COMPLETED]);
-			row->value[R_COMPLETED] = yn ? "true" : "false";
-			if (yn && row->value[R_COURSE_END] == NULL &&
-			    row->value[R_COURSE_START] == NULL)
-				return bad(m, row, R_COMPLETED, "a completed "
-				    "course needs its dates (course_start or "
-				    "course_end)%s", "");
+		if (yesno(m, row, R_COMPLETED) != 0)
+			return -1;
+		if (row->value[R_COMPLETED] != NULL &&
+		    strcmp(row->value[R_COMPLETED], "true") == 0 &&
+		    row->value[R_COURSE_END] == NULL &&
+		    row->value[R_COURSE_START] == NULL)
+			return bad(m, row, R_COMPLETED, "a completed course "
+			    "needs its dates (course_start or course_end)%s", "");
+		/* The directory's, read as the API reads them. */
+		if (yesno(m, row, R_LISTED) != 0)
+			return -1;
+		st = row->value[R_PRACTICE_STATE];
+		if (st != NULL) {
+			if (value_state(st, row->buf[R_PRACTICE_STATE], &ve) != 0)
+				return refused(m, row, R_PRACTICE_STATE, &ve);
+			row->value[R_PRACTICE_STATE] = row->buf[R_PRACTICE_STATE];
 		}
+		if (row->value[R_PRACTICE_ZIP] != NULL &&
+		    value_zip(row->value[R_PRACTICE_ZIP], &ve) != 0)
+			return refused(m, row, R_PRACTICE_ZIP, &ve);
 		return 0;
 	}
 

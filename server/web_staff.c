@@ -6,9 +6,11 @@
  * POST /v1/exam-results's own path (api_result_record(), so exam_record()
  * and every rule of it), and marks the ticked course completions through
  * POST /v1/enrollments/{id}/complete's (api_enrollment_complete()); each
- * row then says what came of it.  A refused box keeps what was typed; a
- * recorded one is emptied, so sending the sheet again cannot record the
- * same attempt twice.
+ * row then says what came of it.  A row may carry its own exam date (a
+ * clinician who sat on another day); left empty, the sheet's applies.  A
+ * refused box keeps what was typed, and its row's date; a recorded one is
+ * emptied, so sending the sheet again cannot record the same attempt
+ * twice.
  */
 #include "certrack/api.h"
 
@@ -63,6 +65,7 @@ static const struct db_stmt q_roster = {
 struct row {
 	char eid[24];
 	char written[64], practical[64];	/* kept when refused */
+	char taken_on[32];		/* the row's own exam date, or "" */
 	struct strbuf outcome;
 	bool refused;
 };
@@ -214,10 +217,11 @@ sheet_page(struct request *req, const char *id, const struct sheet *typed,
 			{ "complete", cbox },
 			{ "w", w ? w->written : "" },
 			{ "p", w ? w->practical : "" },
+			{ "d", w ? w->taken_on : "" },
 			{ "kind", w && w->refused ? "bad" : "ok" },
 			{ "outcome", w && w->outcome.buf ? w->outcome.buf : "" },
 		};
-		if (web_render(&rows, "staff_row.html", v, 12, &req->err) != 0)
+		if (web_render(&rows, "staff_row.html", v, 13, &req->err) != 0)
 			goto out;
 	}
 	if (web_notice(&note, "info", notice, &req->err) != 0)
@@ -309,12 +313,14 @@ number(const char *text)
 	return j;
 }
 
-/* Records one box (KIND "written" or "practical") of ROW. */
+/* Records one box (KIND "written" or "practical") of ROW, on the row's
+ * own date or else the sheet's. */
 static void
 record_box(struct request *req, struct row *row, const char *cid,
     const char *level, const char *kind, char *score,
     const struct sheet *sh)
 {
+	const char *taken_on = row->taken_on[0] ? row->taken_on : sh->taken_on;
 	const char *max = kind[0] == 'w' ? sh->written_max :
 	    sh->practical_max;
 	json_t *body = json_object(), *s = number(score), *m = number(max);
@@ -336,7 +342,7 @@ record_box(struct request *req, struct row *row, const char *cid,
 	json_object_set_new(body, "kind", json_string(kind));
 	json_object_set(body, "score", s);
 	json_object_set(body, "max_score", m);
-	json_object_set_new(body, "taken_on", json_string(sh->taken_on));
+	json_object_set_new(body, "taken_on", json_string(taken_on));
 	if (api_result_record(req, body, &reply) != 0) {
 		say_refused(req, row, what);
 		goto out;
@@ -426,6 +432,8 @@ web_staff_sheet_post(struct request *req)
 		box(req, name, w->written, sizeof(w->written));
 		snprintf(name, sizeof(name), "practical_%s", w->eid);
 		box(req, name, w->practical, sizeof(w->practical));
+		snprintf(name, sizeof(name), "taken_on_%s", w->eid);
+		box(req, name, w->taken_on, sizeof(w->taken_on));
 		snprintf(name, sizeof(name), "complete_%s", w->eid);
 		box(req, name, done, sizeof(done));
 		if (strcmp(done, "yes") == 0 && sh.completed_on[0] == '\0') {
@@ -445,6 +453,9 @@ web_staff_sheet_post(struct request *req)
 		if (w->practical[0] != '\0')
 			record_box(req, w, cid, level, "practical",
 			    w->practical, &sh);
+		/* a date with no box left to send goes with them */
+		if (w->written[0] == '\0' && w->practical[0] == '\0')
+			w->taken_on[0] = '\0';
 		if (w->refused)
 			refused++;
 		else if (w->outcome.len > 0)

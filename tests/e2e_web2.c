@@ -6,8 +6,10 @@
  * fail, a retake too soon and leaves a row empty; the clinician who passed
  * logs in with a generated password (the forced change), reads the
  * transcript, downloads the PDF, lists themself in the directory, logs
- * out, and the back button shows nothing private; a session ends when
- * its account is disabled.  Forms without their
+ * out, and the back button shows nothing private; a page session ends
+ * when its token is revoked or its account disabled (over HTTP and in the
+ * browser: the next page is the login page); a row of the sheet with its
+ * own exam date.  Forms without their
  * CSRF token, a clinician's cookie on staff pages and the cookie on /v1/
  * routes are refused; every page passes tidy.  The C side seeds, checks
  * through the API what the pages wrote, and asserts the script's exit.
@@ -87,6 +89,7 @@ pages_in_a_browser(void **state)
 {
 	long long pat, fay, rex, emma, session, rex_enr;
 	char *resp = NULL, *pat_pw, *fay_pw, *fay_user, *today, *ends;
+	char *rex_pw, *rex_user;
 	char body[256], path[64], base[64], fixture[512], script[512];
 	char *out = NULL, *err = NULL;
 	json_t *fx;
@@ -123,14 +126,18 @@ pages_in_a_browser(void **state)
 	fay_pw = testlib_make_user(w.conninfo, "fay", "clinician", fay);
 	fay_user = testdb_value(w.db, "SELECT id FROM users WHERE username = "
 	    "'fay'");
+	rex_pw = testlib_make_user(w.conninfo, "rex", "clinician", rex);
+	rex_user = testdb_value(w.db, "SELECT id FROM users WHERE username = "
+	    "'rex'");
 
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", w.port);
 	fx = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-	    " s:s, s:s}", "base", base, "session", (json_int_t)session,
-	    "fay_pw", fay_pw, "fay_user", fay_user,
+	    " s:s, s:s, s:s, s:s, s:s}", "base", base, "session",
+	    (json_int_t)session, "fay_pw", fay_pw, "fay_user", fay_user,
 	    "admin_pw", w.admin_pw, "grader_pw", w.grader_pw,
 	    "pat_pw", pat_pw, "pat", "Pat Passer", "fay", "Fay Failer",
-	    "rex", "Rex Retaker", "emma", "Emma Empty", "today", today);
+	    "rex", "Rex Retaker", "emma", "Emma Empty", "today", today,
+	    "yesterday", ends, "rex_pw", rex_pw, "rex_user", rex_user);
 	assert_non_null(fx);
 	snprintf(fixture, sizeof(fixture), "%s/web2-fixture.json",
 	    testlib_env("CERTRACK_TEST_TMP"));
@@ -152,6 +159,11 @@ pages_in_a_browser(void **state)
 	    "%lld AND revoked_at IS NULL", pat);
 	sql_is("false", "SELECT string_agg(passed::text, ',') FROM "
 	    "exam_results WHERE clinician_id = %lld", fay);
+	/* Fay's row had its own date, Pat's the sheet's */
+	sql_is("1", "SELECT count(*) FROM exam_results WHERE clinician_id = "
+	    "%lld AND taken_on = current_date - 1", fay);
+	sql_is("2", "SELECT count(*) FROM exam_results WHERE clinician_id = "
+	    "%lld AND taken_on = current_date", pat);
 	sql_is("1", "SELECT count(*) FROM exam_results WHERE clinician_id = "
 	    "%lld", rex);		/* the retake too soon was refused */
 	sql_is("0", "SELECT count(*) FROM exam_results WHERE clinician_id = "
@@ -167,11 +179,19 @@ pages_in_a_browser(void **state)
 	sql_is("0", "SELECT count(*) FROM api_tokens t JOIN users u ON "
 	    "u.id = t.user_id WHERE u.username = 'pat' AND t.revoked_at IS "
 	    "NULL AND t.expires_at > now()");
+	/* Rex's page sessions ended by a revocation, then by the disable */
+	sql_is("t", "SELECT disabled::text::char FROM users WHERE username = "
+	    "'rex'");
+	sql_is("0", "SELECT count(*) FROM api_tokens t JOIN users u ON "
+	    "u.id = t.user_id WHERE u.username = 'rex' AND t.revoked_at IS "
+	    "NULL");
 	free(out);
 	free(err);
 	free(pat_pw);
 	free(fay_pw);
 	free(fay_user);
+	free(rex_pw);
+	free(rex_user);
 	free(today);
 	free(ends);
 }

@@ -105,12 +105,103 @@ header_sentences_stay_utf8(void **state)
 	assert_int_equal(m.ignored[len - 1], '\'');
 }
 
+/* The directory's roster columns: their headers, and the headers that
+ * stay the course's and the license's. */
+static void
+directory_headers(void **state)
+{
+	char *header[] = { "First Name", "Last Name", "Email", "Credential",
+	    "Level", "City", "State", "Listed", "Practice City",
+	    "Practice State", "ZIP Code", "Public Contact", "Contact" };
+	struct importmap m;
+	char err[300];
+
+	(void)state;
+	assert_int_equal(importmap_header(&m, IMPORT_ROSTER, 13, header, err,
+	    sizeof(err)), 0);
+	assert_int_equal(m.field_of[R_LOCATION], 5);
+	assert_int_equal(m.field_of[R_LICENSE_STATE], 6);
+	assert_int_equal(m.field_of[R_LISTED], 7);
+	assert_int_equal(m.field_of[R_PRACTICE_CITY], 8);
+	assert_int_equal(m.field_of[R_PRACTICE_STATE], 9);
+	assert_int_equal(m.field_of[R_PRACTICE_ZIP], 10);
+	assert_int_equal(m.field_of[R_PUBLIC_CONTACT], 11);
+	/* an attendee's "Contact" is never published */
+	assert_int_equal(m.col_of_field[12], -1);
+	assert_string_equal(m.ignored, "'Contact'");
+}
+
+/* Reads one roster row of the directory's columns after the required
+ * five; returns importmap_row()'s answer. */
+static int
+directory_row(const char *listed, const char *city, const char *state,
+    const char *zip, const char *contact, struct import_row *r)
+{
+	char *header[] = { "given_name", "family_name", "email",
+	    "profession", "level", "directory_listed", "practice_city",
+	    "practice_state", "practice_zip", "public_contact" };
+	char *row[] = { "Jane", "Roe", "jane@example.org", "PT", "DN1",
+	    (char *)listed, (char *)city, (char *)state, (char *)zip,
+	    (char *)contact };
+	struct importmap m;
+	char err[300];
+
+	assert_int_equal(importmap_header(&m, IMPORT_ROSTER, 10, header,
+	    err, sizeof(err)), 0);
+	return importmap_row(&m, 10, row, 0, r);
+}
+
+static void
+directory_values(void **state)
+{
+	struct import_row r;
+	char city[120];
+
+	(void)state;
+	/* read as the API reads them: the state upper-case, yes/no */
+	assert_int_equal(directory_row("Yes", "Austin", "tx", "78701",
+	    "(512) 555-0142", &r), 0);
+	assert_string_equal(r.value[R_LISTED], "true");
+	assert_string_equal(r.value[R_PRACTICE_STATE], "TX");
+	assert_string_equal(r.value[R_PRACTICE_ZIP], "78701");
+	assert_int_equal(directory_row("no", "", "", "", "", &r), 0);
+	assert_string_equal(r.value[R_LISTED], "false");
+	/* an empty cell, or blanks only, is no value: nothing changes */
+	assert_int_equal(directory_row("", " ", "\t", "", "  ", &r), 0);
+	for (int c = R_LISTED; c < R_NCOLS; c++)
+		assert_null(r.value[c]);
+
+	assert_int_equal(directory_row("maybe", "", "", "", "", &r), -1);
+	assert_string_equal(r.bad_field, "directory_listed");
+	assert_string_equal(r.message, "'maybe' is not yes or no");
+	assert_int_equal(directory_row("", "", "Texas", "", "", &r), -1);
+	assert_string_equal(r.bad_field, "practice_state");
+	assert_string_equal(r.message, "'Texas' is not a two-letter state "
+	    "code");
+	/* five digits exactly: a ZIP+4 and a lost leading zero are not */
+	assert_int_equal(directory_row("", "", "", "2139", "", &r), -1);
+	assert_string_equal(r.bad_field, "practice_zip");
+	assert_string_equal(r.message, "'2139' is not a ZIP code (five "
+	    "digits)");
+	assert_int_equal(directory_row("", "", "", "78701-1234", "", &r), -1);
+	assert_string_equal(r.bad_field, "practice_zip");
+	/* the limits of the one table: 100 characters of city */
+	memset(city, 'a', 100);
+	city[100] = '\0';
+	assert_int_equal(directory_row("", city, "", "", "", &r), 0);
+	strcat(city, "a");
+	assert_int_equal(directory_row("", city, "", "", "", &r), -1);
+	assert_string_equal(r.bad_field, "practice_city");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(row_message_quotes_a_long_value_whole_characters),
 		cmocka_unit_test(header_sentences_stay_utf8),
+		cmocka_unit_test(directory_headers),
+		cmocka_unit_test(directory_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

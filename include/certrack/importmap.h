@@ -16,13 +16,17 @@ enum import_kind { IMPORT_ROSTER, IMPORT_RESULTS };
 enum roster_col {
 	R_GIVEN, R_FAMILY, R_EMAIL, R_NPI, R_PROFESSION, R_LICENSE_STATE,
 	R_LICENSE_NUMBER, R_LEVEL, R_COURSE_START, R_COURSE_END, R_LOCATION,
-	R_INSTRUCTOR, R_COMPLETED, R_NCOLS
+	R_INSTRUCTOR, R_COMPLETED,
+	/* the directory's (optional; absent or empty: left as it is) */
+	R_LISTED, R_PRACTICE_CITY, R_PRACTICE_STATE, R_PRACTICE_ZIP,
+	R_PUBLIC_CONTACT,
+	R_NCOLS
 };
 enum results_col {
 	X_NPI, X_EMAIL, X_LEVEL, X_KIND, X_SCORE, X_MAX_SCORE, X_TAKEN_ON,
 	X_NCOLS
 };
-#define IMPORTMAP_MAX_COLS 13
+#define IMPORTMAP_MAX_COLS 18
 
 struct import_column {
 	const char *name;		/* canonical, also the staging column */

@@ -8,6 +8,7 @@
  * same sentence wherever it came in (docs/data-model.md, "Values").  Pure:
  * no I/O, no allocation, nothing locale-dependent.
  */
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A refusal: CODE is a static problem code ("invalid_date", "too_long"),
@@ -96,6 +97,11 @@ int value_email(const char *s, struct value_err *err);
  */
 #define VALUE_QUOTE_LEN 48
 const char *value_quote(const char *s, char buf[VALUE_QUOTE_LEN]);
+/* Whether S is empty or blanks only (space, tab, newline, CR, VT, FF):
+ * what the API refuses as a text field's value and an import takes as an
+ * empty cell. */
+bool value_blank(const char *s);
+
 /* A practice's ZIP code: five digits.  0, or -1 with ERR invalid_zip. */
 int value_zip(const char *s, struct value_err *err);
 

@@ -224,6 +224,11 @@ def test_sheet(driver):
     box("pat", "practical").send_keys("88")
     box("fay", "written").send_keys("50")
     box("rex", "written").send_keys("80")
+    # Fay sat the day before (her row's own date); Rex's row names the
+    # sheet's date itself, and is refused: it must come back as typed
+    for who, day in (("fay", FIX["yesterday"]), ("rex", FIX["today"])):
+        driver.execute_script("arguments[0].value = arguments[1]",
+                              box(who, "taken_on"), day)
     driver.execute_script("document.querySelector('table')"
                           ".scrollIntoView()")
     b.shot(driver, "sheet-filled")
@@ -249,6 +254,13 @@ def test_sheet(driver):
           % out["emma"])
     check(box("rex", "written").get_attribute("value") == "80",
           "the refused score stays as typed")
+    check(box("rex", "taken_on").get_attribute("value") == FIX["today"],
+          "and its row's exam date too (%r)"
+          % box("rex", "taken_on").get_attribute("value"))
+    check(box("fay", "taken_on").get_attribute("value") == "",
+          "a recorded row's own date is emptied with its score")
+    check(box("pat", "taken_on").get_attribute("value") == "",
+          "a row without its own date stays without one")
     check(box("pat", "written").get_attribute("value") == "",
           "a recorded score is emptied (not sent twice)")
     check("refused" in rows[FIX["rex"]].find_element(
@@ -391,22 +403,77 @@ def api(method, path, token=None, body=None):
         return r.status, json.loads(r.read() or b"null")
 
 
+def admin_token():
+    _, admin = api("POST", "/v1/login", body={
+        "username": "admin", "password": FIX["admin_pw"]})
+    return admin["token"]
+
+
+def revoke_live_tokens(user):
+    """Revokes every live token of account USER (an id) by the API, as
+    an admin would; how many there were."""
+    admin = admin_token()
+    _, tokens = api("GET", "/v1/users/%s/tokens" % user, admin)
+    live = [t["id"] for t in tokens if t["revoked_at"] is None]
+    for t in live:
+        st, _ = api("DELETE", "/v1/tokens/%d" % t, admin)
+        check(st == 204, "token %d revoked (%d)" % (t, st))
+    return len(live)
+
+
 def test_session_ends():
-    """A page session is a token: disabling the account ends it."""
+    """A page session is a token: revoking it, or disabling the account,
+    ends it."""
+    c = Client()
+    st, hd, _ = login(c, "rex", FIX["rex_pw"])
+    check(st == 303 and hd.get("Location") == "/me", "Rex logs in")
+    st, _, _ = c.go("GET", "/me")
+    check(st == 200, "Rex's transcript opens")
+    check(revoke_live_tokens(FIX["rex_user"]) == 1,
+          "the page session is Rex's one live token")
+    st, hd, _ = c.go("GET", "/me")
+    check(st == 303 and hd.get("Location") == "/login",
+          "the page session of a revoked token is over (%d)" % st)
+    check("certrack_session" not in c.cookies, "and its cookie dropped")
+
     c = Client()
     st, hd, _ = login(c, "fay", FIX["fay_pw"])
     check(st == 303 and hd.get("Location") == "/me", "Fay logs in")
     st, _, _ = c.go("GET", "/me")
     check(st == 200, "Fay's transcript opens")
-    _, admin = api("POST", "/v1/login", body={
-        "username": "admin", "password": FIX["admin_pw"]})
-    st, _ = api("PATCH", "/v1/users/" + FIX["fay_user"], admin["token"],
+    st, _ = api("PATCH", "/v1/users/" + FIX["fay_user"], admin_token(),
                 {"disabled": True})
     check(st == 200, "the admin disables Fay's account")
     st, hd, _ = c.go("GET", "/me")
     check(st == 303 and hd.get("Location") == "/login",
           "the page session of a disabled account is over (%d)" % st)
     check("certrack_session" not in c.cookies, "and its cookie dropped")
+
+
+def test_session_ends_in_browser(driver):
+    """The same in Chromium: the next page load after a revocation, or
+    after the account is disabled, is the login page."""
+    browser_login(driver, "rex", FIX["rex_pw"])
+    check(driver.current_url == BASE + "/me", "Rex logs in in the browser")
+    check(revoke_live_tokens(FIX["rex_user"]) == 1,
+          "the browser's session is Rex's one live token")
+    driver.get(BASE + "/me")
+    check(driver.current_url == BASE + "/login",
+          "after the revocation /me goes to the login page (%s)"
+          % driver.current_url)
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Log in",
+          "and it is the login page")
+    browser_login(driver, "rex", FIX["rex_pw"])
+    check(driver.current_url == BASE + "/me", "Rex logs in again")
+    st, _ = api("PATCH", "/v1/users/" + FIX["rex_user"], admin_token(),
+                {"disabled": True})
+    check(st == 200, "the admin disables Rex's account")
+    driver.get(BASE + "/me")
+    check(driver.current_url == BASE + "/login",
+          "after disabling the account /me goes to the login page (%s)"
+          % driver.current_url)
+    b.console_clean(driver, "the login page after the session ended",
+                    BASE + "/login")
 
 
 def main():
@@ -417,6 +484,7 @@ def main():
     try:
         test_sheet(driver)
         test_clinician(driver)
+        test_session_ends_in_browser(driver)
     finally:
         driver.quit()
     if b.failures:
