@@ -259,24 +259,115 @@ CREATE TYPE renewal_exam_entry AS (
 	taken_on date
 );
 
--- Records renewal exams.  Each is refused, with the first of:
---   unknown_certificate       no certificate has that number
---   date_in_future            TAKEN_ON is after today
---   certificate_revoked       the certificate was revoked
---   already_renewed           the certificate was renewed (by its successor)
---   not_renewable             its level's policy is none
---   not_renewed_by_exam       its level's policy is CE hours
---   renewal_window_not_open   TAKEN_ON is before the window opens
---   renewal_window_closed     TAKEN_ON is after the window closed
---   already_passed            a renewal exam of it passed already
---   attempts_exhausted        the policy's attempts are all used
---   exam_before_previous      TAKEN_ON is before the last attempt's date
--- The window is renewal_progress()'s, as of TAKEN_ON.  Otherwise the exam
--- is the certificate's next attempt, graded against the policy's pass
--- mark; a pass renews the certificate at once, dated TAKEN_ON (valid from
--- the old expiry when taken before it, from TAKEN_ON after it), and
--- CERTIFICATE_ID names the renewal.  Concurrent calls for one certificate
--- run one after another (its row is locked).
+-- A certificate asked to be renewed: its NUMBER, as of ON_DATE.
+CREATE TYPE renewal_candidate AS (
+	line int,
+	number text,
+	on_date date
+);
+
+-- Why each candidate may not be renewed, whatever its requirement: at most
+-- one row per line and refusal, RANK ordering them (callers add their own
+-- between them):
+--   0 unknown_certificate       no certificate has that number
+--   2 certificate_revoked       the certificate was revoked
+--   3 already_renewed           it was renewed (naming its successor)
+--   4 not_renewable             its level's policy is none, or it never
+--                               expires
+--   6 renewal_window_not_open   ON_DATE is before the window opens
+--   7 renewal_window_closed     ON_DATE is after the window closed
+-- The window is renewal_progress()'s as of ON_DATE.  Set-based: the
+-- certificates joined by number, the progress by a lateral join the
+-- planner inlines.
+CREATE FUNCTION renewal_refusals(p renewal_candidate[])
+RETURNS TABLE (line int, rank int, code text, field text, detail text)
+LANGUAGE sql STABLE
+AS $$
+	WITH c AS (
+		SELECT e.line, e.number, e.on_date, k.id, k.clinician_id,
+		       k.revoked_at, k.renewed_at,
+		       (SELECT n.number FROM certificates n WHERE n.renews = k.id)
+		           AS successor
+		  FROM unnest(p) e LEFT JOIN certificates k ON k.number = e.number
+	), j AS (
+		SELECT c.*, r.window_state, r.window_opens, r.window_closes
+		  FROM c LEFT JOIN LATERAL renewal_progress(ARRAY[c.clinician_id],
+		       c.on_date) r ON r.certificate_id = c.id
+	)
+	SELECT j.line, 0, 'unknown_certificate'::text, 'number'::text,
+	       format('there is no certificate ''%s''', j.number)
+	  FROM j WHERE j.id IS NULL
+	UNION ALL
+	SELECT j.line, 2, 'certificate_revoked', 'number',
+	       format('certificate ''%s'' was revoked on %s: it cannot be renewed',
+	              j.number, j.revoked_at::date)
+	  FROM j WHERE j.revoked_at IS NOT NULL
+	UNION ALL
+	SELECT j.line, 3, 'already_renewed', 'number',
+	       format('certificate ''%s'' was already renewed by ''%s''',
+	              j.number, j.successor)
+	  FROM j WHERE j.revoked_at IS NULL AND j.renewed_at IS NOT NULL
+	UNION ALL
+	SELECT j.line, 4, 'not_renewable', 'number',
+	       'this level is not renewable: take the course again'
+	  FROM j WHERE j.window_state = 'never'
+	UNION ALL
+	SELECT j.line, 6, 'renewal_window_not_open', NULL,
+	       format('the renewal window opens on %s', j.window_opens)
+	  FROM j WHERE j.window_state = 'not_open'
+	UNION ALL
+	SELECT j.line, 7, 'renewal_window_closed', NULL,
+	       format('the renewal window closed on %s: take the course again',
+	              j.window_closes)
+	  FROM j WHERE j.window_state = 'closed'
+$$;
+
+-- certificate_renew() of 0011, its refusals asked of renewal_refusals()
+-- (as of today), then of the requirement (renewal_requirement_not_met,
+-- the detail saying what is missing).
+CREATE OR REPLACE FUNCTION certificate_renew(p_number text)
+RETURNS SETOF write_verdict
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	v write_verdict;
+	c certificates;
+	r record;
+BEGIN
+	v.line := 1;
+	SELECT * INTO c FROM certificates WHERE number = p_number FOR UPDATE;
+	SELECT f.code, f.field, f.detail INTO v.code, v.field, v.detail
+	  FROM renewal_refusals(ARRAY[ROW(1, p_number,
+	       current_date)::renewal_candidate]) f
+	 ORDER BY f.rank LIMIT 1;
+	IF v.code IS NULL THEN
+		SELECT * INTO r FROM renewal_progress(ARRAY[c.clinician_id], current_date) p
+		 WHERE p.certificate_id = c.id;
+		IF NOT r.met THEN
+			v.code := 'renewal_requirement_not_met';
+			v.detail := r.missing;
+		ELSE
+			SELECT x.certificate_id INTO v.certificate_id
+			  FROM certificates_renew(ARRAY[c.id], current_date) x;
+			v.id := c.id;
+		END IF;
+	END IF;
+	RETURN NEXT v;
+END
+$$;
+
+-- Records renewal exams.  Each is refused with the first of
+-- renewal_refusals() as of TAKEN_ON (the window is the exam date's) and:
+--   1 date_in_future            TAKEN_ON is after today
+--   5 not_renewed_by_exam       its level's policy is CE hours
+--   8 already_passed            a renewal exam of it passed already
+--   9 attempts_exhausted        the policy's attempts are all used
+--  10 exam_before_previous      TAKEN_ON is before the last attempt's date
+-- Otherwise the exam is the certificate's next attempt, graded against the
+-- policy's pass mark; a pass renews the certificate at once, dated
+-- TAKEN_ON (valid from the old expiry when taken before it, from TAKEN_ON
+-- after it), and CERTIFICATE_ID names the renewal.  Concurrent calls for
+-- one certificate run one after another (its row is locked).
 CREATE FUNCTION renewal_exam_record(p_rows renewal_exam_entry[])
 RETURNS SETOF write_verdict
 LANGUAGE plpgsql VOLATILE
@@ -292,59 +383,29 @@ BEGIN
 	PERFORM 1 FROM certificates k JOIN unnest(p_rows) e ON e.number = k.number
 	 ORDER BY k.id FOR UPDATE OF k;
 
-	WITH c AS (
-		SELECT e.*, k.id AS cert_id, k.clinician_id, k.revoked_at,
-		       k.renewed_at,
-		       (SELECT n.number FROM certificates n WHERE n.renews = k.id)
-		           AS successor
-		  FROM unnest(p_rows) e LEFT JOIN certificates k ON k.number = e.number
-	), j AS (
-		SELECT c.*, r.method, r.window_state, r.window_opens,
-		       r.window_closes, r.exam_attempts_allowed,
+	WITH j AS (
+		SELECT e.*, r.method, r.exam_attempts_allowed,
 		       r.exam_attempts_used, r.exam_passed_on,
 		       (SELECT max(x.taken_on) FROM renewal_exams x
-		         WHERE x.certificate_id = c.cert_id) AS last_on
-		  FROM c LEFT JOIN LATERAL renewal_progress(ARRAY[c.clinician_id],
-		       c.taken_on) r ON r.certificate_id = c.cert_id
+		         WHERE x.certificate_id = k.id) AS last_on
+		  FROM unnest(p_rows) e
+		  LEFT JOIN certificates k ON k.number = e.number
+		  LEFT JOIN LATERAL renewal_progress(ARRAY[k.clinician_id],
+		       e.taken_on) r ON r.certificate_id = k.id
 	), x AS (
 		SELECT DISTINCT ON (f.line) f.* FROM (
-			SELECT j.line, 0 AS rank, 'unknown_certificate'::text AS code,
-			       'number'::text AS field,
-			       format('there is no certificate ''%s''', j.number) AS detail
-			  FROM j WHERE j.cert_id IS NULL
+			SELECT * FROM renewal_refusals(ARRAY(
+				SELECT ROW(e.line, e.number, e.taken_on)::renewal_candidate
+				  FROM unnest(p_rows) e))
 			UNION ALL
 			SELECT j.line, 1, 'date_in_future', 'taken_on',
 			       format('the exam cannot be dated %s, after today', j.taken_on)
 			  FROM j WHERE date_in_future(j.taken_on)
 			UNION ALL
-			SELECT j.line, 2, 'certificate_revoked', 'number',
-			       format('certificate ''%s'' was revoked on %s: it cannot be renewed',
-			              j.number, j.revoked_at::date)
-			  FROM j WHERE j.revoked_at IS NOT NULL
-			UNION ALL
-			SELECT j.line, 3, 'already_renewed', 'number',
-			       format('certificate ''%s'' was already renewed by ''%s''',
-			              j.number, j.successor)
-			  FROM j WHERE j.renewed_at IS NOT NULL
-			UNION ALL
-			SELECT j.line, 4, 'not_renewable', 'number',
-			       'this level is not renewable: take the course again'
-			  FROM j WHERE j.method = 'none' OR j.window_state = 'never'
-			UNION ALL
 			SELECT j.line, 5, 'not_renewed_by_exam', 'number',
 			       format('certificate ''%s'' is renewed by continuing education hours, not by an exam',
 			              j.number)
 			  FROM j WHERE j.method = 'ce_hours'
-			UNION ALL
-			SELECT j.line, 6, 'renewal_window_not_open', 'taken_on',
-			       format('the exam was taken on %s, before the renewal window opens on %s',
-			              j.taken_on, j.window_opens)
-			  FROM j WHERE j.window_state = 'not_open'
-			UNION ALL
-			SELECT j.line, 7, 'renewal_window_closed', 'taken_on',
-			       format('the exam was taken on %s, after the renewal window closed on %s: take the course again',
-			              j.taken_on, j.window_closes)
-			  FROM j WHERE j.window_state = 'closed'
 			UNION ALL
 			SELECT j.line, 8, 'already_passed', 'number',
 			       format('a renewal exam of certificate ''%s'' was passed on %s',

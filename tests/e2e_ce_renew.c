@@ -218,7 +218,7 @@ exam_window(void **state)
 	(void)state;
 	num = holder(-700, 30, &c);
 	exam_refused(num, "90", -61, 422, "renewal_window_not_open",
-	    "before the renewal window opens on");
+	    "the renewal window opens on");
 	json_decref(exam(num, "90", "100", -60, 201));
 	assert_int_equal(renewals(num, "o.expires_on"), 1);
 	free(num);
@@ -231,7 +231,7 @@ exam_window(void **state)
 
 	num = holder(-1096, -366, &c);
 	exam_refused(num, "90", 0, 422, "renewal_window_closed",
-	    "after the renewal window closed on");
+	    "the renewal window closed on");
 	free(num);
 
 	/* a retake before the previous attempt, an exam after today */
