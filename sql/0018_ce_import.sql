@@ -367,7 +367,9 @@ $$;
 -- policy's pass mark; a pass renews the certificate at once, dated
 -- TAKEN_ON (valid from the old expiry when taken before it, from TAKEN_ON
 -- after it), and CERTIFICATE_ID names the renewal.  Concurrent calls for
--- one certificate run one after another (its row is locked).
+-- one certificate run one after another (its row is locked).  The rows of
+-- one call are checked against what was recorded before it, and numbered
+-- in date order (the API sends one).
 CREATE FUNCTION renewal_exam_record(p_rows renewal_exam_entry[])
 RETURNS SETOF write_verdict
 LANGUAGE plpgsql VOLATILE
