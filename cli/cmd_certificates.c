@@ -308,6 +308,12 @@ cmd_renew(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 static int
+cmd_renewal_exam(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_renewal_exam(ctx, argc, argv, number_arg);
+}
+
+static int
 cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	return list_certificates(ctx, argc, argv, false);
@@ -328,6 +334,7 @@ cli_cmd_certificates(struct cli_ctx *ctx, int argc, char **argv)
 		{ "list", cmd_list },
 		{ "expiring", cmd_expiring },
 		{ "renew", cmd_renew },
+		{ "renewal-exam", cmd_renewal_exam },
 	};
 
 	return cli_dispatch(ctx, argc, argv, subs,

@@ -1,5 +1,5 @@
 /*
- * `certrack import roster|results FILE`, `import list`, `import show ID`.
+ * `certrack import roster|results|ce FILE`, `import list`, `import show ID`.
  *
  * The file is streamed to POST /v1/imports (cli_upload: a buffer at a
  * time, never whole in memory); the server's report comes back as 201
@@ -827,6 +827,7 @@ cli_cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct cli_sub subs[] = {
 		{ "roster", cmd_run },
 		{ "results", cmd_run },
+		{ "ce", cmd_run },
 		{ "list", cmd_list },
 		{ "show", cmd_show },
 	};

@@ -13,7 +13,8 @@
 
 enum { OPT_TITLE = CLI_OPT_CMD, OPT_PROVIDER, OPT_COMPLETED, OPT_HOURS,
     OPT_CATEGORY, OPT_EVIDENCE, OPT_REASON, OPT_PROGRAM, OPT_LEVEL,
-    OPT_METHOD, OPT_CAT_HOURS, OPT_BEFORE, OPT_AFTER };
+    OPT_METHOD, OPT_CAT_HOURS, OPT_BEFORE, OPT_AFTER, OPT_PASS_MARK,
+    OPT_ATTEMPTS, OPT_MAX, OPT_ON };
 
 /* Prints one CE activity (or its id under --quiet). */
 static void
@@ -271,21 +272,24 @@ cli_cmd_ce(struct cli_ctx *ctx, int argc, char **argv)
 static void
 policy_row(struct cli_table *t, const json_t *it)
 {
-	char b[7][160];
+	char b[9][160];
 
 	cli_table_add(t, cli_jstr(it, "level_code", b[0], 160),
 	    cli_jstr(it, "method", b[1], 160),
 	    cli_jstr(it, "ce_hours", b[2], 160),
 	    cli_jstr(it, "ce_category", b[3], 160),
+	    cli_jstr(it, "exam_pass_mark", b[7], 160),
+	    cli_jstr(it, "exam_max_attempts", b[8], 160),
 	    cli_jstr(it, "window_before_days", b[4], 160),
 	    cli_jstr(it, "window_after_days", b[5], 160),
 	    cli_jstr(it, "set_on", b[6], 160));
 }
 
 static const char *const policy_head[] = { "LEVEL", "METHOD", "CE HOURS",
-    "CATEGORY", "DAYS BEFORE", "DAYS AFTER", "SET ON" };
+    "CATEGORY", "PASS MARK", "ATTEMPTS", "DAYS BEFORE", "DAYS AFTER",
+    "SET ON" };
 static const struct cli_list policy_list = { "items", "level_code",
-    "no levels", 7, policy_head, policy_row };
+    "no levels", 9, policy_head, policy_row };
 
 static int
 policies_list(struct cli_ctx *ctx, int argc, char **argv)
@@ -331,6 +335,8 @@ policies_set(struct cli_ctx *ctx, int argc, char **argv)
 		{ "category-hours", required_argument, NULL, OPT_CAT_HOURS },
 		{ "window-before", required_argument, NULL, OPT_BEFORE },
 		{ "window-after", required_argument, NULL, OPT_AFTER },
+		{ "pass-mark", required_argument, NULL, OPT_PASS_MARK },
+		{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *body = json_object();
@@ -368,6 +374,18 @@ policies_set(struct cli_ctx *ctx, int argc, char **argv)
 			    "ce_hours" : "ce_category_hours") != 0)
 				goto usage;
 			break;
+		case OPT_PASS_MARK:
+			if (number_opt(ctx, "--pass-mark", optarg, body,
+			    "exam_pass_mark") != 0)
+				goto usage;
+			break;
+		case OPT_ATTEMPTS:
+			if (cli_arg_int(ctx, "--attempts", optarg, 1, 20, &n)
+			    != 0)
+				goto usage;
+			json_object_set_new(body, "exam_max_attempts",
+			    json_integer(n));
+			break;
 		case OPT_BEFORE:
 		case OPT_AFTER:
 			if (cli_arg_int(ctx, c == OPT_BEFORE ? "--window-before"
@@ -383,8 +401,9 @@ policies_set(struct cli_ctx *ctx, int argc, char **argv)
 		goto usage;
 	if (method == NULL) {
 		json_decref(body);
-		return cli_usage_error(ctx, "say how: --method ce_hours, none, "
-		    "or default (a level follows its program again)");
+		return cli_usage_error(ctx, "say how: --method ce_hours, "
+		    "written_exam, none, or default (a level follows its "
+		    "program again)");
 	}
 	json_object_set_new(body, "method", strcmp(method, "default") == 0 ?
 	    json_null() : json_string(method));
@@ -445,4 +464,94 @@ cli_renew(struct cli_ctx *ctx, const char *number)
 		return cli_error_reportf(ctx, &err, "cannot renew certificate "
 		    "%s", number);
 	return answer(ctx, &resp, "number", print_renewal);
+}
+
+/* ---- certificates renewal-exam ---------------------------------------- */
+
+static void
+print_renewal_exam(const json_t *x)
+{
+	char b[4][64], line[160];
+	const json_t *n = json_object_get(x, "renewed");
+
+	cli_kv("certificate:", cli_jstr(x, "certificate", b[0], sizeof(b[0])));
+	snprintf(line, sizeof(line), "%s of %s",
+	    cli_jstr(x, "attempt", b[1], sizeof(b[1])),
+	    cli_jstr(x, "attempts_allowed", b[2], sizeof(b[2])));
+	cli_kv("attempt:", line);
+	snprintf(line, sizeof(line), "%s/%s, pass mark %s%%: %s",
+	    cli_jstr(x, "score", b[0], sizeof(b[0])),
+	    cli_jstr(x, "max_score", b[1], sizeof(b[1])),
+	    cli_jstr(x, "pass_mark", b[2], sizeof(b[2])),
+	    json_is_true(json_object_get(x, "passed")) ? "passed" : "failed");
+	cli_kv("score:", line);
+	if (json_is_object(n)) {
+		cli_kv("renewed by:", cli_jstr(n, "number", b[0], sizeof(b[0])));
+		cli_kv("valid from:", cli_jstr(n, "issued_on", b[1],
+		    sizeof(b[1])));
+		cli_kv("expires on:", cli_jstr(n, "expires_on", b[2],
+		    sizeof(b[2])));
+	}
+}
+
+int
+cli_renewal_exam(struct cli_ctx *ctx, int argc, char **argv,
+    int (*number_arg)(const struct cli_ctx *, const char *, char *))
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "max", required_argument, NULL, OPT_MAX },
+		{ "on", required_argument, NULL, OPT_ON },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_response resp;
+	struct cli_error err;
+	json_t *score = NULL, *max = NULL, *body = NULL;
+	char number[64], on[16], *path = NULL;
+	int c, rc = CLI_EXIT_USAGE;
+
+	cli_today(on);
+	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
+		switch (c) {
+		case CLI_GETOPT_STOP:
+			goto out;
+		case OPT_MAX:
+			json_decref(max);
+			max = NULL;
+			if (cli_arg_score(ctx, "--max", "max_score", optarg,
+			    &max) != 0)
+				goto usage;
+			break;
+		case OPT_ON:
+			if (cli_arg_date(ctx, "--on", optarg, on) != 0)
+				goto usage;
+			break;
+		}
+	}
+	if (cli_operands(ctx, argc, argv, 2, 2, "NUMBER and SCORE") != 0 ||
+	    number_arg(ctx, argv[optind], number) != 0 ||
+	    cli_arg_score(ctx, "SCORE", "score", argv[optind + 1], &score) != 0)
+		goto usage;
+	body = json_pack("{s:O, s:o, s:s}", "score", score, "max_score",
+	    max != NULL ? json_incref(max) : json_integer(100), "taken_on", on);
+	path = cli_pathf("/v1/certificates/%s/renewal-exams", number);
+	if (body == NULL || path == NULL) {
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	if (cli_call(ctx, "POST", path, body, NULL, &resp, &err) != 0) {
+		rc = cli_error_reportf(ctx, &err, "cannot record the renewal "
+		    "exam of certificate %s", number);
+		goto out;
+	}
+	rc = answer(ctx, &resp, "id", print_renewal_exam);
+	goto out;
+usage:
+	rc = CLI_EXIT_USAGE;
+out:
+	free(path);
+	json_decref(score);
+	json_decref(max);
+	json_decref(body);
+	return rc;
 }

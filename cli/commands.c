@@ -221,6 +221,8 @@ const struct cli_command cli_commands[] = {
 		"  certificates expiring --within DAYS [--level LEVEL] ...\n"
 		"                                                  (staff)\n"
 		"  certificates renew NUMBER                       (staff)\n"
+		"  certificates renewal-exam NUMBER SCORE [--max N] [--on DATE]\n"
+		"                                                  (staff)\n"
 		"\n"
 		"list and expiring print a page as a table (--json, --quiet\n"
 		"numbers); with --csv, every matching certificate as the server\n"
@@ -236,10 +238,15 @@ const struct cli_command cli_commands[] = {
 		"by verification, and a NOTE only staff ever see; it asks on\n"
 		"the terminal first (--yes does not).\n"
 		"\n"
+		"renewal-exam records a sitting of the written exam to renew a\n"
+		"certificate whose level is renewed by exam (SCORE out of\n"
+		"--max, 100 by default, taken --on DATE, today by default): a\n"
+		"pass renews it at once, a failure uses an attempt.\n"
+		"\n"
 		"Example:\n"
 		"  certrack certificates verify 7KQ2-M9XW-4H1A\n"
 		"  certrack certificates expiring --within 60d --csv > due.csv\n",
-		"verify revoke list expiring renew",
+		"verify revoke list expiring renew renewal-exam",
 	},
 	{
 		"ce", cli_cmd_ce,
@@ -270,12 +277,15 @@ const struct cli_command cli_commands[] = {
 		"\n"
 		"  renewal-policies [list]                        (anyone)\n"
 		"  renewal-policies set --program CODE|--level LEVEL\n"
-		"      --method ce_hours|none|default [--hours N]\n"
+		"      --method ce_hours|written_exam|none|default [--hours N]\n"
 		"      [--category TEXT --category-hours N]\n"
+		"      [--pass-mark PERCENT --attempts N]\n"
 		"      [--window-before DAYS] [--window-after DAYS] (admin)\n"
 		"\n"
 		"ce_hours: N approved CE hours since the certificate was\n"
-		"issued (some in a category when one is named); none: not\n"
+		"issued (some in a category when one is named); written_exam:\n"
+		"re-sit the written exam, passing at PERCENT in at most N\n"
+		"attempts (certificates renewal-exam); none: not\n"
 		"renewable; default: a level follows its program's policy\n"
 		"again.  The renewal window runs from DAYS before expiry (90)\n"
 		"to DAYS after it (365).\n"
@@ -437,8 +447,8 @@ const struct cli_command cli_commands[] = {
 	},
 	{
 		"import", cli_cmd_import,
-		"import a roster or exam results from a CSV file",
-		"import roster|results FILE [--dry-run] [--partial]\n"
+		"import a roster, exam results or CE activities from a CSV file",
+		"import roster|results|ce FILE [--dry-run] [--partial]\n"
 		"      [--delimiter comma|semicolon|tab|auto] [--errors-csv OUT]\n"
 		"       import list [--limit N]\n"
 		"       import show ID [--errors N]\n"
@@ -446,7 +456,8 @@ const struct cli_command cli_commands[] = {
 		"Sends FILE (- for standard input) to the server, streamed, and\n"
 		"prints its report: the counts, the ignored columns and every\n"
 		"problem with its line, column and value (on stdout).  Rosters\n"
-		"are for admins, results for admins and graders.  By default\n"
+		"are for admins, results and CE (continuing-education\n"
+		"activities, recorded approved) for admins and graders.  By default\n"
 		"one bad row and nothing is written (exit 1); --partial writes\n"
 		"the good rows; --dry-run checks everything and writes nothing.\n"
 		"--errors-csv writes the rows with problems, with an 'error'\n"
@@ -456,8 +467,9 @@ const struct cli_command cli_commands[] = {
 		"Example:\n"
 		"  certrack import roster march.csv --dry-run\n"
 		"  certrack import results scores.csv --errors-csv fix.csv\n"
+		"  certrack import ce ce-2026.csv --partial\n"
 		"  certrack import show 12\n",
-		"roster results list show",
+		"roster results ce list show",
 	},
 	{
 		"context", cli_cmd_context,

@@ -274,7 +274,8 @@ cli_cmd_complete_words(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(cmd->name, "import") == 0 && sub != NULL &&
-	    (strcmp(sub, "roster") == 0 || strcmp(sub, "results") == 0)) {
+	    (strcmp(sub, "roster") == 0 || strcmp(sub, "results") == 0 ||
+	    strcmp(sub, "ce") == 0)) {
 		printf("__files__\n");
 		return CLI_EXIT_OK;
 	}

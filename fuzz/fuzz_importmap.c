@@ -67,6 +67,18 @@ check_good(const struct importmap *m, const struct import_row *row)
 				    "a course date not in its stored spelling");
 		return;
 	}
+	if (m->kind == IMPORT_CE) {
+		fuzz_require(value_date(row->value[C_COMPLETED_ON],
+		    VALUE_DATE_ISO, iso, NULL) == 0, T,
+		    "completed_on not a date");
+		fuzz_require(value_hours(row->value[C_HOURS], sc, NULL) == 0 &&
+		    strcmp(sc, row->value[C_HOURS]) == 0, T,
+		    "hours not in their stored spelling");
+		fuzz_require(row->value[C_CLINICIAN_ID] != NULL ||
+		    row->value[C_NPI] != NULL || row->value[C_EMAIL] != NULL, T,
+		    "a CE row naming nobody");
+		return;
+	}
 	fuzz_require(value_date(row->value[X_TAKEN_ON], VALUE_DATE_ISO, iso,
 	    NULL) == 0, T, "taken_on not a date");
 	for (int c = X_SCORE; c <= X_MAX_SCORE; c++)
@@ -96,8 +108,10 @@ fuzz_importmap(const uint8_t *data, size_t size)
 	if (next != NULL)
 		*next++ = '\0';
 	n = split(line, fields, CSVREAD_MAX_FIELDS + 1);
-	if (importmap_header(&m, data[0] % 2 ? IMPORT_RESULTS : IMPORT_ROSTER,
-	    n, fields, errbuf, sizeof(errbuf)) != 0) {
+	/* the first byte picks the kind: 'c' a CE file, else odd results */
+	if (importmap_header(&m, data[0] == 'c' ? IMPORT_CE : data[0] % 2 ?
+	    IMPORT_RESULTS : IMPORT_ROSTER, n, fields, errbuf,
+	    sizeof(errbuf)) != 0) {
 		fuzz_require(errbuf[0] != '\0', T, "a refused header, no reason");
 		fuzz_require(!file_utf8 || utf8(errbuf), T,
 		    "the header's refusal is not UTF-8");

@@ -246,23 +246,45 @@ score_units(const char *s, long long *units)
 	return true;
 }
 
+/* UNITS (1/10000) as their shortest exact decimal: 8550 -> "0.855". */
+static void
+units_out(long long u, char out[VALUE_SCORE_LEN])
+{
+	int n = snprintf(out, VALUE_SCORE_LEN, "%lld.%04lld", u / 10000,
+	    u % 10000);
+
+	while (out[n - 1] == '0')
+		out[--n] = '\0';
+	if (out[n - 1] == '.')
+		out[n - 1] = '\0';
+}
+
 int
 value_score(const char *field, const char *s, char out[VALUE_SCORE_LEN],
     struct value_err *err)
 {
 	long long u;
-	int n;
 
 	if (!score_units(s, &u))
 		return refuse(err, "invalid_score", "the field '%s' must be a "
 		    "number from 0 to %d with at most %d decimals", field,
 		    VALUE_SCORE_MAX, VALUE_SCORE_DECIMALS);
-	n = snprintf(out, VALUE_SCORE_LEN, "%lld.%04lld", u / 10000,
-	    u % 10000);
-	while (out[n - 1] == '0')
-		out[--n] = '\0';
-	if (out[n - 1] == '.')
-		out[n - 1] = '\0';
+	units_out(u, out);
+	return 0;
+}
+
+int
+value_hours(const char *s, char out[VALUE_SCORE_LEN], struct value_err *err)
+{
+	long long u;
+
+	/* units of 1/10000: above 0, at most 100 hours, whole hundredths */
+	if (!score_units(s, &u) || u <= 0 || u > VALUE_HOURS_MAX * 10000LL ||
+	    u % 100 != 0)
+		return refuse(err, "invalid_hours", "the field 'hours' must be "
+		    "a number above 0 and at most %d, with at most 2 decimals",
+		    VALUE_HOURS_MAX);
+	units_out(u, out);
 	return 0;
 }
 

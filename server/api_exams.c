@@ -131,8 +131,8 @@ record_tx(PGconn *conn, void *arg, struct cterr *err)
  * values to compare: both doubles come from the same parser, so the
  * comparison is the database's on the texts sent).
  */
-static int
-check_scores(struct request *req, const char *score_text, double score,
+int
+api_check_scores(struct request *req, const char *score_text, double score,
     const char *max_text, double max)
 {
 	if (max <= 0)
@@ -187,7 +187,7 @@ api_result_record(struct request *req, json_t *body, char **reply)
 	if (strcmp(rc.kind, "written") != 0 && strcmp(rc.kind, "practical") != 0)
 		return cterr_set(&req->err, 422, "invalid_kind", "kind",
 		    "the field 'kind' must be 'written' or 'practical'");
-	if (check_scores(req, rc.score, score, rc.max_score, max) != 0)
+	if (api_check_scores(req, rc.score, score, rc.max_score, max) != 0)
 		return -1;
 	if (db_tx(record_tx, &rc, &req->err) != 0)
 		return -1;
@@ -267,7 +267,7 @@ api_results_amend(struct request *req)
 	am.taken_on = api_text(req->json, "taken_on", b[2], sizeof(b[2]));
 	am.reason = api_text(req->json, "reason", b[3], sizeof(b[3]));
 	/* Without a new max_score the database checks against the stored. */
-	if (am.max_score != NULL && check_scores(req, am.score, score,
+	if (am.max_score != NULL && api_check_scores(req, am.score, score,
 	    am.max_score, max) != 0)
 		return -1;
 	if (db_tx(amend_tx, &am, &req->err) != 0)

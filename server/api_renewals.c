@@ -16,6 +16,7 @@
 #include "certrack/apiutil.h"
 #include "certrack/certnum.h"
 #include "certrack/db.h"
+#include "certrack/value.h"
 
 /* ---- renewal policies ----------------------------------------------- */
 
@@ -26,6 +27,8 @@
 	" 'ce_category_hours', p.ce_category_hours," \
 	" 'window_before_days', p.window_before_days," \
 	" 'window_after_days', p.window_after_days, 'set_on', p.set_on," \
+	" 'exam_pass_mark', p.exam_pass_mark," \
+	" 'exam_max_attempts', p.exam_max_attempts," \
 	" 'validity_months', g.certificate_validity_months)"
 
 static const struct db_stmt q_policies = {
@@ -53,8 +56,8 @@ static const struct db_stmt q_program_id = {
 static const struct db_stmt q_policy_set = {
 	"renewals_policy_set",
 	"SELECT renewal_policy_set($1::bigint, $2::bigint, $3, $4::numeric, $5,"
-	" $6::numeric, $7::int, $8::int)",
-	8,
+	" $6::numeric, $7::int, $8::int, $9::numeric, $10::int)",
+	10,
 };
 
 struct policy_set {
@@ -67,8 +70,8 @@ policy_set_tx(PGconn *conn, void *arg, struct cterr *err)
 {
 	struct policy_set *ps = arg;
 	json_t *b = ps->req->json;
-	char pid[24] = "", lid[24] = "", num[4][40];
-	const char *params[8];
+	char pid[24] = "", lid[24] = "", num[6][40];
+	const char *params[10];
 	PGresult *res;
 
 	if (ps->level != NULL) {
@@ -96,14 +99,17 @@ policy_set_tx(PGconn *conn, void *arg, struct cterr *err)
 	params[5] = api_text(b, "ce_category_hours", num[1], sizeof(num[1]));
 	params[6] = api_text(b, "window_before_days", num[2], sizeof(num[2]));
 	params[7] = api_text(b, "window_after_days", num[3], sizeof(num[3]));
+	params[8] = api_text(b, "exam_pass_mark", num[4], sizeof(num[4]));
+	params[9] = api_text(b, "exam_max_attempts", num[5], sizeof(num[5]));
 	return db_run(conn, &q_policy_set, params, err);
 }
 
 /*
  * PUT /v1/renewal-policies: the policy of a program or of one level
  * (admin).  Body: program or level; method ce_hours (with ce_hours, and
- * ce_category with ce_category_hours together) or none; the window;
- * method null removes a level's own policy.
+ * ce_category with ce_category_hours together), written_exam (with
+ * exam_pass_mark and exam_max_attempts) or none; the window; method null
+ * removes a level's own policy.
  */
 int
 api_renewal_policies_set(struct request *req)
@@ -117,6 +123,8 @@ api_renewal_policies_set(struct request *req)
 		{ "ce_category_hours", FT_NUMBER, false, true },
 		{ "window_before_days", FT_INT, false, false },
 		{ "window_after_days", FT_INT, false, false },
+		{ "exam_pass_mark", FT_NUMBER, false, true },
+		{ "exam_max_attempts", FT_INT, false, true },
 	};
 	struct policy_set ps = { .req = req };
 	const char *method;
@@ -129,18 +137,28 @@ api_renewal_policies_set(struct request *req)
 	method = json_string_value(json_object_get(req->json, "method"));
 	if (!api_has(req->json, "method"))
 		return cterr_set(&req->err, 422, "missing_field", "method",
-		    "the field 'method' is required (ce_hours, none, or null "
-		    "to remove a level's own policy)");
+		    "the field 'method' is required (ce_hours, written_exam, "
+		    "none, or null to remove a level's own policy)");
 	if ((ps.program == NULL) == (ps.level == NULL))
 		return cterr_set(&req->err, 422, "missing_field", "program",
 		    "say whose policy this is: a program or a level, not both");
 	if (method == NULL && ps.level == NULL)
 		return cterr_set(&req->err, 422, "null_field", "method",
-		    "a program's policy has a method (ce_hours or none)");
+		    "a program's policy has a method (ce_hours, written_exam "
+		    "or none)");
 	if (method != NULL && strcmp(method, "ce_hours") != 0 &&
-	    strcmp(method, "none") != 0)
+	    strcmp(method, "written_exam") != 0 && strcmp(method, "none") != 0)
 		return cterr_set(&req->err, 422, "invalid_method", "method",
-		    "the method must be ce_hours or none, not '%s'", method);
+		    "the method must be ce_hours, written_exam or none, not "
+		    "'%s'", method);
+	if (method != NULL && strcmp(method, "written_exam") == 0 &&
+	    (!api_has(req->json, "exam_pass_mark") ||
+	    !api_has(req->json, "exam_max_attempts")))
+		return cterr_set(&req->err, 422, "missing_field",
+		    api_has(req->json, "exam_pass_mark") ? "exam_max_attempts" :
+		    "exam_pass_mark", "a written_exam policy has its pass mark "
+		    "(exam_pass_mark, a percentage) and its attempts "
+		    "(exam_max_attempts)");
 	if (db_tx(policy_set_tx, &ps, &req->err) != 0)
 		return -1;
 	return api_reply_query(req, &q_policies, NULL, "not_found",
@@ -245,7 +263,8 @@ api_ce_record(struct request *req)
 		{ "evidence", FT_STRING, false, true },
 	};
 	struct ce_new cn = { .req = req };
-	char id[24], hours[40];
+	char id[24], hours[40], hbuf[VALUE_SCORE_LEN];
+	struct value_err ve;
 	long long n;
 	int rc;
 
@@ -260,7 +279,11 @@ api_ce_record(struct request *req)
 	    "provider"));
 	cn.params[3] = json_string_value(json_object_get(req->json,
 	    "completed_on"));
-	cn.params[4] = api_text(req->json, "hours", hours, sizeof(hours));
+	if (value_hours(api_text(req->json, "hours", hours, sizeof(hours)),
+	    hbuf, &ve) != 0)
+		return cterr_set(&req->err, 422, ve.code, "hours", "%s",
+		    ve.detail);
+	cn.params[4] = hbuf;
 	cn.params[5] = json_string_value(json_object_get(req->json,
 	    "category"));
 	cn.params[6] = json_string_value(json_object_get(req->json,
@@ -397,5 +420,96 @@ api_certificates_renew(struct request *req)
 	}
 	rc = api_reply_db_json(req, 201, rn.reply);
 	free(rn.reply);
+	return rc;
+}
+
+/* ---- renewal by the written exam -------------------------------------- */
+
+static const struct db_stmt q_renewal_exam = {
+	"renewals_exam_record",
+	"SELECT * FROM renewal_exam_record(ARRAY[ROW(1, $1, $2::numeric,"
+	" $3::numeric, $4::date)::renewal_exam_entry])",
+	4,
+};
+
+static const struct db_stmt q_renewal_exam_reply = {
+	"renewals_exam_reply",
+	"SELECT json_build_object('id', x.id, 'certificate', c.number,"
+	"  'clinician_id', x.clinician_id, 'level_code', l.code,"
+	"  'attempt', x.attempt, 'attempts_allowed', p.exam_max_attempts,"
+	"  'score', x.score, 'max_score', x.max_score,"
+	"  'pass_mark', x.pass_mark, 'passed', x.passed,"
+	"  'taken_on', x.taken_on,"
+	"  'renewed', (SELECT json_build_object('number', n.number,"
+	"    'issued_on', n.issued_on, 'expires_on', n.expires_on)"
+	"    FROM certificates n WHERE n.id = $2::bigint))::text"
+	"  FROM renewal_exams x JOIN certificates c ON c.id = x.certificate_id"
+	"  JOIN levels l ON l.id = c.level_id"
+	"  JOIN level_renewal_policy p ON p.level_id = c.level_id"
+	" WHERE x.id = $1",
+	2,
+};
+
+struct renewal_exam {
+	struct request *req;
+	const char *params[4];
+	char *reply;
+};
+
+static int
+renewal_exam_tx(PGconn *conn, void *arg, struct cterr *err)
+{
+	struct renewal_exam *re = arg;
+	struct verdict v;
+	const char *params[2];
+
+	if (api_write_context(conn, re->req, err) != 0 ||
+	    api_write(conn, &q_renewal_exam, re->params, &v, err) != 0)
+		return -1;
+	params[0] = v.id;
+	params[1] = v.certificate[0] ? v.certificate : NULL;
+	return api_text_of(conn, &q_renewal_exam_reply, params, &re->reply,
+	    err);
+}
+
+/*
+ * POST /v1/certificates/{number}/renewal-exams (staff): a sitting of the
+ * written exam to renew certificate NUMBER, whose level's policy is
+ * written_exam.  Body: score, max_score, taken_on.  A pass renews the
+ * certificate at once (renewed names the new one); a failure uses an
+ * attempt.  The rules are renewal_exam_record()'s (sql/0018_ce_import.sql).
+ */
+int
+api_certificates_renewal_exam(struct request *req)
+{
+	static const struct field fields[] = {
+		{ "score", FT_SCORE, true, false },
+		{ "max_score", FT_SCORE, true, false },
+		{ "taken_on", FT_DATE, true, false },
+	};
+	char number[CERTNUM_LEN + 1], b[3][64];
+	struct renewal_exam re = { .req = req };
+	json_t *body = req->json;
+	int rc;
+
+	if (api_certificate_number(router_param(&req->params, "number"),
+	    number, &req->err) != 0 ||
+	    api_fields(body, fields, sizeof(fields) / sizeof(fields[0]),
+	    &req->err) != 0)
+		return -1;
+	re.params[0] = number;
+	re.params[1] = api_text(body, "score", b[0], sizeof(b[0]));
+	re.params[2] = api_text(body, "max_score", b[1], sizeof(b[1]));
+	re.params[3] = api_text(body, "taken_on", b[2], sizeof(b[2]));
+	if (api_check_scores(req, re.params[1], json_number_value(
+	    json_object_get(body, "score")), re.params[2], json_number_value(
+	    json_object_get(body, "max_score"))) != 0)
+		return -1;
+	if (db_tx(renewal_exam_tx, &re, &req->err) != 0) {
+		free(re.reply);
+		return -1;
+	}
+	rc = api_reply_db_json(req, 201, re.reply);
+	free(re.reply);
 	return rc;
 }

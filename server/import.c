@@ -1,5 +1,5 @@
 /*
- * CSV imports: POST /v1/imports?kind=roster|results with the CSV as the
+ * CSV imports: POST /v1/imports?kind=roster|results|ce with the CSV as the
  * body.  The body is parsed as it arrives (csvread), each row checked in C
  * (importmap) and streamed over COPY into a temporary staging table with
  * its line number; the checks that need the database and the merge are
@@ -88,8 +88,6 @@ static const struct db_stmt q_new = { "import_new", "INSERT INTO imports "
     "$5) RETURNING id", 5 };
 static const struct db_stmt q_context = { "import_context",
 	"SELECT write_context($1, $2, $3, $4)", 4 };
-static const struct db_stmt q_staging = { "import_staging",
-    "SELECT import_staging_create($1)", 1 };
 static const struct db_stmt q_ignored = { "import_ignored", "UPDATE imports "
     "SET ignored_columns = $2::jsonb WHERE id = $1", 2 };
 
@@ -215,6 +213,52 @@ static const char *const copy_results =
 	"COPY import_rows (line, npi, email, level, kind, score, max_score,"
 	" taken_on, err_column, err_value, err_message) FROM STDIN";
 
+/* ---- kind ce: continuing-education activities ------------------------- */
+
+static const char *const copy_ce =
+	"COPY import_rows (line, clinician_id, npi, email, title, provider,"
+	" completed_on, hours, category, evidence, err_column, err_value,"
+	" err_message) FROM STDIN";
+static const struct db_stmt q_ce_staging = { "import_ce_staging",
+    "SELECT import_ce_staging_create()", 0 };
+static const struct db_stmt q_ce_check = { "import_ce_check",
+    "SELECT import_ce_check()", 0 };
+static const struct db_stmt q_ce_merge = { "import_ce_merge",
+    "SELECT import_ce_merge($1)", 1 };
+
+/* The kind named by the query's TEXT, or -1. */
+static int
+kind_of(const char *text, enum import_kind *kind)
+{
+	if (text == NULL)
+		return -1;
+	if (strcmp(text, "roster") == 0)
+		*kind = IMPORT_ROSTER;
+	else if (strcmp(text, "results") == 0)
+		*kind = IMPORT_RESULTS;
+	else if (strcmp(text, "ce") == 0)
+		*kind = IMPORT_CE;
+	else
+		return -1;
+	return 0;
+}
+
+/* The staging table of KIND, and the COPY that fills it. */
+static int
+staging_begin(PGconn *conn, enum import_kind kind, const char *text,
+    struct cterr *err)
+{
+	static const struct db_stmt q_staging = { "import_staging",
+	    "SELECT import_staging_create($1)", 1 };
+
+	if (kind == IMPORT_CE)
+		return db_run(conn, &q_ce_staging, NULL, err) != 0 ||
+		    db_copy_in(conn, copy_ce, err) != 0 ? -1 : 0;
+	return db_run(conn, &q_staging, &text, err) != 0 ||
+	    db_copy_in(conn, kind == IMPORT_ROSTER ? copy_roster :
+	    copy_results, err) != 0 ? -1 : 0;
+}
+
 static void
 import_free(struct import *im)
 {
@@ -256,10 +300,12 @@ import_begin(struct request *req)
 	const char *params[5];
 	PGresult *res;
 
-	if (kind == NULL || (strcmp(kind, "roster") != 0 &&
-	    strcmp(kind, "results") != 0))
+	enum import_kind k;
+
+	if (kind_of(kind, &k) != 0)
 		return cterr_set(&req->err, 400, "invalid_parameter", "kind",
-		    "say what the file holds: kind=roster or kind=results");
+		    "say what the file holds: kind=roster, kind=results or "
+		    "kind=ce");
 	if (strcmp(kind, "roster") == 0 && req->who.role != ROLE_ADMIN)
 		return cterr_set(&req->err, 403, "forbidden", NULL,
 		    "only admins import rosters");
@@ -269,7 +315,7 @@ import_begin(struct request *req)
 		    "out of memory");
 	req->stream_state = im;
 	im->req = req;
-	im->kind = strcmp(kind, "roster") == 0 ? IMPORT_ROSTER : IMPORT_RESULTS;
+	im->kind = k;
 	strbuf_init(&im->copy);
 	if (query_bool(req, "dry_run", &im->dry_run) != 0 ||
 	    query_bool(req, "partial", &im->partial) != 0)
@@ -324,10 +370,7 @@ import_begin(struct request *req)
 	params[3] = im->id;
 	if (db_run(im->conn, &q_context, params, &req->err) != 0)
 		return -1;
-	params[0] = kind;
-	if (db_run(im->conn, &q_staging, params, &req->err) != 0 ||
-	    db_copy_in(im->conn, im->kind == IMPORT_ROSTER ? copy_roster :
-	    copy_results, &req->err) != 0)
+	if (staging_begin(im->conn, im->kind, kind, &req->err) != 0)
 		return -1;
 	im->in_copy = true;
 	log_info("import %s: %s%s%s started", im->id, kind,
@@ -577,8 +620,9 @@ run_import(struct import *im, struct cterr *err)
 
 	/* The checks and the merge are SQL functions (sql/0006), the same
 	 * ones a hand-written psql path would call. */
-	if (!im->fatal && run_watched(im, im->kind == IMPORT_ROSTER ?
-	    &q_roster_check : &q_results_check, NULL, err) != 0)
+	if (!im->fatal && run_watched(im, im->kind == IMPORT_CE ? &q_ce_check :
+	    im->kind == IMPORT_ROSTER ? &q_roster_check : &q_results_check,
+	    NULL, err) != 0)
 		return -1;
 	failed = count_of(im, &q_failed, err);
 	if (failed < 0)
@@ -594,8 +638,9 @@ run_import(struct import *im, struct cterr *err)
 			return -1;
 		if (im->kind == IMPORT_ROSTER ?
 		    run_watched(im, &q_roster_merge, NULL, err) != 0 :
-		    run_watched(im, &q_results_merge,
-		    (const char *const[]){ im->uid }, err) != 0)
+		    run_watched(im, im->kind == IMPORT_CE ? &q_ce_merge :
+		    &q_results_merge, (const char *const[]){ im->uid },
+		    err) != 0)
 			return -1;
 		/* Rows refused by a rule during the merge fail too.  One
 		 * scan of the staging table counts everything. */

@@ -1,6 +1,7 @@
 #include "certrack/importmap.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,9 +71,111 @@ static const struct import_column results_cols[X_NCOLS] = {
 	    "takenon|date|datetaken|examdate|taken|testdate|sitting" },
 };
 
+/* ---- continuing education (kind ce) ---------------------------------- */
+
+static const struct import_column ce_cols[C_NCOLS] = {
+	[C_CLINICIAN_ID] = { "clinician_id", false, "'clinician_id'",
+	    "clinicianid|clinician|clinicianno|id" },
+	[C_NPI] = { "npi", false, "'npi'", "npi|npinumber|nationalprovideridentifier" },
+	[C_EMAIL] = { "email", false, "'email'", "email|emailaddress|mail|emailid" },
+	[C_TITLE] = { "title", true, "'title' or 'Activity'",
+	    "title|activity|activitytitle|coursetitle|coursename|course|name" },
+	[C_PROVIDER] = { "provider", false, "'provider' or 'Sponsor'",
+	    "provider|sponsor|organization|organisation|offeredby|host" },
+	[C_COMPLETED_ON] = { "completed_on", true, "'completed_on' or 'Date'",
+	    "completedon|date|completed|completiondate|datecompleted|"
+	    "activitydate" },
+	[C_HOURS] = { "hours", true, "'hours' or 'CE Hours'",
+	    "hours|cehours|contacthours|credits|credithours" },
+	[C_CATEGORY] = { "category", false, "'category'",
+	    "category|cecategory|topic" },
+	[C_EVIDENCE] = { "evidence", false, "'evidence' or 'Reference'",
+	    "evidence|reference|evidencereference|proof|link|url" },
+};
+
+/* A header of a CE file says whose activity each row is. */
+static int
+ce_header(const struct importmap *m, char *errbuf, size_t errlen)
+{
+	if (m->field_of[C_CLINICIAN_ID] < 0 && m->field_of[C_NPI] < 0 &&
+	    m->field_of[C_EMAIL] < 0) {
+		snprintf(errbuf, errlen, "a CE file needs a 'clinician_id', an "
+		    "'npi' or an 'email' column to say whose activity each row "
+		    "is");
+		return -1;
+	}
+	return 0;
+}
+
+static int bad(const struct importmap *m, struct import_row *row, int col,
+    const char *fmt, const char *value);
+static int refused(const struct importmap *m, struct import_row *row,
+    int col, const struct value_err *ve);
+
+/* True when S holds only blanks. */
+static bool
+blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* The values of a CE row, read as the API reads them (POST
+ * /v1/clinicians/{id}/ce): the clinician, the date, the hours. */
+static int
+ce_row(const struct importmap *m, struct import_row *row)
+{
+	const char *id = row->value[C_CLINICIAN_ID], *npi = row->value[C_NPI];
+	const char *email = row->value[C_EMAIL];
+	struct value_err ve;
+	long long n;
+
+	/* the database keeps no text of blanks: an optional one is
+	 * empty, a required one missing */
+	for (int c = C_TITLE; c < C_NCOLS; c++) {
+		if (row->value[c] == NULL || !blank(row->value[c]))
+			continue;
+		if (c == C_TITLE)
+			return bad(m, row, c, "a value is required", NULL);
+		row->value[c] = NULL;
+	}
+	if (id == NULL && npi == NULL && email == NULL)
+		return bad(m, row, m->field_of[C_CLINICIAN_ID] >= 0 ?
+		    C_CLINICIAN_ID : m->field_of[C_NPI] >= 0 ? C_NPI : C_EMAIL,
+		    "say whose activity this is (a clinician id, an NPI or an "
+		    "email)", NULL);
+	if (id != NULL) {
+		if (strnum_ll(id, 1, INT64_MAX, &n, NULL) != 0)
+			return bad(m, row, C_CLINICIAN_ID, "'%s' is not a "
+			    "clinician id (a whole number above 0)", id);
+	} else if (npi != NULL) {
+		if (!npi_valid(npi))
+			return bad(m, row, C_NPI, "'%s' is not a valid NPI "
+			    "(ten digits with a correct check digit)", npi);
+	} else if (value_email(email, &ve) != 0) {
+		return refused(m, row, C_EMAIL, &ve);
+	}
+	if (value_date(row->value[C_COMPLETED_ON], VALUE_DATE_TYPED,
+	    row->buf[C_COMPLETED_ON], &ve) != 0)
+		return refused(m, row, C_COMPLETED_ON, &ve);
+	row->value[C_COMPLETED_ON] = row->buf[C_COMPLETED_ON];
+	if (value_hours(row->value[C_HOURS], row->buf[C_HOURS], &ve) != 0)
+		return refused(m, row, C_HOURS, &ve);
+	row->value[C_HOURS] = row->buf[C_HOURS];
+	return 0;
+}
+
+/* ---- every kind ------------------------------------------------------- */
+
 const struct import_column *
 importmap_columns(enum import_kind kind, int *n)
 {
+	if (kind == IMPORT_CE) {
+		*n = C_NCOLS;
+		return ce_cols;
+	}
 	*n = kind == IMPORT_ROSTER ? R_NCOLS : X_NCOLS;
 	return kind == IMPORT_ROSTER ? roster_cols : results_cols;
 }
@@ -167,6 +270,8 @@ importmap_header(struct importmap *m, enum import_kind kind, int n,
 		    "an 'email' column to say whose result each row is");
 		return -1;
 	}
+	if (kind == IMPORT_CE)
+		return ce_header(m, errbuf, errlen);
 	return 0;
 }
 
@@ -295,6 +400,8 @@ importmap_row(const struct importmap *m, int n, char *const *fields,
 		if (row->value[c] != NULL &&
 		    value_text(cols[c].name, row->value[c], &ve) != 0)
 			return refused(m, row, c, &ve);
+	if (m->kind == IMPORT_CE)
+		return ce_row(m, row);
 
 	if (m->kind == IMPORT_ROSTER) {
 		const char *npi = row->value[R_NPI], *st;

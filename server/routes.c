@@ -58,6 +58,8 @@ const struct route api_routes[] = {
 	{ "POST", "/v1/ce/{id}/reject", STAFF, api_ce_reject, NULL },
 	{ "POST", "/v1/certificates/{number}/renew", STAFF,
 	  api_certificates_renew, NULL },
+	{ "POST", "/v1/certificates/{number}/renewal-exams", STAFF,
+	  api_certificates_renewal_exam, NULL },
 	{ "POST", "/v1/sessions", ROLE_ADMIN, api_sessions_create, NULL },
 	{ "POST", "/v1/enrollments", ROLE_ADMIN, api_enrollments_create, NULL },
 	{ "POST", "/v1/enrollments/{id}/complete", STAFF,

@@ -113,6 +113,12 @@ static const struct cell matrix[] = {
 	  "{\"reason\":\"no evidence\"}", 401, 404, 404, 403 },
 	{ "POST", "/v1/certificates/{number}/renew",
 	  "/v1/certificates/ABCD-EFGH-JKMY/renew", NULL, 401, 404, 404, 403 },
+	{ "POST", "/v1/certificates/{number}/renewal-exams",
+	  "/v1/certificates/ABCD-EFGH-JKMY/renewal-exams",
+	  "{\"score\":80,\"max_score\":100,\"taken_on\":\"2026-01-05\"}",
+	  401, 404, 404, 403 },
+	{ "POST", "/v1/imports", "/v1/imports?kind=ce", "",
+	  401, 422, 422, 403 },
 	/* notifications: webhook endpoints and deliveries (admin) */
 	{ "GET", "/v1/webhooks", "/v1/webhooks", NULL, 401, 200, 403, 403 },
 	{ "POST", "/v1/webhooks", "/v1/webhooks", "{}", 401, 422, 403, 403 },

@@ -657,7 +657,7 @@ usage_errors(void **state)
 	has(err, "Is a directory");
 	FREE_IO();
 	RUN(0, NULL, "import", "--help");
-	has(out, "usage: certrack import roster|results FILE");
+	has(out, "usage: certrack import roster|results|ce FILE");
 	FREE_IO();
 	RUN(0, NULL, "help", "import");
 	has(out, "--errors-csv OUT");

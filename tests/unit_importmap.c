@@ -192,6 +192,46 @@ directory_values(void **state)
 	strcat(city, "a");
 	assert_int_equal(directory_row("", city, "", "", "", &r), -1);
 	assert_string_equal(r.bad_field, "practice_city");
+/* A CE file: the headers people write, whose activity each row is, and
+ * the values read as the API reads them. */
+static void
+ce_rows(void **state)
+{
+	char *header[] = { "E-mail", "Activity", "Sponsor", "Date",
+	    "CE Hours", "Notes" };
+	char *only[] = { "Activity", "Date", "CE Hours" };
+	char *row[] = { "a@example.org", "Safety", "  ", "3/7/2026", "1.50",
+	    "x" };
+	struct importmap m;
+	struct import_row r;
+	char err[300];
+
+	(void)state;
+	assert_int_equal(importmap_header(&m, IMPORT_CE, 3, only, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs a 'clinician_id', an 'npi' or an "
+	    "'email' column"));
+	assert_int_equal(importmap_header(&m, IMPORT_CE, 6, header, err,
+	    sizeof(err)), 0);
+	assert_int_equal(m.field_of[C_EMAIL], 0);
+	assert_int_equal(m.field_of[C_PROVIDER], 2);
+	assert_int_equal(m.col_of_field[5], -1);	/* Notes: ignored */
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), 0);
+	assert_string_equal(r.value[C_COMPLETED_ON], "2026-03-07");
+	assert_string_equal(r.value[C_HOURS], "1.5");
+	assert_null(r.value[C_PROVIDER]);	/* blanks: empty */
+	row[4] = "0";
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
+	assert_string_equal(r.bad_field, "hours");
+	row[4] = "1";
+	row[1] = " ";
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
+	assert_string_equal(r.bad_field, "title");
+	assert_string_equal(r.message, "a value is required");
+	row[1] = "Safety";
+	row[0] = "not-an-email";
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
+	assert_string_equal(r.bad_field, "email");
 }
 
 int
@@ -202,6 +242,7 @@ main(void)
 		cmocka_unit_test(header_sentences_stay_utf8),
 		cmocka_unit_test(directory_headers),
 		cmocka_unit_test(directory_values),
+		cmocka_unit_test(ce_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -343,10 +343,40 @@ test_text_table(void **state)
 	assert_int_equal(value_chars("\xc3"), 1);
 }
 
+/* ---- CE hours ------------------------------------------------------- */
+
+/* Above 0, at most 100, whole hundredths: each edge and one step past. */
+static void
+test_hours(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "0.01", "0.01" }, { "100", "100" }, { "100.00", "100" },
+		{ "12.5", "12.5" }, { "1e1", "10" }, { "99.99", "99.99" },
+	};
+	static const char *const bad[] = { "0", "-0", "100.01", "1.005",
+	    "0.001", "-1", "", "x", "1e3", " 1", "1." };
+	char out[VALUE_SCORE_LEN];
+	struct value_err ve;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(value_hours(ok[i].in, out, &ve), 0);
+		assert_string_equal(out, ok[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (value_hours(bad[i], out, &ve) != -1)
+			fail_msg("'%s' was taken as hours", bad[i]);
+		assert_string_equal(ve.code, "invalid_hours");
+	}
+	assert_string_equal(ve.detail, "the field 'hours' must be a number "
+	    "above 0 and at most 100, with at most 2 decimals");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hours),
 		cmocka_unit_test(test_date_iso),
 		cmocka_unit_test(test_date_typed),
 		cmocka_unit_test(test_date_message_cut),

@@ -132,6 +132,7 @@ int api_ce_record(struct request *req);
 int api_ce_approve(struct request *req);
 int api_ce_reject(struct request *req);
 int api_certificates_renew(struct request *req);
+int api_certificates_renewal_exam(struct request *req);
 /* api_webhooks.c: webhook endpoints and notification deliveries (admin) */
 int api_webhooks_list(struct request *req);
 int api_webhooks_create(struct request *req);

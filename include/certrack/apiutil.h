@@ -101,6 +101,11 @@ int api_text_of(PGconn *conn, const struct db_stmt *stmt,
  * target, 409 for a state conflict, 422 for every rule. */
 int api_code_status(const char *code);
 
+/* A score against its maximum (SCORE_TEXT and MAX_TEXT for messages): 0,
+ * or -1 with REQ's error 422 invalid_max_score or score_above_max. */
+int api_check_scores(struct request *req, const char *score_text,
+    double score, const char *max_text, double max);
+
 /*
  * Writes the audit row of a write, on CONN inside the write's transaction:
  * who (from REQ), ACTION ("clinician.update"), ENTITY and its ID, and the

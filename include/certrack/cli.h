@@ -186,6 +186,14 @@ int cli_cmd_ce(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_renewal_policies(struct cli_ctx *ctx, int argc, char **argv);
 /* certificates renew NUMBER (NUMBER already checked); an exit code */
 int cli_renew(struct cli_ctx *ctx, const char *number);
+
+/*
+ * `certificates renewal-exam NUMBER SCORE [--max N] [--on DATE]`: records
+ * a renewal written exam (cmd_renewals.c).  NUMBER_ARG reads the number
+ * operand into its canonical form (-1 after a usage error).
+ */
+int cli_renewal_exam(struct cli_ctx *ctx, int argc, char **argv,
+    int (*number_arg)(const struct cli_ctx *, const char *, char *));
 /* cli/cmd_webhooks.c: `webhooks list|add|disable|enable|test|deliveries|
  * replay` (admin) */
 int cli_cmd_webhooks(struct cli_ctx *ctx, int argc, char **argv);

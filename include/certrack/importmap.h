@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum import_kind { IMPORT_ROSTER, IMPORT_RESULTS };
+enum import_kind { IMPORT_ROSTER, IMPORT_RESULTS, IMPORT_CE };
 
 /* Column ids, per kind (the staging table has one text column each). */
 enum roster_col {
@@ -25,6 +25,11 @@ enum roster_col {
 enum results_col {
 	X_NPI, X_EMAIL, X_LEVEL, X_KIND, X_SCORE, X_MAX_SCORE, X_TAKEN_ON,
 	X_NCOLS
+};
+/* continuing-education activities: the clinician by id, NPI or email */
+enum ce_col {
+	C_CLINICIAN_ID, C_NPI, C_EMAIL, C_TITLE, C_PROVIDER, C_COMPLETED_ON,
+	C_HOURS, C_CATEGORY, C_EVIDENCE, C_NCOLS
 };
 #define IMPORTMAP_MAX_COLS 18
 

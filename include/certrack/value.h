@@ -66,6 +66,16 @@ int value_score(const char *field, const char *s, char out[VALUE_SCORE_LEN],
     struct value_err *err);
 
 /*
+ * Continuing-education hours: a number in value_score()'s syntax above 0
+ * and at most VALUE_HOURS_MAX with at most 2 decimals (the database holds
+ * numeric(5, 2)), written as its shortest exact decimal.  Returns 0, or
+ * -1 with ERR invalid_hours.
+ */
+#define VALUE_HOURS_MAX 100
+int value_hours(const char *s, char out[VALUE_SCORE_LEN],
+    struct value_err *err);
+
+/*
  * The most characters text field FIELD may hold ("family_name" -> 100),
  * from the one table of limits; 0 when FIELD has no limit of its own.
  */
