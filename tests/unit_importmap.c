@@ -192,6 +192,8 @@ directory_values(void **state)
 	strcat(city, "a");
 	assert_int_equal(directory_row("", city, "", "", "", &r), -1);
 	assert_string_equal(r.bad_field, "practice_city");
+}
+
 /* A CE file: the headers people write, whose activity each row is, and
  * the values read as the API reads them. */
 static void
