@@ -128,6 +128,9 @@ E2E_TESTS   += e2e_web
 SRV_SRC     += server/cache.c
 UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
+# a running import's progress, seen from any connection (issue 14)
+SRV_SRC     += server/importprogress.c
+E2E_TESTS   += e2e_import_progress
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
