@@ -76,6 +76,27 @@ cell(const char *s, char *buf, size_t len, size_t max_chars)
 	buf[o] = '\0';
 }
 
+static int progress_words(const json_t *progress, char *buf, size_t len);
+
+/* An import with no report yet (`import show` of one running, or rolled
+ * back): what its progress says.  True when R is one. */
+static bool
+print_unreported(const json_t *r, const char *name)
+{
+	const json_t *progress = json_object_get(r, "progress");
+	const char *msg = json_string_value(json_object_get(r, "message"));
+	char words[160];
+
+	if (!json_is_object(progress))
+		return false;
+	if (progress_words(progress, words, sizeof(words)) == 0)
+		printf("import of %s: running: %s\n", name, words);
+	else
+		printf("import of %s: failed: %s\n", name, msg ? msg :
+		    "nothing was written");
+	return true;
+}
+
 /* "imported 'roster.csv': 120 rows: ..." or "refused ...". */
 static void
 print_summary(const json_t *r, const char *name)
@@ -87,6 +108,8 @@ print_summary(const json_t *r, const char *name)
 	bool partial = json_is_true(json_object_get(r, "partial"));
 	const char *status = json_string_value(json_object_get(r, "status"));
 
+	if (print_unreported(r, name))
+		return;
 	if (status != NULL && strcmp(status, "failed") == 0) {
 		printf("refused %s%s: ", name, dry ? " (dry run)" : "");
 		if (rows == 0 || failed > rows)

@@ -372,14 +372,28 @@ client_goes_away(void **state)
 	json_t *it;
 	int fd;
 
+	char *out = NULL, *err = NULL, ids[24];
+
 	(void)state;
 	fd = running_upload("gone-a", &body, &len, &id);
+	snprintf(ids, sizeof(ids), "%lld", id);
+	/* `import show` tells what it is doing */
+	RUN(0, NULL, "import", "show", ids);
+	has(out, "import of import ");
+	has(out, ": running: the server has read ");
+	free(out);
+	free(err);
 	close(fd);
 	it = fails(id);
 	assert_string_equal(phase_of(it), "failed");
 	has(testlib_str(it, "message"), "nothing was written");
 	assert_false(json_is_null(json_object_get(it, "finished_at")));
 	json_decref(it);
+	RUN(0, NULL, "import", "show", ids);
+	has(out, ": failed: the connection closed before the import finished; "
+	    "nothing was written");
+	free(out);
+	free(err);
 	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
 	free(body);
 }
