@@ -168,6 +168,15 @@ seen_while_running(void **state)
 	int fd;
 
 	(void)state;
+	/* every write of the progress, as the test sees it (instrumentation
+	 * of this test's database only) */
+	testdb_exec_ok(w.db, "CREATE TABLE test_writes (import_id bigint,"
+	    " phase text, at timestamptz DEFAULT clock_timestamp())");
+	testdb_exec_ok(w.db, "CREATE FUNCTION test_write() RETURNS trigger"
+	    " LANGUAGE plpgsql AS $$ BEGIN INSERT INTO test_writes (import_id,"
+	    " phase) VALUES (NEW.import_id, NEW.phase); RETURN NEW; END $$");
+	testdb_exec_ok(w.db, "CREATE TRIGGER test_write AFTER INSERT OR UPDATE"
+	    " ON import_progress FOR EACH ROW EXECUTE FUNCTION test_write()");
 	sent = len / 4;
 	fd = testlib_upload_start(w.port, "/v1/imports?kind=roster&"
 	    "filename=big.csv&key=progress-a", w.admin, body, len, sent);
@@ -254,6 +263,21 @@ seen_while_running(void **state)
 	json_decref(it);
 	assert_string_equal(testdb_textf(w.db, "SELECT phase FROM "
 	    "import_progress WHERE import_id = %lld", id), "done");
+
+	/* what it cost: the rows received written at most twice a second
+	 * (0.4 s: the gaps are measured where the writes land), even when
+	 * the last quarter of the file came at once; one write to start,
+	 * three at the phase changes, one at the end */
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM (SELECT phase,"
+	    " lag(phase) OVER (ORDER BY at) AS prev, at - lag(at) OVER"
+	    " (ORDER BY at) AS gap FROM test_writes WHERE import_id = %lld) x"
+	    " WHERE phase = 'receiving' AND prev = 'receiving'"
+	    " AND gap < interval '0.4 s'", id), 0);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM test_writes"
+	    " WHERE import_id = %lld AND phase <> 'receiving'", id), 4);
+	assert_true(testdb_llf(w.db, "SELECT count(*) FROM test_writes"
+	    " WHERE import_id = %lld AND phase = 'receiving'", id) >= 3);
+	testdb_exec_ok(w.db, "DROP TRIGGER test_write ON import_progress");
 	free(body);
 }
 
@@ -456,18 +480,28 @@ cli_on_a_terminal(void **state)
 	has(shown, "imported 'progress-roster.csv': 100000 rows");
 	free(shown);
 
-	/* --quiet: none */
+	/* the import was named, and followed by its name */
+	assert_int_equal(testdb_llf(w.db, "SELECT length(import_key) FROM"
+	    " import_progress ORDER BY import_id DESC LIMIT 1"), 32);
+
+	/* --quiet: none, and not even asked for */
 	assert_int_equal(testlib_pty(quiet, NULL, NULL, &shown), 0);
 	lacks(shown, "rows");
 	lacks(shown, "\r");
 	free(shown);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM import_progress"
+	    " WHERE import_id = (SELECT max(import_id) FROM import_progress)"
+	    " AND import_key IS NULL"), 1);
 
-	/* a pipe: none */
+	/* a pipe: none, not asked for either */
 	RUN(0, NULL, "import", "roster", roster_path);
 	has(out, "imported 'progress-roster.csv': 100000 rows");
 	assert_string_equal(err, "");
 	free(out);
 	free(err);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM import_progress"
+	    " WHERE import_id = (SELECT max(import_id) FROM import_progress)"
+	    " AND import_key IS NULL"), 1);
 }
 
 int
