@@ -499,8 +499,8 @@ all_errors(struct cli_ctx *ctx, const json_t *report,
  * its id comes only with the answer, after the whole file), and its
  * progress on the server is read about twice a second on a second
  * connection (GET /v1/imports?key=...) while the file goes and the server
- * checks and merges the rows: "checking 100,000 rows" on the progress
- * line.  A server that does not answer, or does not know keys, leaves
+ * checks and merges the rows: "import 42: checking 100,000 rows" on the
+ * progress line.  A server that does not answer, or does not know keys, leaves
  * the line as it was.
  */
 struct watch {
@@ -594,8 +594,14 @@ watch_import(void *arg, bool sent, char *status, size_t len)
 	    (key == NULL || strcmp(key, w->key) != 0)))
 		w->failures++;	/* not a server that knows keys */
 	else if (it != NULL) {
+		char words[160];
+
 		w->failures = 0;
-		progress_words(json_object_get(it, "progress"), status, len);
+		/* the id, for `certrack import show ID` elsewhere meanwhile */
+		if (progress_words(json_object_get(it, "progress"), words,
+		    sizeof(words)) == 0)
+			snprintf(status, len, "import %lld: %s",
+			    (long long)cli_jint(it, "id"), words);
 	}
 	cli_response_release(&resp);
 }
