@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "certrack/cli.h"
@@ -232,10 +234,28 @@ human_size(char *buf, size_t len, long long n)
 		    (1024.0 * 1024.0 * 1024.0));
 }
 
+/* Cuts LINE (UTF-8) to one character less than stderr's terminal is
+ * wide, when it says how wide. */
+static void
+fit_width(char *line)
+{
+	struct winsize ws;
+	size_t chars = 0;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 2)
+		return;
+	for (char *p = line; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xC0) != 0x80 &&
+		    ++chars == ws.ws_col) {
+			*p = '\0';
+			return;
+		}
+}
+
 static void
 show_progress(struct upload *u, bool done_sending)
 {
-	char done[32], total[32];
+	char done[32], total[32], line[1024];
 	struct timespec now;
 	double dt;
 
@@ -247,31 +267,35 @@ show_progress(struct upload *u, bool done_sending)
 	u->last_shown = now;
 	u->shown = true;
 	human_size(done, sizeof(done), u->sent);
-	/* \r and "erase to the end of the line": one line, rewritten. */
 	if (done_sending) {
 		/* The server checks and merges the rows before it answers:
 		 * a clock that moves says it is still at work. */
 		if (u->sent_at.tv_sec == 0)
 			u->sent_at = now;
 		if (u->server[0] != '\0')
-			fprintf(stderr, "\r\033[Kcertrack: %s: %lds",
+			snprintf(line, sizeof(line), "certrack: %s: %lds",
 			    u->server, (long)(now.tv_sec - u->sent_at.tv_sec));
 		else
-			fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); the "
-			    "server is checking and merging the rows: %lds",
+			snprintf(line, sizeof(line), "certrack: sent '%s' (%s); "
+			    "the server is checking and merging the rows: %lds",
 			    u->opts->label, done,
 			    (long)(now.tv_sec - u->sent_at.tv_sec));
 	}
 	else if (u->opts->size >= 0) {
 		human_size(total, sizeof(total), u->opts->size);
-		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s of %s "
+		snprintf(line, sizeof(line), "certrack: sending '%s': %s of %s "
 		    "(%d%%)%s%s", u->opts->label, done, total,
 		    u->opts->size > 0 ? (int)(u->sent * 100 / u->opts->size) :
 		    100, u->server[0] ? "; " : "", u->server);
 	} else
-		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s%s%s",
+		snprintf(line, sizeof(line), "certrack: sending '%s': %s%s%s",
 		    u->opts->label, done, u->server[0] ? "; " : "",
 		    u->server);
+	/* \r and "erase to the end of the line": one line, rewritten; a
+	 * line wider than the terminal would wrap, and \r go back to its
+	 * last row only. */
+	fit_width(line);
+	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 }
 

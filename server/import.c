@@ -17,6 +17,11 @@
  * partial (good rows written, bad ones reported), dry_run (the same path,
  * rolled back at the end: the same report).  The report (imports and
  * import_errors rows) is kept in every mode.
+ *
+ * While it runs, its phase and counts are published outside its
+ * transaction (importprogress.c), for GET /v1/imports and
+ * /v1/imports/{id} from any connection; a client's `key` names it before
+ * its id comes back.
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
 #include "certrack/api.h"

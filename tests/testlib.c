@@ -835,7 +835,9 @@ testlib_pty(char *const argv[], const char *prompt, const char *answer,
 	bool answered = prompt == NULL;
 	pid_t pid;
 
-	pid = forkpty(&master, NULL, NULL, NULL);
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+
+	pid = forkpty(&master, NULL, NULL, &ws);
 	if (pid < 0)
 		fail_msg("forkpty: %s", strerror(errno));
 	if (pid == 0) {
