@@ -5,9 +5,11 @@
  * - A large roster is sent in pieces; meanwhile GET /v1/imports?key=...,
  *   GET /v1/imports/{id} and the plain list show it running, phase
  *   receiving, its rows received growing, while its imports row is still
- *   invisible to other connections; once the file is in, the phases
+ *   invisible to other connections (another daemon on the same database
+ *   sees it too); once the file is in, the phases
  *   checking and merging with their counts, before the report arrives;
- *   then the report, found by the same key.
+ *   then the report, found by the same key.  The progress costs a few
+ *   writes: the rows received at most twice a second, four others.
  * - The key's rules: its characters, its length (64 yes, 65 no), one
  *   import per key (409, nothing written).
  * - An import whose client goes away, and one whose daemon is killed (no
@@ -198,13 +200,29 @@ seen_while_running(void **state)
 	/* its imports row is the import's, uncommitted: nobody else sees it */
 	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM imports "
 	    "WHERE id = %lld", id), 0);
-	/* GET /v1/imports/{id} and the plain list show it too */
+	/* GET /v1/imports/{id} and the plain list show it too, and so does
+	 * another daemon on the same database */
 	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
 	one = get(path, w.grader, 200);
 	assert_int_equal(testlib_int(one, "id"), id);
 	assert_string_equal(testlib_str(one, "status"), "running");
 	assert_string_equal(phase_of(one), "receiving");
 	json_decref(one);
+	{
+		int port2 = testlib_free_port();
+		pid_t other = testlib_start_daemon("e2e_import_progress_b",
+		    port2, w.conninfo, NULL);
+
+		assert_int_equal(testlib_api(port2, "GET", path, w.grader, NULL,
+		    &resp), 200);
+		one = testlib_json(resp);
+		free(resp);
+		resp = NULL;
+		assert_string_equal(testlib_str(one, "status"), "running");
+		assert_true(progress_count(one, "received") >= r1);
+		json_decref(one);
+		assert_int_equal(testlib_stop_daemon(other), 0);
+	}
 	list = get("/v1/imports", w.grader, 200);
 	assert_int_equal(testlib_int(json_array_get(list, 0), "id"), id);
 	assert_string_equal(testlib_str(json_array_get(list, 0), "status"),
