@@ -363,6 +363,51 @@ key_rules(void **state)
 	assert_int_equal(count("SELECT count(*) FROM imports"), imports);
 }
 
+/* ---- 2b. the table's own rules ------------------------------------------ */
+
+static void
+table_rules(void **state)
+{
+	long long done_id = testdb_llf(w.db, "SELECT min(import_id) FROM "
+	    "import_progress WHERE phase = 'done'");
+	char sql[200];
+
+	(void)state;
+	/* done (and failed) are final: a late write changes nothing */
+	testdb_exec_ok(w.db, "SELECT import_progress_set((SELECT min(import_id)"
+	    " FROM import_progress WHERE phase = 'done'), 'checking', 1, 0, 0,"
+	    " 0, NULL)");
+	assert_string_equal(testdb_textf(w.db, "SELECT phase FROM "
+	    "import_progress WHERE import_id = %lld", done_id), "done");
+	/* the database refuses what the daemon would never write */
+	testdb_exec_fails(w.db, "SELECT import_progress_start(900001, 'a.b', 1,"
+	    " 'roster', NULL, false, false, pg_backend_pid())", "23514");
+	testdb_exec_fails(w.db, "SELECT import_progress_start(900001, 'progress-a',"
+	    " 1, 'roster', NULL, false, false, pg_backend_pid())", "23505");
+	testdb_exec_fails(w.db, "UPDATE import_progress SET rows_checked ="
+	    " rows_received + 1 WHERE phase = 'done'", "23514");
+	testdb_exec_fails(w.db, "UPDATE import_progress SET phase = 'paused'",
+	    "23514");
+	/* a row last written more than a day ago goes at the next start */
+	testdb_exec_ok(w.db, "SELECT import_progress_start(900001, NULL, 1,"
+	    " 'roster', NULL, false, false, pg_backend_pid())");
+	testdb_exec_ok(w.db, "UPDATE import_progress SET updated_at ="
+	    " clock_timestamp() - interval '1 day 1 minute'"
+	    " WHERE import_id = 900001");
+	snprintf(sql, sizeof(sql), "UPDATE import_progress SET updated_at ="
+	    " clock_timestamp() - interval '23 hours 59 minutes'"
+	    " WHERE import_id = %lld", done_id);
+	testdb_exec_ok(w.db, sql);
+	testdb_exec_ok(w.db, "SELECT import_progress_start(900002, NULL, 1,"
+	    " 'roster', NULL, false, false, pg_backend_pid())");
+	assert_int_equal(count("SELECT count(*) FROM import_progress"
+	    " WHERE import_id = 900001"), 0);
+	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM import_progress"
+	    " WHERE import_id = %lld", done_id), 1);
+	testdb_exec_ok(w.db, "DELETE FROM import_progress"
+	    " WHERE import_id = 900002");
+}
+
 /* ---- 3. imports that end without a report ------------------------------ */
 
 /* Starts a 20,000-row upload named KEY, sends a part of it and waits
@@ -545,6 +590,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seen_while_running),
 		cmocka_unit_test(key_rules),
+		cmocka_unit_test(table_rules),
 		cmocka_unit_test(client_goes_away),
 		cmocka_unit_test(daemon_killed),
 		cmocka_unit_test(cli_on_a_terminal),
