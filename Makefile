@@ -131,6 +131,9 @@ UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
 E2E_TESTS   += e2e_celimits
 E2E_TESTS   += e2e_dirimport
+# a running import's progress, seen from any connection (issue 14)
+SRV_SRC     += server/importprogress.c
+E2E_TESTS   += e2e_import_progress
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "certrack/cli.h"
@@ -121,15 +123,20 @@ cli_client_cleanup(struct cli_ctx *ctx)
 		curl_easy_cleanup(ctx->curl);
 		ctx->curl = NULL;
 	}
+	if (ctx->curl_aside != NULL) {
+		curl_easy_cleanup(ctx->curl_aside);
+		ctx->curl_aside = NULL;
+	}
 	if (curl_ready) {
 		curl_global_cleanup();
 		curl_ready = false;
 	}
 }
 
-/* The kept curl handle, reset for a new request; NULL when curl fails. */
+/* The curl handle kept in SLOT, reset for a new request; NULL when curl
+ * fails. */
 static CURL *
-handle(struct cli_ctx *ctx, struct cli_error *err)
+handle(void **slot, struct cli_error *err)
 {
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -139,24 +146,25 @@ handle(struct cli_ctx *ctx, struct cli_error *err)
 		}
 		curl_ready = true;
 	}
-	if (ctx->curl == NULL) {
-		ctx->curl = curl_easy_init();
-		if (ctx->curl == NULL) {
+	if (*slot == NULL) {
+		*slot = curl_easy_init();
+		if (*slot == NULL) {
 			cli_error_set(err, CLI_EXIT_FAILURE,
 			    "libcurl failed to initialise");
 			return NULL;
 		}
 	} else {
 		/* Options go; the connection cache stays. */
-		curl_easy_reset(ctx->curl);
+		curl_easy_reset(*slot);
 	}
-	return ctx->curl;
+	return *slot;
 }
 
 struct upload;
 static int request(struct cli_ctx *ctx, const char *method,
     const char *path, const json_t *body, const char *const *extra,
-    struct upload *up, struct cli_response *resp, struct cli_error *err);
+    struct upload *up, bool aside, struct cli_response *resp,
+    struct cli_error *err);
 
 int
 cli_request(struct cli_ctx *ctx, const char *method, const char *path,
@@ -183,6 +191,8 @@ struct upload {
 	struct timespec last_shown;
 	struct timespec sent_at;	/* when the last byte went */
 	bool shown;		/* a progress line is on the terminal */
+	bool done;		/* everything read and sent on */
+	char server[160];	/* what the server does (opts->watch), or "" */
 };
 
 static size_t
@@ -224,10 +234,28 @@ human_size(char *buf, size_t len, long long n)
 		    (1024.0 * 1024.0 * 1024.0));
 }
 
+/* Cuts LINE (UTF-8) to one character less than stderr's terminal is
+ * wide, when it says how wide. */
+static void
+fit_width(char *line)
+{
+	struct winsize ws;
+	size_t chars = 0;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 2)
+		return;
+	for (char *p = line; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xC0) != 0x80 &&
+		    ++chars == ws.ws_col) {
+			*p = '\0';
+			return;
+		}
+}
+
 static void
 show_progress(struct upload *u, bool done_sending)
 {
-	char done[32], total[32];
+	char done[32], total[32], line[1024];
 	struct timespec now;
 	double dt;
 
@@ -239,24 +267,35 @@ show_progress(struct upload *u, bool done_sending)
 	u->last_shown = now;
 	u->shown = true;
 	human_size(done, sizeof(done), u->sent);
-	/* \r and "erase to the end of the line": one line, rewritten. */
 	if (done_sending) {
 		/* The server checks and merges the rows before it answers:
 		 * a clock that moves says it is still at work. */
 		if (u->sent_at.tv_sec == 0)
 			u->sent_at = now;
-		fprintf(stderr, "\r\033[Kcertrack: sent '%s' (%s); the server "
-		    "is checking and merging the rows: %lds", u->opts->label,
-		    done, (long)(now.tv_sec - u->sent_at.tv_sec));
+		if (u->server[0] != '\0')
+			snprintf(line, sizeof(line), "certrack: %s: %lds",
+			    u->server, (long)(now.tv_sec - u->sent_at.tv_sec));
+		else
+			snprintf(line, sizeof(line), "certrack: sent '%s' (%s); "
+			    "the server is checking and merging the rows: %lds",
+			    u->opts->label, done,
+			    (long)(now.tv_sec - u->sent_at.tv_sec));
 	}
 	else if (u->opts->size >= 0) {
 		human_size(total, sizeof(total), u->opts->size);
-		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s of %s "
-		    "(%d%%)", u->opts->label, done, total, u->opts->size > 0 ?
-		    (int)(u->sent * 100 / u->opts->size) : 100);
+		snprintf(line, sizeof(line), "certrack: sending '%s': %s of %s "
+		    "(%d%%)%s%s", u->opts->label, done, total,
+		    u->opts->size > 0 ? (int)(u->sent * 100 / u->opts->size) :
+		    100, u->server[0] ? "; " : "", u->server);
 	} else
-		fprintf(stderr, "\r\033[Kcertrack: sending '%s': %s",
-		    u->opts->label, done);
+		snprintf(line, sizeof(line), "certrack: sending '%s': %s%s%s",
+		    u->opts->label, done, u->server[0] ? "; " : "",
+		    u->server);
+	/* \r and "erase to the end of the line": one line, rewritten; a
+	 * line wider than the terminal would wrap, and \r go back to its
+	 * last row only. */
+	fit_width(line);
+	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 }
 
@@ -268,6 +307,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	time_t now = time(NULL);
 	/* Everything read from the file, and sent on by curl. */
 	bool done = u->eof && (u->opts->size < 0 || ulnow >= u->opts->size);
+	u->done = done;
 
 	(void)dltotal;
 	(void)ultotal;
@@ -287,6 +327,59 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * curl_easy_perform() of an upload whose opts->watch is set: the transfer
+ * runs on a multi handle, so that between its steps (outside any of
+ * curl's callbacks, where no other transfer may run) the watch is called
+ * every CLI_WATCH_EVERY seconds and the progress line redrawn.
+ */
+static CURLcode
+perform_watched(CURL *curl, struct upload *u)
+{
+	CURLM *multi = curl_multi_init();
+	CURLcode code = CURLE_FAILED_INIT;
+	CURLMsg *msg;
+	double next = mono_s() + CLI_WATCH_EVERY;
+	int running = 1, left;
+
+	if (multi == NULL)
+		return curl_easy_perform(curl);
+	if (curl_multi_add_handle(multi, curl) != CURLM_OK) {
+		curl_multi_cleanup(multi);
+		return curl_easy_perform(curl);
+	}
+	while (running) {
+		if (curl_multi_perform(multi, &running) != CURLM_OK ||
+		    (running && curl_multi_poll(multi, NULL, 0, 100, NULL) !=
+		    CURLM_OK))
+			break;
+		if (running && mono_s() >= next) {
+			u->opts->watch(u->opts->watch_arg, u->done, u->server,
+			    sizeof(u->server));
+			if (u->opts->progress) {
+				u->shown = false;	/* redraw now */
+				show_progress(u, u->done);
+			}
+			next = mono_s() + CLI_WATCH_EVERY;
+		}
+	}
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl)
+			code = msg->data.result;
+	curl_multi_remove_handle(multi, curl);
+	curl_multi_cleanup(multi);
+	return code;
+}
+
 int
 cli_upload(struct cli_ctx *ctx, const char *path,
     const struct cli_upload_opts *opts, struct cli_response *resp,
@@ -299,7 +392,7 @@ cli_upload(struct cli_ctx *ctx, const char *path,
 	u.opts = opts;
 	u.stall_limit = ctx->timeout;
 	u.last_move = time(NULL);
-	rc = request(ctx, "POST", path, NULL, NULL, &u, resp, err);
+	rc = request(ctx, "POST", path, NULL, NULL, &u, false, resp, err);
 	if (u.shown) {
 		fputs("\r\033[K", stderr);	/* the progress line goes */
 		fflush(stderr);
@@ -323,7 +416,14 @@ cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *extra, struct cli_response *resp,
     struct cli_error *err)
 {
-	return request(ctx, method, path, body, extra, NULL, resp, err);
+	return request(ctx, method, path, body, extra, NULL, false, resp, err);
+}
+
+int
+cli_request_aside(struct cli_ctx *ctx, const char *path,
+    struct cli_response *resp, struct cli_error *err)
+{
+	return request(ctx, "GET", path, NULL, NULL, NULL, true, resp, err);
 }
 
 /*
@@ -333,7 +433,7 @@ cli_request_hdr(struct cli_ctx *ctx, const char *method, const char *path,
 static int
 request(struct cli_ctx *ctx, const char *method, const char *path,
     const json_t *body, const char *const *extra, struct upload *up,
-    struct cli_response *resp, struct cli_error *err)
+    bool aside, struct cli_response *resp, struct cli_error *err)
 {
 	struct curl_slist *headers = NULL, *h;
 	struct strbuf url, auth;
@@ -357,7 +457,7 @@ request(struct cli_ctx *ctx, const char *method, const char *path,
 		    path ? path : "(null)");
 		goto out;
 	}
-	curl = handle(ctx, err);
+	curl = handle(aside ? &ctx->curl_aside : &ctx->curl, err);
 	if (curl == NULL)
 		goto out;
 	if (strbuf_addf(&url, "%s%s", ctx->url, path) != 0)
@@ -430,7 +530,9 @@ request(struct cli_ctx *ctx, const char *method, const char *path,
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	/* An upload's --timeout is a limit on stalling (on_progress): the
 	 * whole import may take longer than any fixed limit. */
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, up != NULL ? 0L : ctx->timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, up != NULL ? 0L : aside &&
+	    (ctx->timeout == 0 || ctx->timeout > CLI_ASIDE_TIMEOUT) ?
+	    CLI_ASIDE_TIMEOUT : ctx->timeout);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	/* Never follow a redirect: it could carry the token elsewhere. */
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -445,7 +547,8 @@ request(struct cli_ctx *ctx, const char *method, const char *path,
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
 
-	code = curl_easy_perform(curl);
+	code = up != NULL && up->opts->watch != NULL ?
+	    perform_watched(curl, up) : curl_easy_perform(curl);
 	/* The handle is kept: it must not point at this frame's memory. */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);

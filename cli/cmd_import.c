@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,27 @@ cell(const char *s, char *buf, size_t len, size_t max_chars)
 	buf[o] = '\0';
 }
 
+static int progress_words(const json_t *progress, char *buf, size_t len);
+
+/* An import with no report yet (`import show` of one running, or rolled
+ * back): what its progress says.  True when R is one. */
+static bool
+print_unreported(const json_t *r, const char *name)
+{
+	const json_t *progress = json_object_get(r, "progress");
+	const char *msg = json_string_value(json_object_get(r, "message"));
+	char words[160];
+
+	if (!json_is_object(progress))
+		return false;
+	if (progress_words(progress, words, sizeof(words)) == 0)
+		printf("import of %s: running: %s\n", name, words);
+	else
+		printf("import of %s: failed: %s\n", name, msg ? msg :
+		    "nothing was written");
+	return true;
+}
+
 /* "imported 'roster.csv': 120 rows: ..." or "refused ...". */
 static void
 print_summary(const json_t *r, const char *name)
@@ -86,6 +108,8 @@ print_summary(const json_t *r, const char *name)
 	bool partial = json_is_true(json_object_get(r, "partial"));
 	const char *status = json_string_value(json_object_get(r, "status"));
 
+	if (print_unreported(r, name))
+		return;
 	if (status != NULL && strcmp(status, "failed") == 0) {
 		printf("refused %s%s: ", name, dry ? " (dry run)" : "");
 		if (rows == 0 || failed > rows)
@@ -468,6 +492,146 @@ all_errors(struct cli_ctx *ctx, const json_t *report,
 	return 0;
 }
 
+/* ---- the server's progress -------------------------------------------- */
+
+/*
+ * On a terminal the import is named before it is sent (a random `key`:
+ * its id comes only with the answer, after the whole file), and its
+ * progress on the server is read about twice a second on a second
+ * connection (GET /v1/imports?key=...) while the file goes and the server
+ * checks and merges the rows: "import 42: checking 100,000 rows" on the
+ * progress line.  A server that does not answer, or does not know keys, leaves
+ * the line as it was.
+ */
+struct watch {
+	struct cli_ctx *ctx;
+	char key[40];
+	char path[96];
+	int failures;		/* in a row; polling stops after a few */
+};
+
+#define WATCH_FAILURES_MAX 5
+
+/* N with its thousands grouped: "100,000". */
+static void
+grouped(long long n, char *buf, size_t len)
+{
+	char digits[32];
+	size_t nd, o = 0;
+
+	snprintf(digits, sizeof(digits), "%lld", n < 0 ? 0 : n);
+	nd = strlen(digits);
+	for (size_t i = 0; i < nd && o + 2 < len; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * A few words on an import's PROGRESS (GET /v1/imports' "progress"):
+ * "the server has read 40,000 rows", "checking 100,000 rows", "merging
+ * 99,990 rows (10 of 100,000 have problems)", "merged 99,990 rows;
+ * writing the report".  Nothing (0) for a phase without words.
+ */
+static int
+progress_words(const json_t *progress, char *buf, size_t len)
+{
+	const char *phase = json_string_value(json_object_get(progress,
+	    "phase"));
+	long long got = cli_jint(progress, "received");
+	long long bad = cli_jint(progress, "failed");
+	long long merged = cli_jint(progress, "merged");
+	char a[32], b[32], c[32];
+
+	if (phase == NULL)
+		return -1;
+	grouped(got, a, sizeof(a));
+	grouped(got - bad, b, sizeof(b));
+	grouped(bad, c, sizeof(c));
+	if (strcmp(phase, "receiving") == 0)
+		snprintf(buf, len, "the server has read %s row%s", a,
+		    got == 1 ? "" : "s");
+	else if (strcmp(phase, "checking") == 0)
+		snprintf(buf, len, "checking %s row%s", a, got == 1 ? "" : "s");
+	else if (strcmp(phase, "merging") == 0 && merged > 0) {
+		grouped(merged, b, sizeof(b));
+		snprintf(buf, len, "merged %s row%s; writing the report", b,
+		    merged == 1 ? "" : "s");
+	} else if (strcmp(phase, "merging") == 0 && bad > 0)
+		snprintf(buf, len, "merging %s row%s (%s of %s %s problems)", b,
+		    got - bad == 1 ? "" : "s", c, a, bad == 1 ? "has" :
+		    "have");
+	else if (strcmp(phase, "merging") == 0)
+		snprintf(buf, len, "merging %s row%s", a, got == 1 ? "" : "s");
+	else
+		return -1;
+	return 0;
+}
+
+/* cli_upload_opts' watch: the import named W->key, as the server sees
+ * it. */
+static void
+watch_import(void *arg, bool sent, char *status, size_t len)
+{
+	struct watch *w = arg;
+	struct cli_response resp;
+	struct cli_error err;
+	const json_t *it;
+	const char *key;
+
+	(void)sent;
+	if (w->failures >= WATCH_FAILURES_MAX)
+		return;
+	if (cli_request_aside(w->ctx, w->path, &resp, &err) != 0) {
+		w->failures++;
+		return;
+	}
+	it = json_array_get(resp.json, 0);
+	key = json_string_value(json_object_get(it, "key"));
+	if (resp.status != 200 || (json_array_size(resp.json) > 0 &&
+	    (key == NULL || strcmp(key, w->key) != 0)))
+		w->failures++;	/* not a server that knows keys */
+	else if (it != NULL) {
+		char words[160];
+
+		w->failures = 0;
+		/* the id, for `certrack import show ID` elsewhere meanwhile */
+		if (progress_words(json_object_get(it, "progress"), words,
+		    sizeof(words)) == 0)
+			snprintf(status, len, "import %lld: %s",
+			    (long long)cli_jint(it, "id"), words);
+	}
+	cli_response_release(&resp);
+}
+
+/*
+ * Names the import on PATH (its query string so far) with a random key
+ * and sets UP to watch it.  Returns 0 (also without randomness: then the
+ * import goes on unwatched), or -1 out of memory.
+ */
+static int
+watch_start(struct watch *w, struct cli_ctx *ctx, struct strbuf *path,
+    struct cli_upload_opts *up)
+{
+	unsigned char rnd[16];
+
+	memset(w, 0, sizeof(*w));
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return 0;	/* no key: no progress, the import goes on */
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(w->key + 2 * i, 3, "%02x", rnd[i]);
+	w->ctx = ctx;
+	snprintf(w->path, sizeof(w->path), "/v1/imports?key=%s&limit=1",
+	    w->key);
+	if (cli_query_add(path, "key", w->key) != 0)
+		return -1;
+	up->watch = watch_import;
+	up->watch_arg = w;
+	return 0;
+}
+
 /* ---- import roster|results FILE -------------------------------------- */
 
 static const char *
@@ -516,6 +680,7 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	bool dry_run = false, partial = false, is_stdin;
 	char delim = 0, label[600];
 	struct cli_upload_opts up;
+	struct watch watch;
 	struct cli_response resp;
 	struct cli_error err;
 	struct line_errors *errs = NULL;
@@ -615,6 +780,13 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	    cli_query_add(&path, "delimiter", delim_name) != 0 ||
 	    cli_query_add(&path, "filename", is_stdin ? NULL :
 	    base_name(file)) != 0) {
+		strbuf_release(&path);
+		cli_errorf("out of memory");
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	/* the server's side of the import, shown beside the upload's */
+	if (up.progress && watch_start(&watch, ctx, &path, &up) != 0) {
 		strbuf_release(&path);
 		cli_errorf("out of memory");
 		rc = CLI_EXIT_FAILURE;

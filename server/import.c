@@ -17,6 +17,11 @@
  * partial (good rows written, bad ones reported), dry_run (the same path,
  * rolled back at the end: the same report).  The report (imports and
  * import_errors rows) is kept in every mode.
+ *
+ * While it runs, its phase and counts are published outside its
+ * transaction (importprogress.c), for GET /v1/imports and
+ * /v1/imports/{id} from any connection; a client's `key` names it before
+ * its id comes back.
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
 #include "certrack/api.h"
@@ -34,6 +39,7 @@
 #include "certrack/csvread.h"
 #include "certrack/db.h"
 #include "certrack/importmap.h"
+#include "certrack/importprogress.h"
 #include "certrack/log.h"
 #include "certrack/metrics.h"
 #include "certrack/strbuf.h"
@@ -68,6 +74,7 @@ struct import {
 	struct strbuf copy;
 	char id[24];
 	char uid[24];			/* who imports, as a parameter */
+	struct importprogress progress;	/* seen by others while it runs */
 
 	/* A problem with the file as a whole: nothing more is read. */
 	bool fatal;
@@ -341,6 +348,9 @@ import_begin(struct request *req)
 		    "the filename may have at most %zu bytes",
 		    sizeof(im->filename) - 1);
 	snprintf(im->filename, sizeof(im->filename), "%s", fn ? fn : "");
+	if (http_query(req, "key") != NULL && importprogress_key_check(
+	    http_query(req, "key"), &req->err) != 0)
+		return -1;
 
 	im->csv = csvread_new(im->delim, on_row, im);
 	if (im->csv == NULL)
@@ -362,6 +372,10 @@ import_begin(struct request *req)
 		return -1;
 	snprintf(im->id, sizeof(im->id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	if (importprogress_start(&im->progress, im->id, http_query(req, "key"),
+	    im->uid, kind, params[2], im->dry_run, im->partial,
+	    PQbackendPID(im->conn), &req->err) != 0)
+		return -1;
 	/* Every row the import writes is audited as its user's, with this
 	 * request's and this import's ids (sql/0007_writes.sql). */
 	params[0] = im->uid;
@@ -396,6 +410,7 @@ import_chunk(struct request *req, const char *data, size_t len)
 	if (csvread_feed(im->csv, data, len) != 0 && !im->fatal)
 		set_fatal(im, csvread_error_line(im->csv), NULL,
 		    csvread_error(im->csv));
+	importprogress_rows(&im->progress, im->rows);
 	return 0;
 }
 
@@ -627,6 +642,9 @@ run_import(struct import *im, struct cterr *err)
 	failed = count_of(im, &q_failed, err);
 	if (failed < 0)
 		return -1;
+	if (!im->fatal)
+		importprogress_phase(&im->progress, "merging", -1, im->rows,
+		    failed, -1);
 	/* The good rows are always merged, so the rules that need earlier
 	 * writes (attempts, retake waits) are asked of every row and a
 	 * refusal lists every problem in one round.  All-or-nothing: one bad
@@ -647,6 +665,8 @@ run_import(struct import *im, struct cterr *err)
 		if (count_outcomes(im, &failed, &created, &updated, &unchanged,
 		    err) != 0)
 			return -1;
+		importprogress_phase(&im->progress, "merging", -1, -1, failed,
+		    created + updated + unchanged);
 	}
 	refused = im->fatal || (failed > 0 && !im->partial);
 	if (merge && (im->dry_run || refused)) {
@@ -755,6 +775,7 @@ import_finish(struct request *req)
 		if (db_run(im->conn, &q_ignored, params, err) != 0)
 			return -1;
 	}
+	importprogress_phase(&im->progress, "checking", im->rows, -1, -1, -1);
 	if (run_import(im, err) != 0)
 		return -1;
 	params[0] = im->id;
@@ -785,6 +806,7 @@ import_finish(struct request *req)
 			free(report);
 			return -1;
 		}
+		importprogress_end(&im->progress, true, NULL);
 		log_info("import %s: %ld rows, %s", im->id, im->rows,
 		    status == 201 ? "succeeded" : "failed");
 		char location[48];
@@ -805,6 +827,10 @@ import_abort(struct request *req)
 	    CONNECTION_OK && PQtransactionStatus(im->conn) != PQTRANS_IDLE)
 		log_info("import %s abandoned; nothing of it was written",
 		    im->id[0] ? im->id : "(not started)");
+	if (im != NULL)
+		importprogress_end(&im->progress, false, cterr_isset(&req->err) ?
+		    req->err.detail : "the connection closed before the import "
+		    "finished; nothing was written");
 	import_free(im);
 	req->stream_state = NULL;
 }
@@ -813,30 +839,79 @@ const struct route_stream api_import_stream = {
 	import_begin, import_chunk, import_finish, import_abort,
 };
 
+/*
+ * The newest imports: those with a report, and those without one yet
+ * (running, or rolled back: import_progress_view() of
+ * sql/0019_import_progress.sql); only the one named by the client's key
+ * $2 when it is not NULL.
+ */
 int
 api_imports_list(struct request *req)
 {
 	static const char *const sql =
-	    "SELECT coalesce(json_agg(json_build_object('id', i.id,"
+	    "SELECT coalesce(json_agg(x.j ORDER BY x.id DESC), '[]')::text"
+	    " FROM (SELECT id, j FROM ("
+	    "  SELECT v.id, import_progress_view(v.id) AS j"
+	    "  FROM import_progress_ids($2) v(id)"
+	    " UNION ALL"
+	    "  SELECT i.id, json_build_object('id', i.id,"
 	    " 'kind', i.kind, 'status', i.status, 'dry_run', i.dry_run,"
 	    " 'partial', i.partial, 'filename', i.filename,"
 	    " 'user', u.username, 'started_at', i.started_at,"
 	    " 'finished_at', i.finished_at,"
 	    " 'counts', json_build_object('rows', i.rows_total,"
 	    "  'created', i.rows_created, 'updated', i.rows_updated,"
-	    "  'unchanged', i.rows_unchanged, 'failed', i.rows_failed))"
-	    " ORDER BY i.id DESC), '[]')::text"
-	    " FROM (SELECT * FROM imports ORDER BY id DESC LIMIT $1) i"
-	    " LEFT JOIN users u ON u.id = i.user_id";
-	static const struct db_stmt q = { "imports_list", sql, 1 };
+	    "  'unchanged', i.rows_unchanged, 'failed', i.rows_failed),"
+	    " 'key', (SELECT import_key FROM import_progress"
+	    "  WHERE import_id = i.id))"
+	    " FROM (SELECT * FROM imports WHERE $2::text IS NULL OR id IN"
+	    "  (SELECT import_id FROM import_progress WHERE import_key = $2)"
+	    "  ORDER BY id DESC LIMIT $1) i"
+	    " LEFT JOIN users u ON u.id = i.user_id"
+	    " ) y WHERE j IS NOT NULL ORDER BY id DESC LIMIT $1) x";
+	static const struct db_stmt q = { "imports_list", sql, 2 };
 	char limit_s[24];
-	const char *params[1] = { limit_s };
+	const char *key = http_query(req, "key");
+	const char *params[2] = { limit_s, key };
 	long long limit;
 
-	if (api_query_int(req, "limit", 1, 1000, 50, &limit, &req->err) != 0)
+	if (api_query_int(req, "limit", 1, 1000, 50, &limit, &req->err) != 0 ||
+	    (key != NULL && importprogress_key_check(key, &req->err) != 0))
 		return -1;
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
 	return api_reply_query(req, &q, params, "not_found", "");
+}
+
+/*
+ * The report of import PARAMS[0] (errors limited to PARAMS[1]), or, while
+ * it has none (running, or rolled back), its progress; 404 with MISSING
+ * when neither is there.
+ */
+static int
+imports_reply(struct request *req, const char *const *params,
+    const char *missing)
+{
+	static const struct db_stmt q_progress = { "imports_progress",
+	    "SELECT import_progress_view($1)::text", 1 };
+	const struct db_stmt *order[3] = { &q_report, &q_progress, &q_report };
+	PGconn *conn = db_conn(&req->err);
+	PGresult *res;
+	int rc;
+
+	if (conn == NULL)
+		return -1;
+	/* The report again last: the import may commit between the two. */
+	for (int i = 0; i < 3; i++) {
+		if ((res = db_exec(conn, order[i], params, &req->err)) == NULL)
+			return -1;
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+			rc = api_reply_db_json(req, 200, PQgetvalue(res, 0, 0));
+			PQclear(res);
+			return rc;
+		}
+		PQclear(res);
+	}
+	return cterr_set(&req->err, 404, "not_found", NULL, "%s", missing);
 }
 
 int
@@ -853,5 +928,5 @@ api_imports_get(struct request *req)
 	char missing[64];
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
 	snprintf(missing, sizeof(missing), "there is no import %s", id);
-	return api_reply_query(req, &q_report, params, "not_found", missing);
+	return imports_reply(req, params, missing);
 }

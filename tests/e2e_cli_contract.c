@@ -749,46 +749,14 @@ contexts(void **state)
 static int
 on_pty(const char *const *args, const char *answer, char **shown)
 {
-	char *argv[20], buf[4096];
-	size_t n = 0;
-	int master, status, i = 0;
-	bool answered = false;
-	pid_t pid;
+	char *argv[20];
+	int i = 0;
 
 	argv[i++] = cli;
 	for (; args[i - 1] != NULL; i++)
 		argv[i] = (char *)args[i - 1];
 	argv[i] = NULL;
-	pid = forkpty(&master, NULL, NULL, NULL);
-	if (pid < 0)
-		fail_msg("forkpty: %s", strerror(errno));
-	if (pid == 0) {
-		execv(cli, argv);
-		_exit(127);
-	}
-	buf[0] = '\0';
-	for (;;) {
-		struct pollfd p = { master, POLLIN, 0 };
-		ssize_t got;
-
-		if (poll(&p, 1, 10000) != 1)
-			fail_msg("the pty went quiet: '%s'", buf);
-		got = read(master, buf + n, sizeof(buf) - 1 - n);
-		if (got <= 0)
-			break;	/* EIO: the child closed the terminal */
-		n += (size_t)got;
-		buf[n] = '\0';
-		if (!answered && strstr(buf, "[y/N] ") != NULL) {
-			answered = true;
-			if (write(master, answer, strlen(answer)) < 0)
-				fail_msg("write: %s", strerror(errno));
-		}
-	}
-	close(master);
-	if (waitpid(pid, &status, 0) != pid)
-		fail_msg("waitpid: %s", strerror(errno));
-	*shown = strdup(buf);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return testlib_pty(argv, "[y/N] ", answer, shown);
 }
 
 static void

@@ -81,7 +81,8 @@ dump(void)
 	char *argv[] = { pgdump, "--data-only", "--no-owner",
 	    "--restrict-key=certrack", "-h", NULL,
 	    "-U", "postgres", "-T", "imports", "-T", "import_errors", "-T",
-	    "audit_log", "-T", "api_tokens", dbname, NULL };
+	    "audit_log", "-T", "api_tokens", "-T", "import_progress", dbname,
+	    NULL };
 
 	snprintf(pgdump, sizeof(pgdump), "/usr/lib/postgresql/15/bin/pg_dump");
 	argv[5] = (char *)testlib_env("CERTRACK_TEST_PGHOST");

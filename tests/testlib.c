@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -820,4 +821,55 @@ testdb_llf(PGconn *conn, const char *fmt, ...)
 	n = v ? strtoll(v, NULL, 10) : -1;
 	free(v);
 	return n;
+}
+
+/* ---- a terminal (e2e_cli_contract, e2e_import_progress) ---------------- */
+
+int
+testlib_pty(char *const argv[], const char *prompt, const char *answer,
+    char **shown)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int master, status;
+	bool answered = prompt == NULL;
+	pid_t pid;
+
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+
+	pid = forkpty(&master, NULL, NULL, &ws);
+	if (pid < 0)
+		fail_msg("forkpty: %s", strerror(errno));
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { master, POLLIN, 0 };
+		ssize_t got;
+
+		if (n + 4096 > cap) {
+			cap = (cap + 4096) * 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		buf[n] = '\0';
+		if (poll(&p, 1, 60000) != 1)
+			fail_msg("the pty went quiet: '%s'", buf);
+		got = read(master, buf + n, cap - 1 - n);
+		if (got <= 0)
+			break;	/* EIO: the child closed the terminal */
+		n += (size_t)got;
+		buf[n] = '\0';
+		if (!answered && strstr(buf, prompt) != NULL) {
+			answered = true;
+			if (write(master, answer, strlen(answer)) < 0)
+				fail_msg("write: %s", strerror(errno));
+		}
+	}
+	close(master);
+	if (waitpid(pid, &status, 0) != pid)
+		fail_msg("waitpid: %s", strerror(errno));
+	*shown = buf;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

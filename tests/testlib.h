@@ -243,4 +243,14 @@ void testlib_expect(const struct testlib_answer *a, const char *what,
  * NEEDLE. */
 int testlib_log_count(const char *name, const char *needle);
 
+/*
+ * Runs ARGV (ARGV[0] the program's path) on a new pseudo-terminal of 80
+ * columns and 24 rows (its stdin, stdout and stderr), answering ANSWER once PROMPT (may be NULL:
+ * nothing asked) shows; returns its exit status, *SHOWN everything the
+ * terminal showed (caller frees).  Fails the test when the terminal stays
+ * quiet for a minute.
+ */
+int testlib_pty(char *const argv[], const char *prompt, const char *answer,
+    char **shown);
+
 #endif

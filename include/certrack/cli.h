@@ -88,6 +88,7 @@ struct cli_ctx {
 				 * file's top-level url and token */
 
 	void *curl;		/* CURL handle kept between requests */
+	void *curl_aside;	/* a second one, for cli_request_aside() */
 };
 
 /* One row of the command table. */
@@ -413,7 +414,20 @@ struct cli_upload_opts {
 				 * decides: only when stderr is a terminal) */
 	FILE *tee;		/* NULL, or a copy of every byte sent goes
 				 * here (stdin kept for a second reading) */
+	/*
+	 * NULL, or called about every CLI_WATCH_EVERY seconds while the
+	 * request runs, from outside curl's callbacks (so it may make
+	 * requests of its own with cli_request_aside()); SENT is true once
+	 * the whole file is sent.  It may write into STATUS (LEN bytes) a
+	 * few words on what the server is doing, shown on the progress
+	 * line; it leaves STATUS as it is when it learnt nothing new.
+	 */
+	void (*watch)(void *arg, bool sent, char *status, size_t len);
+	void *watch_arg;
 };
+
+/* Seconds between two calls of an upload's watch. */
+#define CLI_WATCH_EVERY 0.5
 
 /*
  * POSTs OPTS->fp to PATH (query string already escaped) as text/csv,
@@ -427,6 +441,15 @@ struct cli_upload_opts {
 int cli_upload(struct cli_ctx *ctx, const char *path,
     const struct cli_upload_opts *opts, struct cli_response *resp,
     struct cli_error *err);
+
+/*
+ * GET PATH on a connection of its own (kept for the next call), while
+ * another request (an upload) is in flight: at most
+ * CLI_ASIDE_TIMEOUT seconds.  Returns as cli_request().
+ */
+#define CLI_ASIDE_TIMEOUT 2L
+int cli_request_aside(struct cli_ctx *ctx, const char *path,
+    struct cli_response *resp, struct cli_error *err);
 
 /* Releases the kept curl handle and libcurl (main() calls it once). */
 void cli_client_cleanup(struct cli_ctx *ctx);
