@@ -118,6 +118,7 @@ E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
 E2E_TESTS   += e2e_renewals
+E2E_TESTS   += e2e_tokencache
 UNIT_TESTS  += unit_fuzz
 UNIT_TESTS  += unit_importmap
 UNIT_TESTS  += unit_cterr
