@@ -67,6 +67,7 @@ static struct {
 	bool running, stopping;
 	int wake[2];			/* a pipe: lookups wake the listener */
 	unsigned long want, done;	/* round trips asked and made */
+	bool wake_pending;		/* a byte in the pipe, not yet read */
 	double synced_from;		/* the last round trip's start */
 	unsigned long round_trips;
 	char day[16];			/* the database's current_date */
@@ -223,8 +224,12 @@ catch_up_locked(double since)
 	if (c.listening && c.synced_from >= since)
 		return true;		/* one begun since vouches already */
 	c.want++;
-	if (write(c.wake[1], &one, 1) < 0 && errno != EAGAIN)
-		return false;
+	/* one byte wakes the listener for every waiter until it reads it */
+	if (!c.wake_pending) {
+		if (write(c.wake[1], &one, 1) < 0 && errno != EAGAIN)
+			return false;
+		c.wake_pending = true;
+	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)SYNC_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
@@ -539,7 +544,8 @@ apply_notifies(PGconn *conn)
 static int
 round_trip(PGconn *conn)
 {
-	PGresult *res = PQexec(conn, "SELECT current_date::text");
+	PGresult *res = PQexecPrepared(conn, "cache_day", 0, NULL, NULL, NULL,
+	    0);
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -586,6 +592,7 @@ static void
 listen_on(PGconn *conn)
 {
 	char buf[64];
+	bool more = false;	/* lookups came during the last round trip */
 
 	while (!stopping()) {
 		struct pollfd p[2] = {
@@ -595,7 +602,7 @@ listen_on(PGconn *conn)
 		unsigned long want;
 		double begun;
 
-		if (poll(p, 2, 60 * 1000) < 0 && errno != EINTR)
+		if (poll(p, 2, more ? 0 : 60 * 1000) < 0 && errno != EINTR)
 			return;
 		if (p[1].revents & POLLIN)
 			while (read(c.wake[0], buf, sizeof(buf)) > 0)
@@ -606,12 +613,14 @@ listen_on(PGconn *conn)
 			return;
 		apply_notifies(conn);
 		pthread_mutex_lock(&c.mu);
+		c.wake_pending = false;
 		want = c.want;
 		begun = mono_now();	/* the clock of http_now() */
 		pthread_mutex_unlock(&c.mu);
 		/* A round trip for every lookup waiting now (one for all of
 		 * them: it vouches for every request begun before it), and
 		 * one a minute to notice a new day or a lost connection. */
+		more = false;
 		if (want > c.done || p[0].revents == 0) {
 			if (round_trip(conn) != 0)
 				return;
@@ -619,6 +628,7 @@ listen_on(PGconn *conn)
 			c.done = want;
 			c.synced_from = begun;
 			c.round_trips++;
+			more = c.want > want;
 			pthread_cond_broadcast(&c.synced);
 			pthread_mutex_unlock(&c.mu);
 		}
@@ -641,6 +651,12 @@ listener(void *arg)
 
 		if (PQstatus(conn) == CONNECTION_OK)
 			res = PQexec(conn, "LISTEN " CHANNEL);
+		/* the round trip, planned once */
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			PQclear(res);
+			res = PQprepare(conn, "cache_day",
+			    "SELECT current_date::text", 0, NULL);
+		}
 		if (PQresultStatus(res) == PGRES_COMMAND_OK &&
 		    round_trip(conn) == 0) {
 			/* Listening again: what was missed meanwhile is
@@ -712,6 +728,7 @@ cache_start(const char *conninfo, long max_entries)
 	c.capacity = max_entries;
 	c.stopping = false;
 	c.want = c.done = 0;
+	c.wake_pending = false;
 	c.synced_from = 0;
 	c.day[0] = '\0';
 	pthread_mutex_unlock(&c.mu);
