@@ -99,6 +99,15 @@ cached_on_both(const char *token, long long user)
 	silently(sql);
 }
 
+/* TOKEN's very next request is refused, on the daemon on FIRST (the one
+ * that wrote) and on the other. */
+static void
+refused_by_both(int first, const char *token)
+{
+	assert_int_equal(me(first, token), 401);
+	assert_int_equal(me(first == w.port ? port2 : w.port, token), 401);
+}
+
 static void
 revoked_token_is_refused_at_once(void **state)
 {
@@ -111,8 +120,7 @@ revoked_token_is_refused_at_once(void **state)
 	snprintf(path, sizeof(path), "/v1/tokens/%lld", id);
 	assert_int_equal(testlib_api(w.port, "DELETE", path, w.admin, NULL,
 	    NULL), 204);
-	assert_int_equal(me(w.port, token), 401);
-	assert_int_equal(me(port2, token), 401);
+	refused_by_both(w.port, token);
 	free(token);
 }
 
@@ -127,8 +135,7 @@ logout_is_refused_at_once(void **state)
 	/* through the second daemon this time */
 	assert_int_equal(testlib_api(port2, "POST", "/v1/logout", token, NULL,
 	    NULL), 204);
-	assert_int_equal(me(port2, token), 401);
-	assert_int_equal(me(w.port, token), 401);
+	refused_by_both(port2, token);
 	free(token);
 }
 
@@ -143,8 +150,7 @@ disabled_account_is_refused_at_once(void **state)
 	snprintf(path, sizeof(path), "/v1/users/%lld", user);
 	assert_int_equal(testlib_api(w.port, "PATCH", path, w.admin,
 	    "{\"disabled\":true}", NULL), 200);
-	assert_int_equal(me(w.port, token), 401);
-	assert_int_equal(me(port2, token), 401);
+	refused_by_both(w.port, token);
 	/* enabled again, the token stays revoked (the disable revoked it) */
 	assert_int_equal(testlib_api(w.port, "PATCH", path, w.admin,
 	    "{\"disabled\":false}", NULL), 200);
@@ -191,8 +197,7 @@ password_change_ends_the_other_sessions_at_once(void **state)
 	    "\"new_password\":\"%s-and-more\"}", pw, pw);
 	assert_int_equal(testlib_api(w.port, "POST", "/v1/me/password", one,
 	    body, NULL), 204);
-	assert_int_equal(me(w.port, two), 401);
-	assert_int_equal(me(port2, two), 401);
+	refused_by_both(w.port, two);
 	/* the session that made the change goes on */
 	assert_int_equal(me(w.port, one), 200);
 	assert_int_equal(me(port2, one), 200);
