@@ -15,10 +15,14 @@
  */
 #include "testlib.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* What the issue asks of another daemon. */
@@ -413,6 +417,119 @@ token_revoked_through_one_is_refused_by_the_other(void **state)
 	free(token);
 }
 
+/* Sends POST PATH with the JSON BODY as TOKEN to the daemon on PORT
+ * (Connection: close), without waiting for the answer: the socket. */
+static int
+post_start(int port, const char *path, const char *token, const char *body)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+	char req[1024];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", path, token,
+	    strlen(body), body);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	return fd;
+}
+
+/* The status of the answer on FD (read to its end), which is closed. */
+static int
+post_finish(int fd)
+{
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int status = 0;
+
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(fd);
+	if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+		fail_msg("no answer: '%s'", buf);
+	return status;
+}
+
+/*
+ * A cached answer needs no pooled database connection: with the only one
+ * of a third daemon (--threads 1) held by a write waiting for a row lock
+ * this test holds, a status cached with its token check is answered all
+ * the same, while a lookup that misses is refused (database_busy).
+ */
+static void
+cached_answers_need_no_pooled_connection(void **state)
+{
+	const char *const one[] = { "--threads", "1", NULL };
+	long long id = enrolled("pool@example.org");
+	long long other = enrolled("miss@example.org");
+	char path[64], body[300], *today, *resp = NULL;
+	PGconn *hold;
+	int port3 = testlib_free_port(), fd, i;
+	pid_t d3;
+
+	(void)state;
+	/* a lock wait longer than the test, a short wait for the pool */
+	setenv("CERTRACK_DB_LOCK_TIMEOUT_MS", "60000", 1);
+	setenv("CERTRACK_DB_POOL_WAIT_MS", "200", 1);
+	d3 = testlib_start_daemon("e2e_tokencache3", port3, w.conninfo, one);
+	unsetenv("CERTRACK_DB_LOCK_TIMEOUT_MS");
+	unsetenv("CERTRACK_DB_POOL_WAIT_MS");
+	today = testdb_value(w.db, "SELECT current_date::text");
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(ask(port3, path, w.grader), 200);
+	/* the write waits for the enrollment's row, on the only connection */
+	hold = PQconnectdb(w.conninfo);
+	assert_int_equal(PQstatus(hold), CONNECTION_OK);
+	snprintf(body, sizeof(body), "BEGIN; SELECT 1 FROM enrollments WHERE"
+	    " clinician_id = %lld FOR UPDATE", id);
+	testdb_exec_ok(hold, body);
+	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
+	    "\"DN1\",\"kind\":\"written\",\"score\":73,\"max_score\":100,"
+	    "\"taken_on\":\"%s\"}", id, today);
+	fd = post_start(port3, "/v1/exam-results", w.grader, body);
+	for (i = 0; i < 500; i++) {
+		char *n = testdb_value(w.db, "SELECT count(*) FROM"
+		    " pg_stat_activity WHERE datname = current_database()"
+		    " AND wait_event_type = 'Lock'");
+		bool waiting = strcmp(n, "1") == 0;
+
+		free(n);
+		if (waiting)
+			break;
+		usleep(10 * 1000);
+	}
+	if (i == 500)
+		fail_msg("the write did not wait for the row lock (it answered "
+		    "%d)", post_finish(fd));
+	/* the pool is taken: a miss is refused ... */
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", other);
+	assert_int_equal(testlib_api(port3, "GET", path, w.admin, NULL,
+	    &resp), 503);
+	testlib_has(resp, "database_busy");
+	free(resp);
+	/* ... and the cached answer, with its cached token check, comes all
+	 * the same (/v1/me would not: it reads the account) */
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
+	assert_int_equal(ask(port3, path, w.grader), 200);
+	/* the write goes on when the lock goes */
+	testdb_exec_ok(hold, "COMMIT");
+	PQfinish(hold);
+	assert_int_equal(post_finish(fd), 201);
+	resp = body_of(port3, path);
+	testlib_has(resp, "\"score\"");
+	free(resp);
+	free(today);
+	assert_int_equal(testlib_stop_daemon(d3), 0);
+}
+
 /* /metrics counts token checks served from the cache and not. */
 static void
 metrics_count_token_checks(void **state)
@@ -465,6 +582,7 @@ main(void)
 		cmocka_unit_test(result_through_one_is_served_by_the_other),
 		cmocka_unit_test(revocation_through_one_is_served_by_the_other),
 		cmocka_unit_test(token_revoked_through_one_is_refused_by_the_other),
+		cmocka_unit_test(cached_answers_need_no_pooled_connection),
 		cmocka_unit_test(metrics_count_token_checks),
 	};
 
