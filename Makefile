@@ -118,7 +118,6 @@ E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract
 E2E_TESTS   += e2e_renewals
-E2E_TESTS   += e2e_tokencache
 UNIT_TESTS  += unit_fuzz
 UNIT_TESTS  += unit_importmap
 UNIT_TESTS  += unit_cterr
@@ -129,6 +128,8 @@ E2E_TESTS   += e2e_web
 SRV_SRC     += server/cache.c
 UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
+# the lookup cache: token checks, two daemons
+E2E_TESTS   += e2e_tokencache
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
