@@ -88,12 +88,16 @@ CREATE TRIGGER users_cache_truncate AFTER TRUNCATE ON users
 -- ---------------------------------------------------------------------------
 
 -- renewal_status() and clinician_status_full() (sql/0011_renewals.sql,
--- sql/0016_renewal_status.sql) were LANGUAGE sql functions that cannot be
--- inlined (an aggregate; a FROM of a function), so PostgreSQL planned
--- their bodies on every call, as clinician_status() once did (see
--- docs/benchmarks.md, finding 4): renewal_status() cost 3.0 ms a call,
--- 0.36 ms as the same statement in plpgsql, whose plan is kept for the
--- connection's life.  The same statements, the same answers.
+-- sql/0016_renewal_status.sql, and whatever migration before this one
+-- redefined them last) are LANGUAGE sql functions that cannot be inlined
+-- (an aggregate; a FROM of a function), so PostgreSQL plans their bodies
+-- on every call, as clinician_status() once did (see docs/benchmarks.md,
+-- finding 4): renewal_status() cost 3.0 ms a call, 0.36 ms as the same
+-- statement in plpgsql, whose plan is kept for the connection's life.
+-- Each becomes a plpgsql function returning its own statement, taken from
+-- the catalog as the migrations before this one left it (not copied here,
+-- so a later version of the statement is the one kept): the same
+-- parameters, the same statement, the same answers.
 --
 -- And a status is one clinician's rows: JIT compilation never pays for
 -- itself there, but PostgreSQL starts it when the planner's estimate passes
@@ -101,39 +105,27 @@ CREATE TRIGGER users_cache_truncate AFTER TRUNCATE ON users
 -- database, where the planner assumes ten pages a table): measured on an
 -- empty database, 120-270 ms a status with JIT, 1-2 ms without.  Off for
 -- the status functions, whatever the statistics say.
-CREATE OR REPLACE FUNCTION renewal_status(p_clinician bigint, p_today date)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET jit = off
-AS $$
+DO $$
+DECLARE
+	f record;
 BEGIN
-	RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-		'certificate', c.number, 'level_code', l.code,
-		'expires_on', c.expires_on, 'method', r.method,
-		'window_opens', r.window_opens, 'window_closes', r.window_closes,
-		'window', r.window_state, 'hours_required', r.hours_required,
-		'hours_done', r.hours_done, 'category', r.category,
-		'category_hours_required', r.category_hours_required,
-		'category_hours_done', r.category_hours_done,
-		'requirement_met', r.met, 'due', r.due, 'missing', r.missing)
-		ORDER BY l.ordinal), '[]'::jsonb)
-	  FROM renewal_progress(ARRAY[p_clinician], p_today) r
-	  JOIN certificates c ON c.id = r.certificate_id
-	  JOIN levels l ON l.id = r.level_id);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION clinician_status_full(p_clinician bigint,
-	p_today date)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET jit = off
-AS $$
-BEGIN
-	RETURN (SELECT s::jsonb || jsonb_build_object('renewal',
-	                   renewal_status(p_clinician, p_today))
-	          FROM clinician_status(p_clinician, p_today) s);
+	FOR f IN SELECT p.oid, p.proname, p.prosrc
+	           FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+	          WHERE p.oid IN ('renewal_status(bigint, date)'::regprocedure,
+	                          'clinician_status_full(bigint, date)'::regprocedure)
+	            AND l.lanname = 'sql' AND btrim(p.prosrc) <> ''
+	LOOP
+		EXECUTE format('CREATE OR REPLACE FUNCTION %I(%s) RETURNS %s'
+		               ' LANGUAGE plpgsql STABLE SET jit = off AS %L',
+		               f.proname, pg_get_function_arguments(f.oid),
+		               pg_get_function_result(f.oid),
+		               E'BEGIN\n\tRETURN (\n' ||
+		               rtrim(btrim(f.prosrc, E' \t\r\n'), E'; \t\r\n') ||
+		               E'\n\t);\nEND');
+	END LOOP;
 END
 $$;
 
 ALTER FUNCTION clinician_status(bigint, date) SET jit = off;
+ALTER FUNCTION clinician_status_full(bigint, date) SET jit = off;
+ALTER FUNCTION renewal_status(bigint, date) SET jit = off;
