@@ -327,15 +327,22 @@ served_new_within(const char *what, const char *path, const char *needle,
 	return old;
 }
 
+/* A written exam of clinician ID taken TODAY, as a request body. */
+static void
+result_body(char *body, size_t len, long long id, const char *today)
+{
+	snprintf(body, len, "{\"clinician_id\":%lld,\"level\":\"DN1\","
+	    "\"kind\":\"written\",\"score\":73,\"max_score\":100,"
+	    "\"taken_on\":\"%s\"}", id, today);
+}
+
 /* Records a written exam of clinician ID through the first daemon. */
 static void
 record(long long id, const char *today)
 {
 	char body[300];
 
-	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
-	    "\"DN1\",\"kind\":\"written\",\"score\":73,\"max_score\":100,"
-	    "\"taken_on\":\"%s\"}", id, today);
+	result_body(body, sizeof(body), id, today);
 	assert_int_equal(testlib_api(w.port, "POST", "/v1/exam-results",
 	    w.grader, body, NULL), 201);
 }
@@ -491,9 +498,7 @@ cached_answers_need_no_pooled_connection(void **state)
 	snprintf(body, sizeof(body), "BEGIN; SELECT 1 FROM enrollments WHERE"
 	    " clinician_id = %lld FOR UPDATE", id);
 	testdb_exec_ok(hold, body);
-	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
-	    "\"DN1\",\"kind\":\"written\",\"score\":73,\"max_score\":100,"
-	    "\"taken_on\":\"%s\"}", id, today);
+	result_body(body, sizeof(body), id, today);
 	fd = post_start(port3, "/v1/exam-results", w.grader, body);
 	for (i = 0; i < 500; i++) {
 		char *n = testdb_value(w.db, "SELECT count(*) FROM"
