@@ -134,6 +134,8 @@ E2E_TESTS   += e2e_dirimport
 # a running import's progress, seen from any connection (issue 14)
 SRV_SRC     += server/importprogress.c
 E2E_TESTS   += e2e_import_progress
+# the lookup cache: token checks, two daemons
+E2E_TESTS   += e2e_tokencache
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -13,6 +13,7 @@
 
 #include "certrack/apiutil.h"
 #include "certrack/auth.h"
+#include "certrack/cache.h"
 #include "certrack/db.h"
 #include "certrack/log.h"
 #include "certrack/metrics.h"
@@ -38,13 +39,15 @@ api_auth_init(const struct config *cfg)
 	lim.max_tokens = cfg->max_tokens_per_user;
 }
 
-/* Who holds this token, and whether its last use is worth recording. */
+/* Who holds this token, whether its last use is worth recording, and how
+ * long it stays good (milliseconds, by the database's clock). */
 static const struct db_stmt q_authenticate = {
 	"auth_authenticate",
 	"SELECT t.id, u.id, u.role, coalesce(u.clinician_id, 0), u.username,"
 	"       t.last_used_at IS NULL"
 	"        OR t.last_used_at < now() - interval '1 minute',"
-	"       u.password_change_required"
+	"       u.password_change_required,"
+	"       floor(extract(epoch FROM t.expires_at - now()) * 1000)::bigint"
 	"  FROM api_tokens t JOIN users u ON u.id = t.user_id"
 	" WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL"
 	"   AND t.expires_at > now() AND NOT u.disabled",
@@ -72,6 +75,21 @@ touch_token(PGconn *conn, const char *token_id)
 	cterr_clear(&ignored);
 	res = db_exec(conn, &q_touch, params, &ignored);
 	PQclear(res);
+}
+
+/* Records the use of token ID, known from the cache (a pooled connection
+ * for it, at most once a minute). */
+static void
+touch_cached(long long id)
+{
+	struct cterr ignored;
+	char text[24];
+	PGconn *conn;
+
+	cterr_clear(&ignored);
+	snprintf(text, sizeof(text), "%lld", id);
+	if ((conn = db_conn(&ignored)) != NULL)
+		touch_token(conn, text);
 }
 
 static unsigned
@@ -108,21 +126,41 @@ api_authenticate(struct request *req)
 	return api_auth_token(req, h + 7);
 }
 
+/*
+ * The token's check from the lookup cache (cache.c: kept true by the
+ * database's notifications, sql/0021_token_cache.sql) or the database,
+ * which is then cached under the token's hash until the token expires.
+ */
 int
 api_auth_token(struct request *req, const char *token)
 {
 	unsigned char hash[32];
 	char hex[2 + 64 + 1];
 	const char *params[1];
+	unsigned long epoch;
+	long long left_ms;
+	bool touch;
+	double asked;
 	PGconn *conn;
 	PGresult *res;
 
 	auth_token_hash(token, hash);
+	if (cache_token_get(hash, req->start, &req->who, sizeof(req->who),
+	    &touch)) {
+		if (touch)
+			touch_cached(req->who.token_id);
+		sodium_memzero(hash, sizeof(hash));
+		return 0;
+	}
 	bytea_hex(hash, sizeof(hash), hex, sizeof(hex));
+	epoch = cache_epoch();
 	conn = db_conn(&req->err);
 	if (conn == NULL)
 		return -1;
 	params[0] = hex;
+	/* before the database's now(): the expiry cached is never later
+	 * than the token's */
+	asked = http_now();
 	res = db_exec(conn, &q_authenticate, params, &req->err);
 	if (res == NULL)
 		return -1;
@@ -145,7 +183,12 @@ api_auth_token(struct request *req, const char *token)
 	    strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
 		touch_token(conn, PQgetvalue(res, 0, 0));
+	if (strnum_ll(PQgetvalue(res, 0, 7), 1, INT64_MAX, &left_ms,
+	    NULL) == 0)
+		cache_token_put(hash, req->who.user_id, &req->who,
+		    sizeof(req->who), asked + (double)left_ms / 1000.0, epoch);
 	PQclear(res);
+	sodium_memzero(hash, sizeof(hash));
 	return 0;
 }
 

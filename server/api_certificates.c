@@ -132,7 +132,8 @@ path_number(struct request *req, char *out)
  * API both read it here.
  */
 int
-api_certificate_lookup(const char *number, char **json, struct cterr *err)
+api_certificate_lookup(const char *number, double since, char **json,
+    struct cterr *err)
 {
 	const char *params[1] = { number };
 	long long holder = 0;
@@ -140,7 +141,7 @@ api_certificate_lookup(const char *number, char **json, struct cterr *err)
 	PGconn *conn;
 	PGresult *res;
 
-	if ((*json = cache_get(CACHE_VERIFY, number)) != NULL)
+	if ((*json = cache_get(CACHE_VERIFY, number, since)) != NULL)
 		return 0;
 	epoch = cache_epoch();
 	conn = db_conn(err);
@@ -173,7 +174,7 @@ api_certificates_verify(struct request *req)
 	int rc;
 
 	if (path_number(req, number) != 0 ||
-	    api_certificate_lookup(number, &json, &req->err) != 0)
+	    api_certificate_lookup(number, req->start, &json, &req->err) != 0)
 		return -1;
 	if (json == NULL)
 		return cterr_set(&req->err, 404, "unknown_certificate",

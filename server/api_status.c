@@ -37,7 +37,7 @@ api_status(struct request *req)
 	if (api_path_id(req, "id", "clinician", &n, id) != 0 ||
 	    api_may_see_clinician(req, n) != 0)
 		return -1;
-	if ((hit = cache_get(CACHE_STATUS, id)) != NULL) {
+	if ((hit = cache_get(CACHE_STATUS, id, req->start)) != NULL) {
 		rc = api_reply_db_json(req, 200, hit);
 		free(hit);
 		return rc;

@@ -26,25 +26,40 @@
 #define SYNC_WAIT_MS 1000
 /* How long the listener waits before connecting again. */
 #define RETRY_MS 1000
+/* How often a cached token's use is recorded (api_tokens.last_used_at). */
+#define TOUCH_SECONDS 60.0
 
 struct entry {
 	char *key;			/* kind letter, then the key */
-	char *value;
-	long long clinician;
+	void *value;
+	size_t size;
+	long long owner;		/* the clinician, or the account */
+	double expires;			/* 0: none; else not served from then */
+	double touched;			/* a token's use last recorded */
 	struct entry *hnext;		/* hash chain by key */
-	struct entry *cnext, *cprev;	/* chain of one clinician's bucket */
+	struct entry *cnext, *cprev;	/* chain of one owner's bucket */
 	struct entry *prev, *next;	/* LRU list, most recent first */
 };
+
+/* One bounded table: entries by key, by owner, and in LRU order. */
+struct table {
+	struct entry **byk, **byc;	/* buckets by key, by owner */
+	size_t nbuckets;		/* a power of two */
+	struct entry *head, *tail;
+	long count;
+	unsigned long hits, misses;
+};
+
+static double mono_now(void);
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t synced;
-	struct entry **byk, **byc;	/* buckets by key, by clinician */
-	size_t nbuckets;		/* a power of two */
-	struct entry *head, *tail;
-	long count, capacity;
-	unsigned long epoch, hits, misses, drops;
+	struct table answers, tokens;
+	long capacity;			/* of each table */
+	unsigned long epoch, drops;
 	bool listening;
+	double (*now)(void);		/* the clock of expiries */
 
 	/* the listener */
 	char *conninfo;
@@ -52,9 +67,29 @@ static struct {
 	bool running, stopping;
 	int wake[2];			/* a pipe: lookups wake the listener */
 	unsigned long want, done;	/* round trips asked and made */
+	bool wake_pending;		/* a byte in the pipe, not yet read */
+	double synced_from;		/* the last round trip's start */
+	unsigned long round_trips;
 	char day[16];			/* the database's current_date */
 } c = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced = PTHREAD_COND_INITIALIZER,
-	.wake = { -1, -1 } };
+	.wake = { -1, -1 }, .now = mono_now };
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+cache_set_clock(double (*now)(void))
+{
+	pthread_mutex_lock(&c.mu);
+	c.now = now != NULL ? now : mono_now;
+	pthread_mutex_unlock(&c.mu);
+}
 
 static size_t
 hash_str(const char *s)
@@ -73,36 +108,36 @@ hash_id(long long id)
 }
 
 static void
-lru_unlink(struct entry *e)
+lru_unlink(struct table *t, struct entry *e)
 {
 	if (e->prev)
 		e->prev->next = e->next;
 	else
-		c.head = e->next;
+		t->head = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
 	else
-		c.tail = e->prev;
+		t->tail = e->prev;
 	e->prev = e->next = NULL;
 }
 
 static void
-lru_front(struct entry *e)
+lru_front(struct table *t, struct entry *e)
 {
-	e->next = c.head;
+	e->next = t->head;
 	e->prev = NULL;
-	if (c.head)
-		c.head->prev = e;
-	c.head = e;
-	if (c.tail == NULL)
-		c.tail = e;
+	if (t->head)
+		t->head->prev = e;
+	t->head = e;
+	if (t->tail == NULL)
+		t->tail = e;
 }
 
 /* The entry of KEY and the link pointing at it, under the lock. */
 static struct entry *
-find(const char *key, struct entry ***link)
+find(struct table *t, const char *key, struct entry ***link)
 {
-	struct entry **p = &c.byk[hash_str(key) & (c.nbuckets - 1)];
+	struct entry **p = &t->byk[hash_str(key) & (t->nbuckets - 1)];
 
 	for (; *p != NULL; p = &(*p)->hnext)
 		if (strcmp((*p)->key, key) == 0)
@@ -114,30 +149,32 @@ find(const char *key, struct entry ***link)
 
 /* Unlinks E from everything and frees it, under the lock. */
 static void
-remove_entry(struct entry *e)
+remove_entry(struct table *t, struct entry *e)
 {
 	struct entry **p;
 
-	find(e->key, &p);
+	find(t, e->key, &p);
 	*p = e->hnext;
 	if (e->cprev)
 		e->cprev->cnext = e->cnext;
 	else
-		c.byc[hash_id(e->clinician) & (c.nbuckets - 1)] = e->cnext;
+		t->byc[hash_id(e->owner) & (t->nbuckets - 1)] = e->cnext;
 	if (e->cnext)
 		e->cnext->cprev = e->cprev;
-	lru_unlink(e);
+	lru_unlink(t, e);
 	free(e->key);
 	free(e->value);
 	free(e);
-	c.count--;
+	t->count--;
 }
 
 static void
 drop_all_locked(void)
 {
-	while (c.head)
-		remove_entry(c.head);
+	while (c.answers.head)
+		remove_entry(&c.answers, c.answers.head);
+	while (c.tokens.head)
+		remove_entry(&c.tokens, c.tokens.head);
 	c.epoch++;
 	c.drops++;
 }
@@ -154,6 +191,7 @@ cache_set_listening(bool on)
 {
 	pthread_mutex_lock(&c.mu);
 	c.listening = on;
+	c.synced_from = 0;
 	drop_all_locked();
 	pthread_cond_broadcast(&c.synced);
 	pthread_mutex_unlock(&c.mu);
@@ -171,35 +209,65 @@ cache_epoch(void)
 }
 
 /*
- * Waits (under the lock) until the listener made a round trip begun after
- * this call, so every change committed before it is applied.  False when
- * it did not within SYNC_WAIT_MS or stopped listening.
+ * Waits (under the lock) until the listener made a round trip begun at or
+ * after SINCE, so every change committed before SINCE is applied.  False
+ * when it did not within SYNC_WAIT_MS or stopped listening.
  */
 static bool
-catch_up_locked(void)
+catch_up_locked(double since)
 {
-	unsigned long ticket;
 	struct timespec until;
 	char one = 1;
 
 	if (!c.running)
 		return c.listening;	/* no listener: a table under test */
-	ticket = ++c.want;
-	if (write(c.wake[1], &one, 1) < 0 && errno != EAGAIN)
-		return false;
+	if (c.listening && c.synced_from >= since)
+		return true;		/* one begun since vouches already */
+	c.want++;
+	/* one byte wakes the listener for every waiter until it reads it */
+	if (!c.wake_pending) {
+		if (write(c.wake[1], &one, 1) < 0 && errno != EAGAIN)
+			return false;
+		c.wake_pending = true;
+	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)SYNC_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
-	while (c.listening && c.done < ticket)
+	while (c.listening && c.synced_from < since)
 		if (pthread_cond_timedwait(&c.synced, &c.mu, &until) ==
 		    ETIMEDOUT)
 			return false;
 	return c.listening;
 }
 
+/*
+ * The live entry of KEY in T, vouched for since SINCE, moved to the front
+ * and counted; NULL on a miss.  Under the lock.
+ */
+static struct entry *
+lookup_locked(struct table *t, const char *key, double since)
+{
+	struct entry *e = NULL;
+
+	if (c.capacity > 0 && c.listening && find(t, key, NULL) != NULL &&
+	    catch_up_locked(since) && (e = find(t, key, NULL)) != NULL &&
+	    e->expires != 0 && c.now() >= e->expires) {
+		remove_entry(t, e);	/* expired: never served again */
+		e = NULL;
+	}
+	if (e != NULL) {
+		lru_unlink(t, e);
+		lru_front(t, e);
+		t->hits++;
+	} else {
+		t->misses++;
+	}
+	return e;
+}
+
 char *
-cache_get(enum cache_kind kind, const char *key)
+cache_get(enum cache_kind kind, const char *key, double since)
 {
 	char k[96];
 	struct entry *e;
@@ -207,18 +275,51 @@ cache_get(enum cache_kind kind, const char *key)
 
 	make_key(k, sizeof(k), kind, key);
 	pthread_mutex_lock(&c.mu);
-	if (c.capacity > 0 && c.listening && find(k, NULL) != NULL &&
-	    catch_up_locked() && (e = find(k, NULL)) != NULL) {
-		lru_unlink(e);
-		lru_front(e);
-		v = strdup(e->value);
+	if ((e = lookup_locked(&c.answers, k, since)) != NULL &&
+	    (v = strdup(e->value)) == NULL) {
+		c.answers.hits--;	/* out of memory: asked again */
+		c.answers.misses++;
 	}
-	if (v)
-		c.hits++;
-	else
-		c.misses++;
 	pthread_mutex_unlock(&c.mu);
 	return v;
+}
+
+/* Stores VALUE (SIZE bytes, copied) under KEY in T, about OWNER. */
+static struct entry *
+put_locked(struct table *t, const char *key, long long owner,
+    const void *value, size_t size, unsigned long epoch)
+{
+	struct entry *e, **link;
+	size_t b;
+
+	if (c.capacity <= 0 || !c.listening || c.epoch != epoch)
+		return NULL;
+	if ((e = find(t, key, &link)) != NULL)
+		remove_entry(t, e);
+	while (t->count >= c.capacity && t->tail)
+		remove_entry(t, t->tail);
+	e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->key = strdup(key)) == NULL ||
+	    (e->value = malloc(size)) == NULL) {
+		if (e) {
+			free(e->key);
+			free(e);
+		}
+		return NULL;
+	}
+	memcpy(e->value, value, size);
+	e->size = size;
+	e->owner = owner;
+	find(t, key, &link);
+	*link = e;
+	b = hash_id(owner) & (t->nbuckets - 1);
+	e->cnext = t->byc[b];
+	if (t->byc[b])
+		t->byc[b]->cprev = e;
+	t->byc[b] = e;
+	lru_front(t, e);
+	t->count++;
+	return e;
 }
 
 void
@@ -226,55 +327,106 @@ cache_put(enum cache_kind kind, const char *key, long long clinician,
     const char *value, unsigned long epoch)
 {
 	char k[96];
-	struct entry *e, **link;
-	size_t b;
 
 	make_key(k, sizeof(k), kind, key);
 	pthread_mutex_lock(&c.mu);
-	if (c.capacity <= 0 || !c.listening || c.epoch != epoch)
-		goto out;
-	if ((e = find(k, &link)) != NULL)
-		remove_entry(e);
-	while (c.count >= c.capacity && c.tail)
-		remove_entry(c.tail);
-	e = calloc(1, sizeof(*e));
-	if (e == NULL || (e->key = strdup(k)) == NULL ||
-	    (e->value = strdup(value)) == NULL) {
-		if (e) {
-			free(e->key);
-			free(e);
-		}
-		goto out;
-	}
-	e->clinician = clinician;
-	find(k, &link);
-	*link = e;
-	b = hash_id(clinician) & (c.nbuckets - 1);
-	e->cnext = c.byc[b];
-	if (c.byc[b])
-		c.byc[b]->cprev = e;
-	c.byc[b] = e;
-	lru_front(e);
-	c.count++;
-out:
+	put_locked(&c.answers, k, clinician, value, strlen(value) + 1, epoch);
 	pthread_mutex_unlock(&c.mu);
+}
+
+/* A token's key: "t" and its SHA-256 in hex. */
+static void
+token_key(char out[2 + 64], const unsigned char hash[32])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = 't';
+	for (int i = 0; i < 32; i++) {
+		out[1 + 2 * i] = hex[hash[i] >> 4];
+		out[2 + 2 * i] = hex[hash[i] & 15];
+	}
+	out[1 + 64] = '\0';
+}
+
+bool
+cache_token_get(const unsigned char hash[32], double since, void *who,
+    size_t size, bool *touch)
+{
+	char k[2 + 64];
+	struct entry *e;
+	bool hit = false;
+	double now;
+
+	token_key(k, hash);
+	*touch = false;
+	pthread_mutex_lock(&c.mu);
+	if ((e = lookup_locked(&c.tokens, k, since)) != NULL) {
+		if (e->size == size) {
+			memcpy(who, e->value, size);
+			hit = true;
+			now = c.now();
+			if (now - e->touched >= TOUCH_SECONDS) {
+				e->touched = now;
+				*touch = true;
+			}
+		} else {
+			c.tokens.hits--;
+			c.tokens.misses++;
+		}
+	}
+	pthread_mutex_unlock(&c.mu);
+	return hit;
+}
+
+void
+cache_token_put(const unsigned char hash[32], long long user,
+    const void *who, size_t size, double expires, unsigned long epoch)
+{
+	char k[2 + 64];
+	struct entry *e;
+
+	token_key(k, hash);
+	pthread_mutex_lock(&c.mu);
+	/* read from the database just now: its use was just recorded, or
+	 * was less than a minute ago */
+	if (c.now() < expires &&
+	    (e = put_locked(&c.tokens, k, user, who, size, epoch)) != NULL) {
+		e->expires = expires;
+		e->touched = c.now();
+	}
+	pthread_mutex_unlock(&c.mu);
+}
+
+/* Drops OWNER's entries of T and counts an invalidation, under the lock. */
+static void
+drop_owner_locked(struct table *t, long long owner)
+{
+	struct entry *e, *next;
+
+	if (t->byc != NULL) {
+		for (e = t->byc[hash_id(owner) & (t->nbuckets - 1)]; e;
+		    e = next) {
+			next = e->cnext;
+			if (e->owner == owner)
+				remove_entry(t, e);
+		}
+	}
+	c.epoch++;
 }
 
 void
 cache_drop_clinician(long long clinician)
 {
-	struct entry *e, *next;
-
 	pthread_mutex_lock(&c.mu);
-	if (c.byc != NULL) {
-		for (e = c.byc[hash_id(clinician) & (c.nbuckets - 1)]; e;
-		    e = next) {
-			next = e->cnext;
-			if (e->clinician == clinician)
-				remove_entry(e);
-		}
-	}
-	c.epoch++;
+	drop_owner_locked(&c.answers, clinician);
+	pthread_mutex_unlock(&c.mu);
+}
+
+void
+cache_drop_user(long long user)
+{
+	pthread_mutex_lock(&c.mu);
+	drop_owner_locked(&c.tokens, user);
 	pthread_mutex_unlock(&c.mu);
 }
 
@@ -289,7 +441,8 @@ cache_drop_all(void)
 void
 cache_apply(const char *payload)
 {
-	char *copy = strdup(payload), *save = NULL, *tok;
+	char *copy = strdup(payload), *save = NULL, *tok, *ids;
+	void (*drop)(long long) = cache_drop_clinician;
 	long long id;
 
 	if (copy == NULL || strcmp(copy, "*") == 0 || *copy == '\0') {
@@ -297,13 +450,23 @@ cache_apply(const char *payload)
 		free(copy);
 		return;
 	}
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	ids = copy;
+	if (*ids == 'u') {		/* accounts: their token checks */
+		drop = cache_drop_user;
+		ids++;
+	}
+	if (*ids == '\0') {
+		cache_drop_all();
+		free(copy);
+		return;
+	}
+	for (tok = strtok_r(ids, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strnum_ll(tok, 1, INT64_MAX, &id, NULL) != 0) {
 			cache_drop_all();
 			break;
 		}
-		cache_drop_clinician(id);
+		drop(id);
 	}
 	free(copy);
 }
@@ -312,11 +475,15 @@ void
 cache_stats(struct cache_stats *st)
 {
 	pthread_mutex_lock(&c.mu);
-	st->hits = c.hits;
-	st->misses = c.misses;
-	st->entries = (unsigned long)c.count;
+	st->hits = c.answers.hits;
+	st->misses = c.answers.misses;
+	st->entries = (unsigned long)c.answers.count;
+	st->token_hits = c.tokens.hits;
+	st->token_misses = c.tokens.misses;
+	st->token_entries = (unsigned long)c.tokens.count;
 	st->capacity = c.capacity > 0 ? (unsigned long)c.capacity : 0;
 	st->drops = c.drops;
+	st->round_trips = c.round_trips;
 	st->listening = c.listening;
 	pthread_mutex_unlock(&c.mu);
 }
@@ -340,6 +507,19 @@ cache_metrics(struct strbuf *sb)
 	    "# TYPE certrack_cache_listening gauge\n"
 	    "certrack_cache_listening %d\n", st.hits, st.misses, st.entries,
 	    st.listening ? 1 : 0);
+	strbuf_addf(sb, "# HELP certrack_cache_token_checks_total Bearer "
+	    "token checks by cache result.\n"
+	    "# TYPE certrack_cache_token_checks_total counter\n"
+	    "certrack_cache_token_checks_total{result=\"hit\"} %lu\n"
+	    "certrack_cache_token_checks_total{result=\"miss\"} %lu\n"
+	    "# HELP certrack_cache_token_entries Token checks in the cache.\n"
+	    "# TYPE certrack_cache_token_entries gauge\n"
+	    "certrack_cache_token_entries %lu\n"
+	    "# HELP certrack_cache_round_trips_total Round trips of the "
+	    "cache's listener that vouched for cached answers.\n"
+	    "# TYPE certrack_cache_round_trips_total counter\n"
+	    "certrack_cache_round_trips_total %lu\n", st.token_hits,
+	    st.token_misses, st.token_entries, st.round_trips);
 }
 
 /* ---- the listener ------------------------------------------------------ */
@@ -364,7 +544,8 @@ apply_notifies(PGconn *conn)
 static int
 round_trip(PGconn *conn)
 {
-	PGresult *res = PQexec(conn, "SELECT current_date::text");
+	PGresult *res = PQexecPrepared(conn, "cache_day", 0, NULL, NULL, NULL,
+	    0);
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -411,6 +592,7 @@ static void
 listen_on(PGconn *conn)
 {
 	char buf[64];
+	bool more = false;	/* lookups came during the last round trip */
 
 	while (!stopping()) {
 		struct pollfd p[2] = {
@@ -418,8 +600,9 @@ listen_on(PGconn *conn)
 			{ .fd = c.wake[0], .events = POLLIN },
 		};
 		unsigned long want;
+		double begun;
 
-		if (poll(p, 2, 60 * 1000) < 0 && errno != EINTR)
+		if (poll(p, 2, more ? 0 : 60 * 1000) < 0 && errno != EINTR)
 			return;
 		if (p[1].revents & POLLIN)
 			while (read(c.wake[0], buf, sizeof(buf)) > 0)
@@ -430,16 +613,22 @@ listen_on(PGconn *conn)
 			return;
 		apply_notifies(conn);
 		pthread_mutex_lock(&c.mu);
+		c.wake_pending = false;
 		want = c.want;
+		begun = mono_now();	/* the clock of http_now() */
 		pthread_mutex_unlock(&c.mu);
 		/* A round trip for every lookup waiting now (one for all of
-		 * them), and one a minute to notice a new day or a lost
-		 * connection. */
+		 * them: it vouches for every request begun before it), and
+		 * one a minute to notice a new day or a lost connection. */
+		more = false;
 		if (want > c.done || p[0].revents == 0) {
 			if (round_trip(conn) != 0)
 				return;
 			pthread_mutex_lock(&c.mu);
 			c.done = want;
+			c.synced_from = begun;
+			c.round_trips++;
+			more = c.want > want;
 			pthread_cond_broadcast(&c.synced);
 			pthread_mutex_unlock(&c.mu);
 		}
@@ -462,6 +651,12 @@ listener(void *arg)
 
 		if (PQstatus(conn) == CONNECTION_OK)
 			res = PQexec(conn, "LISTEN " CHANNEL);
+		/* the round trip, planned once */
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			PQclear(res);
+			res = PQprepare(conn, "cache_day",
+			    "SELECT current_date::text", 0, NULL);
+		}
 		if (PQresultStatus(res) == PGRES_COMMAND_OK &&
 		    round_trip(conn) == 0) {
 			/* Listening again: what was missed meanwhile is
@@ -492,6 +687,27 @@ listener(void *arg)
 	return NULL;
 }
 
+/* Makes room for N buckets (a power of two) in T: 0, or -1. */
+static int
+table_init(struct table *t, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	t->byk = calloc(n, sizeof(*t->byk));
+	t->byc = calloc(n, sizeof(*t->byc));
+	t->nbuckets = n;
+	return t->byk != NULL && t->byc != NULL ? 0 : -1;
+}
+
+/* Frees T's buckets (its entries are gone already). */
+static void
+table_free(struct table *t)
+{
+	free(t->byk);
+	free(t->byc);
+	t->byk = t->byc = NULL;
+	t->nbuckets = 0;
+}
+
 int
 cache_start(const char *conninfo, long max_entries)
 {
@@ -503,19 +719,17 @@ cache_start(const char *conninfo, long max_entries)
 	while (n < (size_t)max_entries * 2 && n < ((size_t)1 << 30))
 		n <<= 1;
 	pthread_mutex_lock(&c.mu);
-	c.byk = calloc(n, sizeof(*c.byk));
-	c.byc = calloc(n, sizeof(*c.byc));
-	if (c.byk == NULL || c.byc == NULL) {
-		free(c.byk);
-		free(c.byc);
-		c.byk = c.byc = NULL;
+	if (table_init(&c.answers, n) != 0 || table_init(&c.tokens, n) != 0) {
+		table_free(&c.answers);
+		table_free(&c.tokens);
 		pthread_mutex_unlock(&c.mu);
 		return -1;
 	}
-	c.nbuckets = n;
 	c.capacity = max_entries;
 	c.stopping = false;
 	c.want = c.done = 0;
+	c.wake_pending = false;
+	c.synced_from = 0;
 	c.day[0] = '\0';
 	pthread_mutex_unlock(&c.mu);
 	if (conninfo == NULL)
@@ -562,12 +776,10 @@ cache_stop(void)
 	pthread_mutex_lock(&c.mu);
 	c.running = false;
 	c.listening = false;
-	if (c.byk != NULL)
+	if (c.answers.byk != NULL)
 		drop_all_locked();
-	free(c.byk);
-	free(c.byc);
-	c.byk = c.byc = NULL;
-	c.nbuckets = 0;
+	table_free(&c.answers);
+	table_free(&c.tokens);
 	c.capacity = 0;
 	pthread_cond_broadcast(&c.synced);
 	pthread_mutex_unlock(&c.mu);

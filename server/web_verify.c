@@ -226,7 +226,7 @@ verify(struct request *req, const char *typed)
 		cterr_clear(&req->err);
 		return form_page(req, 422, typed, "bad", msg);
 	}
-	if (api_certificate_lookup(number, &json, &req->err) != 0)
+	if (api_certificate_lookup(number, req->start, &json, &req->err) != 0)
 		return web_reply_error(req);
 	if (json == NULL) {
 		snprintf(msg, sizeof(msg), "There is no certificate %s. Check "

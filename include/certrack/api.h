@@ -108,9 +108,11 @@ int api_certificate_number(const char *typed, char *out, struct cterr *err);
 /*
  * What anyone may learn of certificate NUMBER (canonical): the verification
  * answer's JSON text in *JSON (malloc'd, the caller frees), NULL when there
- * is no such certificate.  Returns 0, or -1 with ERR (database).
+ * is no such certificate.  SINCE: the request's start (cache_get()).
+ * Returns 0, or -1 with ERR (database).
  */
-int api_certificate_lookup(const char *number, char **json, struct cterr *err);
+int api_certificate_lookup(const char *number, double since, char **json,
+    struct cterr *err);
 int api_certificates_revoke(struct request *req);
 
 /* import.c: CSV imports (a streaming route) and their reports */

@@ -2,6 +2,10 @@
 -- random id in BENCH_ID_MIN..BENCH_ID_MAX with BENCH_TOKEN as bearer token.
 -- With BENCH_SKEW=1 the ids are drawn with a skew, as real lookups are:
 -- nine requests in ten ask for one of the first 1 % of the ids.
+-- With BENCH_WRITERS (a file of clinician ids, one a line) and
+-- BENCH_WRITE_PCT, that share of the requests instead record a written
+-- exam (POST /v1/exam-results) of level BENCH_LEVEL, dated BENCH_TODAY,
+-- for one of those clinicians (scripts/bench.d/mix.sql).
 -- done() prints one machine-readable line that scripts/bench parses:
 --   BENCH requests=N duration_us=N rps=F p50_us=N p90_us=N p99_us=N
 --         max_us=N errors=N non2xx=N
@@ -13,6 +17,22 @@ local headers = {
 	["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or ""),
 	["Accept"] = "application/json",
 }
+local post_headers = {
+	["Authorization"] = headers["Authorization"],
+	["Accept"] = "application/json",
+	["Content-Type"] = "application/json",
+}
+local write_pct = tonumber(os.getenv("BENCH_WRITE_PCT") or "0")
+local level = os.getenv("BENCH_LEVEL") or "BX1"
+local today = os.getenv("BENCH_TODAY") or ""
+local writers = {}
+local wfile = os.getenv("BENCH_WRITERS")
+if wfile and wfile ~= "" then
+	for line in io.lines(wfile) do
+		local id = tonumber(line)
+		if id then table.insert(writers, id) end
+	end
+end
 
 local threads = {}
 local counter = 0
@@ -30,6 +50,13 @@ end
 
 function request()
 	local id
+	if write_pct > 0 and #writers > 0 and math.random() * 100 < write_pct then
+		id = writers[math.random(1, #writers)]
+		return wrk.format("POST", "/v1/exam-results", post_headers,
+			'{"clinician_id":' .. id .. ',"level":"' .. level ..
+			'","kind":"written","score":50,"max_score":100,"taken_on":"' ..
+			today .. '"}')
+	end
 	if skew and math.random(1, 10) <= 9 then
 		id = math.random(lo, hot)
 	else
