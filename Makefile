@@ -128,6 +128,8 @@ E2E_TESTS   += e2e_web
 SRV_SRC     += server/cache.c
 UNIT_TESTS  += unit_cache
 E2E_TESTS   += e2e_cache
+# the certificates an import issued (issue 13)
+E2E_TESTS   += e2e_import_certs
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -311,3 +311,39 @@ BEGIN
 	  FROM unnest(v_out) o LEFT JOIN w ON w.line = o.line;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- The certificates an import issued (issue 13: the import report names
+-- them)
+-- ---------------------------------------------------------------------------
+
+-- Every certificate a write issues has its audit row, which an import's
+-- rows carry the import's id in (ctx_import()): the certificates import N
+-- issued are its 'certificate.issue' audit rows.  Indexed by import, for
+-- those rows only: an import writes one audit row per record, and only
+-- its certificates need finding.
+CREATE INDEX audit_log_import_certificates_idx ON audit_log (import_id)
+	WHERE action = 'certificate.issue' AND import_id IS NOT NULL;
+
+-- The certificates import P_IMPORT issued: LIST, the first P_LIMIT by
+-- certificate id as a JSON array of {number, clinician_id, level} (the
+-- level's code), and TOTAL, how many.  A dry run, or a refused import,
+-- issued none: what it wrote was rolled back.
+CREATE FUNCTION import_certificates(p_import bigint, p_limit int)
+RETURNS TABLE (list json, total bigint)
+LANGUAGE sql STABLE
+AS $$
+	WITH c AS (
+		SELECT c.id, c.number, c.clinician_id, l.code
+		  FROM audit_log a
+		  JOIN certificates c ON c.id = a.entity_id::bigint
+		  JOIN levels l ON l.id = c.level_id
+		 WHERE a.import_id = p_import AND a.action = 'certificate.issue'
+	)
+	SELECT coalesce((SELECT json_agg(json_build_object('number', f.number,
+	                        'clinician_id', f.clinician_id, 'level', f.code)
+	                        ORDER BY f.id)
+	                   FROM (SELECT * FROM c ORDER BY c.id LIMIT p_limit) f),
+	                '[]'),
+	       (SELECT count(*) FROM c)
+$$;
