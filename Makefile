@@ -136,6 +136,8 @@ SRV_SRC     += server/importprogress.c
 E2E_TESTS   += e2e_import_progress
 # the lookup cache: token checks, two daemons
 E2E_TESTS   += e2e_tokencache
+# the certificates an import issued (issue 13)
+E2E_TESTS   += e2e_import_certs
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -30,6 +30,10 @@ enum {
 	OPT_LIMIT, OPT_ERRORS,
 };
 
+/* --certificates (the import's run and show): its own value, apart from
+ * the list above. */
+enum { OPT_CERTIFICATES = CLI_OPT_CMD + 64 };
+
 /* The most problems the server gives in one report (GET ?errors=N). */
 #define ALL_ERRORS_MAX 1000000
 
@@ -191,6 +195,48 @@ print_report(const json_t *r, const char *name)
 		    json_array_size(errs), total, (long long)cli_jint(r, "id"),
 		    total);
 	return 0;
+}
+
+/* The certificates the import issued (the report's certificates_issued,
+ * the first of certificates_issued_total) as a table: NUMBER CLINICIAN
+ * LEVEL, and how to see them all when the report holds only the first. */
+static int
+print_certificates(const json_t *r)
+{
+	const json_t *list = json_object_get(r, "certificates_issued"), *e;
+	long long total = cli_jint(r, "certificates_issued_total");
+	struct cli_table t;
+	size_t i;
+	int rc = 0;
+
+	printf("certificates issued: %lld%s\n", total,
+	    json_is_true(json_object_get(r, "dry_run")) ? " (a dry run "
+	    "issues none)" : "");
+	if (json_array_size(list) == 0)
+		goto more;
+	cli_table_init(&t, 3);
+	cli_table_add(&t, "NUMBER", "CLINICIAN", "LEVEL");
+	json_array_foreach(list, i, e) {
+		char num[64], who[32], lev[64];
+
+		cell(json_string_value(json_object_get(e, "number")), num,
+		    sizeof(num), 0);
+		cli_jstr(e, "clinician_id", who, sizeof(who));
+		cell(json_string_value(json_object_get(e, "level")), lev,
+		    sizeof(lev), 0);
+		if (cli_table_add(&t, num, who, lev) != 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = cli_table_print(&t, stdout);
+	cli_table_release(&t);
+more:
+	if (total > (long long)json_array_size(list))
+		printf("(the first %zu of %lld certificates; 'certrack import "
+		    "show %lld --certificates %lld' lists them all)\n",
+		    json_array_size(list), total,
+		    (long long)cli_jint(r, "id"), total);
+	return rc;
 }
 
 /* ---- the errors CSV -------------------------------------------------- */
@@ -673,11 +719,12 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		{ "partial", no_argument, NULL, OPT_PARTIAL },
 		{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 		{ "errors-csv", required_argument, NULL, OPT_ERRORS_CSV },
+		{ "certificates", no_argument, NULL, OPT_CERTIFICATES },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *kind = argv[0], *file, *delim_name = NULL;
 	const char *errors_csv = NULL;
-	bool dry_run = false, partial = false, is_stdin;
+	bool dry_run = false, partial = false, is_stdin, certs = false;
 	char delim = 0, label[600];
 	struct cli_upload_opts up;
 	struct watch watch;
@@ -700,6 +747,7 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		case OPT_DRY_RUN: dry_run = true; break;
 		case OPT_PARTIAL: partial = true; break;
 		case OPT_ERRORS_CSV: errors_csv = optarg; break;
+		case OPT_CERTIFICATES: certs = true; break;
 		case OPT_DELIMITER:
 			if (delimiter_of(optarg, &delim, &delim_name) != 0)
 				return cli_usage_error(ctx, "--delimiter '%s' "
@@ -816,7 +864,8 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		char name[640];
 
 		file_label(resp.json, label, name, sizeof(name));
-		if (print_report(resp.json, name) != 0) {
+		if (print_report(resp.json, name) != 0 ||
+		    (certs && print_certificates(resp.json) != 0)) {
 			rc = CLI_EXIT_FAILURE;
 			goto out;
 		}
@@ -943,9 +992,10 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "errors", required_argument, NULL, OPT_ERRORS },
+		{ "certificates", required_argument, NULL, OPT_CERTIFICATES },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *errors = NULL;
+	const char *errors = NULL, *certs = NULL;
 	struct cli_response resp;
 	long long id, n;
 	char b[64], name[300], idname[40];
@@ -960,16 +1010,22 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			errors = optarg;
 		}
+		if (c == OPT_CERTIFICATES) {
+			if (cli_arg_int(ctx, "--certificates", optarg, 0,
+			    ALL_ERRORS_MAX, &n) != 0)
+				return CLI_EXIT_USAGE;
+			certs = optarg;
+		}
 	}
 	if (cli_operands(ctx, argc, argv, 1, 1, "ID (an import's id, from "
 	    "'certrack import list')") != 0 ||
 	    cli_arg_id(ctx, "import", argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
-	static const char *const names[] = { "errors" };
-	const char *values[] = { errors };
+	static const char *const names[] = { "errors", "certificates" };
+	const char *values[] = { errors, certs };
 	char path[48];
 	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
-	if (cli_get_query(ctx, path, 1, names, values, true, &resp, &rc) != 0)
+	if (cli_get_query(ctx, path, 2, names, values, true, &resp, &rc) != 0)
 		return rc;
 	if (ctx->quiet) {
 		cli_response_release(&resp);
@@ -987,7 +1043,8 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	printf("\n");
 	snprintf(idname, sizeof(idname), "import %lld", id);
 	file_label(resp.json, idname, name, sizeof(name));
-	rc = print_report(resp.json, name) == 0 ? CLI_EXIT_OK :
+	rc = print_report(resp.json, name) == 0 &&
+	    print_certificates(resp.json) == 0 ? CLI_EXIT_OK :
 	    CLI_EXIT_FAILURE;
 	cli_response_release(&resp);
 	return rc;

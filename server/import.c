@@ -720,7 +720,8 @@ out:
 	return rc;
 }
 
-/* The report of import $1, errors limited to the first $2. */
+/* The report of import $1, errors limited to the first $2, the
+ * certificates it issued to the first $3 (import_certificates()). */
 static const char *const report_sql =
 	"SELECT json_build_object('id', i.id, 'kind', i.kind,"
 	" 'status', i.status, 'dry_run', i.dry_run, 'partial', i.partial,"
@@ -735,16 +736,18 @@ static const char *const report_sql =
 	"  ORDER BY e.line, e.id) FROM (SELECT * FROM import_errors"
 	"  WHERE import_id = i.id ORDER BY line, id LIMIT $2) e), '[]'),"
 	" 'errors_total', (SELECT count(*) FROM import_errors"
-	"  WHERE import_id = i.id))::text"
-	" FROM imports i LEFT JOIN users u ON u.id = i.user_id WHERE i.id = $1";
-static const struct db_stmt q_report = { "imports_get", report_sql, 2 };
+	"  WHERE import_id = i.id),"
+	" 'certificates_issued', ic.list, 'certificates_issued_total', ic.total"
+	" )::text FROM imports i LEFT JOIN users u ON u.id = i.user_id"
+	" CROSS JOIN LATERAL import_certificates(i.id, $3) ic WHERE i.id = $1";
+static const struct db_stmt q_report = { "imports_get", report_sql, 3 };
 
 static int
 import_finish(struct request *req)
 {
 	struct import *im = req->stream_state;
 	struct cterr *err = &req->err;
-	const char *params[2];
+	const char *params[3];
 	PGresult *res;
 	int rc, status;
 
@@ -780,6 +783,7 @@ import_finish(struct request *req)
 		return -1;
 	params[0] = im->id;
 	params[1] = "1000";
+	params[2] = "1000";
 	res = db_exec(im->conn, &q_report, params, err);
 	if (res == NULL)
 		return -1;
@@ -917,16 +921,19 @@ imports_reply(struct request *req, const char *const *params,
 int
 api_imports_get(struct request *req)
 {
-	char id[24], limit_s[24];
-	const char *params[2] = { id, limit_s };
-	long long n, limit;
+	char id[24], limit_s[24], certs_s[24];
+	const char *params[3] = { id, limit_s, certs_s };
+	long long n, limit, certs;
 
 	if (api_path_id(req, "id", "import", &n, id) != 0 ||
 	    api_query_int(req, "errors", 0, 1000000, 1000, &limit,
+	    &req->err) != 0 ||
+	    api_query_int(req, "certificates", 0, 1000000, 1000, &certs,
 	    &req->err) != 0)
 		return -1;
 	char missing[64];
 	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
+	snprintf(certs_s, sizeof(certs_s), "%lld", certs);
 	snprintf(missing, sizeof(missing), "there is no import %s", id);
 	return imports_reply(req, params, missing);
 }

@@ -171,6 +171,12 @@ ANALYZE exam_results;
 -- (the benchmark's people have none revoked); issued the day the last
 -- requirement was met, valid for the program's months; a random number,
 -- eleven Crockford base32 symbols and their Luhn mod 32 check symbol.
+-- What is due is found first, in a table of its own: asked in the
+-- statement that inserts the certificates, the question "no certificate
+-- of the level yet" was planned for an empty certificates table and
+-- scanned it once per pair while the insert filled it (153 of 235 s at a
+-- million rows).
+CREATE TEMP TABLE due ON COMMIT DROP AS
 WITH pairs AS (
 	SELECT DISTINCT clinician_id, level_id FROM attempts
 ), passes AS (
@@ -195,7 +201,10 @@ WITH pairs AS (
 	   AND NOT EXISTS (SELECT 1 FROM certificates c
 	                    WHERE c.clinician_id = e.clinician_id
 	                      AND c.level_id = e.level_id)
-), numbered AS (
+)
+SELECT * FROM due;
+
+WITH numbered AS (
 	SELECT d.*, n.number FROM due d
 	CROSS JOIN LATERAL (
 		SELECT substr(y.s, 1, 4) || '-' || substr(y.s, 5, 4) || '-' ||
