@@ -371,7 +371,7 @@ static void
 ce_import_modes(void **state)
 {
 	long long a, b, cc;
-	char csv[4096], good[2048], *today, *tomorrow;
+	char csv[4096], good[2048], *today, *tomorrow, *errs;
 	json_t *rep;
 
 	(void)state;
@@ -461,8 +461,10 @@ ce_import_modes(void **state)
 	/* a file that says nobody's activities is refused whole */
 	rep = import(w.grader, "kind=ce", "title,completed_on,hours\nx,"
 	    "2026-01-05,1\n", 422);
-	testlib_has(json_dumps(json_object_get(rep, "errors"), 0),
-	    "needs a 'clinician_id', an 'npi' or an 'email' column");
+	errs = json_dumps(json_object_get(rep, "errors"), 0);
+	testlib_has(errs, "needs a 'clinician_id', an 'npi' or an 'email' "
+	    "column");
+	free(errs);
 	json_decref(rep);
 	assert_int_equal(testdb_llf(w.db, "SELECT count(*) FROM ce_activities"
 	    " WHERE clinician_id IN (%lld, %lld, %lld)", a, b, cc), 3);

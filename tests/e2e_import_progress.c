@@ -157,6 +157,17 @@ count(const char *sql)
 	return testdb_llf(w.db, "%s", sql);
 }
 
+/* Asserts import ID's phase in import_progress is WANT. */
+static void
+phase_is(long long id, const char *want)
+{
+	char *phase = testdb_textf(w.db, "SELECT phase FROM import_progress"
+	    " WHERE import_id = %lld", id);
+
+	assert_string_equal(phase, want);
+	free(phase);
+}
+
 /* ---- 1. a second client watches a large import ------------------------- */
 
 static void
@@ -279,8 +290,7 @@ seen_while_running(void **state)
 	    ROWS);
 	assert_null(json_object_get(it, "progress"));
 	json_decref(it);
-	assert_string_equal(testdb_textf(w.db, "SELECT phase FROM "
-	    "import_progress WHERE import_id = %lld", id), "done");
+	phase_is(id, "done");
 
 	/* what it cost: the rows received written at most twice a second
 	 * (0.4 s: the gaps are measured where the writes land), even when
@@ -377,8 +387,7 @@ table_rules(void **state)
 	testdb_exec_ok(w.db, "SELECT import_progress_set((SELECT min(import_id)"
 	    " FROM import_progress WHERE phase = 'done'), 'checking', 1, 0, 0,"
 	    " 0, NULL)");
-	assert_string_equal(testdb_textf(w.db, "SELECT phase FROM "
-	    "import_progress WHERE import_id = %lld", done_id), "done");
+	phase_is(done_id, "done");
 	/* the database refuses what the daemon would never write */
 	testdb_exec_fails(w.db, "SELECT import_progress_start(900001, 'a.b', 1,"
 	    " 'roster', NULL, false, false, pg_backend_pid())", "23514");
@@ -500,8 +509,7 @@ daemon_killed(void **state)
 	kill(w.daemon, SIGKILL);
 	waitpid(w.daemon, &st, 0);
 	close(fd);
-	assert_string_equal(testdb_textf(w.db, "SELECT phase FROM "
-	    "import_progress WHERE import_id = %lld", id), "receiving");
+	phase_is(id, "receiving");
 	w.daemon = testlib_start_daemon("e2e_import_progress2", w.port,
 	    w.conninfo, NULL);
 	/* its backend went with its connection: failed */
