@@ -137,7 +137,7 @@ ce_row(const struct importmap *m, struct import_row *row)
 	for (int c = C_TITLE; c < C_NCOLS; c++) {
 		if (row->value[c] == NULL || !blank(row->value[c]))
 			continue;
-		if (c == C_TITLE)
+		if (ce_cols[c].required)
 			return bad(m, row, c, "a value is required", NULL);
 		row->value[c] = NULL;
 	}

@@ -234,6 +234,18 @@ ce_rows(void **state)
 	row[0] = "not-an-email";
 	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
 	assert_string_equal(r.bad_field, "email");
+	/* a required date or hours of blanks is missing (found by the
+	 * fuzzer: it was passed on as no value at all) */
+	row[0] = "a@example.org";
+	row[3] = " ";
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
+	assert_string_equal(r.bad_field, "completed_on");
+	assert_string_equal(r.message, "a value is required");
+	row[3] = "3/7/2026";
+	row[4] = "\t";
+	assert_int_equal(importmap_row(&m, 6, row, 0, &r), -1);
+	assert_string_equal(r.bad_field, "hours");
+	assert_string_equal(r.message, "a value is required");
 }
 
 int
