@@ -748,14 +748,14 @@ db_error_count(void)
 }
 
 /*
- * The checks a request can reach past the API's own value checks, in the
- * words of the request's fields.  The condition lives in the constraint
+ * The checks a request can reach past the API's own value checks (a CE
+ * activity's hours are read by value_hours() first, in the API and the
+ * import alike), in the words of the request's fields.  The condition lives in the constraint
  * (sql/); only its explanation is here.  Any other check is named as is.
  */
 static const struct {
 	const char *constraint, *field, *what;
 } checks[] = {
-	{ "ce_activities_hours", "hours", "more than 0 and at most 100" },
 	{ "renewal_policies_ce_hours", "ce_hours",
 	    "more than 0 and at most 1000" },
 	{ "renewal_policies_category_hours", "ce_category_hours",
