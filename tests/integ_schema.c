@@ -822,6 +822,79 @@ test_two_unrevoked_certificates(void **state)
 	    "SELECT count(*) FROM certificates WHERE clinician_id = %s", c);
 }
 
+/*
+ * The view certificates_due (rule 6 over every completed enrollment,
+ * sql/0022): what it owes, on which day, and what an earlier revocation
+ * changes.  The clinician's rows of the view must match
+ * certificates_due_for() asked of the pair alone.
+ */
+#define DUE_ROW(c) \
+	"SELECT (SELECT concat_ws(' ', issued_on, expires_on, replaces) " \
+	"FROM certificates_due WHERE clinician_id = " c ")"
+static void
+test_certificates_due_view(void **state)
+{
+	PGconn *conn = *state;
+	char c[32];
+	char *first;
+	char *second;
+
+	new_clinician(conn, "dueview", c);
+	/* not completed yet: nothing owed, whatever the results */
+	ok(conn, "INSERT INTO enrollments (clinician_id, level_id) "
+	    "VALUES (%s, " LEVEL("DN1") ")", c);
+	ok(conn, "INSERT INTO exam_results (" RESULT_COLS ") VALUES "
+	    "(%s, " LEVEL("DN1") ", 'written', 1, 80, 100, 75, true, '2024-03-01'), "
+	    "(%s, " LEVEL("DN1") ", 'practical', 1, 60, 100, 75, false, '2024-03-02')",
+	    c, c);
+	value_is(conn, NULL, DUE_ROW("%s"), c);
+	/* completed, but the practical not passed */
+	ok(conn, "UPDATE enrollments SET status = 'completed', "
+	    "completed_on = '2024-03-10' WHERE clinician_id = %s", c);
+	value_is(conn, NULL, DUE_ROW("%s"), c);
+	/* passed at the second attempt: owed from the last of the three days
+	 * (the practical's, after the completion), for the program's months */
+	ok(conn, "INSERT INTO exam_results (" RESULT_COLS ") VALUES "
+	    "(%s, " LEVEL("DN1") ", 'practical', 2, 90, 100, 75, true, '2024-03-20')",
+	    c);
+	value_is(conn, "2024-03-20 2026-03-20", DUE_ROW("%s"), c);
+	value_is(conn, "2024-03-20 2026-03-20",
+	    "SELECT concat_ws(' ', issued_on, expires_on, replaces) "
+	    "FROM certificates_due_for(ARRAY[%s]::bigint[], ARRAY[" LEVEL("DN1")
+	    "]::bigint[])", c);
+	/* issued: no longer owed */
+	first = testdb_textf(conn, "INSERT INTO certificates (" CERT_COLS ") "
+	    "VALUES (certificate_number_new(), %s, " LEVEL("DN1") ", "
+	    "'2024-03-20', '2026-03-20') RETURNING id", c);
+	assert_non_null(first);
+	value_is(conn, NULL, DUE_ROW("%s"), c);
+	/* revoked because a result was amended: owed again, replacing it */
+	ok(conn, "UPDATE certificates SET revoked_at = now(), "
+	    "revocation_category = 'exam_result_amended', "
+	    "revocation_reason = 'regraded' WHERE id = %s", first);
+	second = testdb_textf(conn, "SELECT '2024-03-20 2026-03-20 ' || %s",
+	    first);
+	value_is(conn, second, DUE_ROW("%s"), c);
+	free(second);
+	/* issued again, then revoked for any other reason: never owed again */
+	second = testdb_textf(conn, "INSERT INTO certificates (" CERT_COLS ", "
+	    "replaces) VALUES (certificate_number_new(), %s, " LEVEL("DN1") ", "
+	    "'2024-03-20', '2026-03-20', %s) RETURNING id", c, first);
+	assert_non_null(second);
+	value_is(conn, NULL, DUE_ROW("%s"), c);
+	ok(conn, "UPDATE certificates SET revoked_at = now(), "
+	    "revocation_category = 'license_action', "
+	    "revocation_reason = 'license lapsed' WHERE id = %s", second);
+	value_is(conn, NULL, DUE_ROW("%s"), c);
+	/* every row of the view is a completed enrollment's */
+	value_is(conn, "0", "SELECT count(*) FROM certificates_due d "
+	    "WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE "
+	    "e.clinician_id = d.clinician_id AND e.level_id = d.level_id "
+	    "AND e.status = 'completed')");
+	free(first);
+	free(second);
+}
+
 static void
 test_revoked_needs_reason(void **state)
 {
@@ -1082,6 +1155,7 @@ main(void)
 		cmocka_unit_test(test_certificate_number_shape),
 		cmocka_unit_test(test_two_unrevoked_certificates),
 		cmocka_unit_test(test_revoked_needs_reason),
+		cmocka_unit_test(test_certificates_due_view),
 		cmocka_unit_test(test_expires_after_issued),
 		cmocka_unit_test(test_program_and_prerequisites),
 		cmocka_unit_test(test_import_tables),
