@@ -115,6 +115,7 @@ E2E_TESTS   += e2e_lists
 E2E_TESTS   += e2e_logins
 E2E_TESTS   += e2e_ce_renew
 E2E_TESTS += e2e_web2
+E2E_TESTS += e2e_cache_window
 E2E_TESTS   += e2e_dbtime
 E2E_TESTS   += e2e_standby
 E2E_TESTS   += e2e_cli_contract

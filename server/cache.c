@@ -28,6 +28,18 @@
 #define RETRY_MS 1000
 /* How often a cached token's use is recorded (api_tokens.last_used_at). */
 #define TOUCH_SECONDS 60.0
+/*
+ * How stale an answer may be about another daemon's write (the issue
+ * allows 100 ms): a lookup is served when the listener's last round trip
+ * began at most this long before the request did.  The daemon's own
+ * writes are never served stale (cache_wrote()).
+ */
+#define STALE_SECONDS 0.050
+/* While lookups come, the listener makes a round trip this often, so the
+ * window above is kept open without a lookup ever waiting for one. */
+#define HEARTBEAT_MS 20
+/* ... for this long after the last lookup (then one a minute). */
+#define ACTIVE_SECONDS 1.0
 
 struct entry {
 	char *key;			/* kind letter, then the key */
@@ -69,6 +81,9 @@ static struct {
 	unsigned long want, done;	/* round trips asked and made */
 	bool wake_pending;		/* a byte in the pipe, not yet read */
 	double synced_from;		/* the last round trip's start */
+	double wrote;			/* the end of this daemon's last write */
+	double asked;			/* the last lookup that needed the listener */
+	int slow_notify_ms;		/* a test's delay of notifications */
 	unsigned long round_trips;
 	char day[16];			/* the database's current_date */
 } c = { .mu = PTHREAD_MUTEX_INITIALIZER, .synced = PTHREAD_COND_INITIALIZER,
@@ -209,20 +224,29 @@ cache_epoch(void)
 }
 
 /*
- * Waits (under the lock) until the listener made a round trip begun at or
- * after SINCE, so every change committed before SINCE is applied.  False
- * when it did not within SYNC_WAIT_MS or stopped listening.
+ * Waits (under the lock) until the listener has applied every change a
+ * request begun at SINCE must see: every write of this daemon finished
+ * before SINCE (cache_wrote()), and every other change committed
+ * STALE_SECONDS before it.  A round trip begun after a commit vouches for
+ * it (PostgreSQL delivers pending notifications before its answer);
+ * notifications also arrive on their own, within milliseconds, between
+ * round trips.  False when the listener did not catch up within
+ * SYNC_WAIT_MS or stopped listening.
  */
 static bool
 catch_up_locked(double since)
 {
 	struct timespec until;
 	char one = 1;
+	double need = since - STALE_SECONDS;
 
 	if (!c.running)
 		return c.listening;	/* no listener: a table under test */
-	if (c.listening && c.synced_from >= since)
-		return true;		/* one begun since vouches already */
+	if (c.wrote > need)
+		need = c.wrote < since ? c.wrote : since;
+	c.asked = since;
+	if (c.listening && c.synced_from >= need)
+		return true;		/* a recent round trip vouches */
 	c.want++;
 	/* one byte wakes the listener for every waiter until it reads it */
 	if (!c.wake_pending) {
@@ -234,11 +258,20 @@ catch_up_locked(double since)
 	until.tv_nsec += (long)SYNC_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
-	while (c.listening && c.synced_from < since)
+	while (c.listening && c.synced_from < need)
 		if (pthread_cond_timedwait(&c.synced, &c.mu, &until) ==
 		    ETIMEDOUT)
 			return false;
 	return c.listening;
+}
+
+void
+cache_wrote(double when)
+{
+	pthread_mutex_lock(&c.mu);
+	if (when > c.wrote)
+		c.wrote = when;
+	pthread_mutex_unlock(&c.mu);
 }
 
 /*
@@ -593,6 +626,7 @@ listen_on(PGconn *conn)
 {
 	char buf[64];
 	bool more = false;	/* lookups came during the last round trip */
+	double due = 0;		/* a test's slow notifications: read then */
 
 	while (!stopping()) {
 		struct pollfd p[2] = {
@@ -601,8 +635,23 @@ listen_on(PGconn *conn)
 		};
 		unsigned long want;
 		double begun;
+		int wait_ms, slow;
 
-		if (poll(p, 2, more ? 0 : 60 * 1000) < 0 && errno != EINTR)
+		/* a round trip every HEARTBEAT_MS while lookups come, so
+		 * that they find the window open; else one a minute, to
+		 * notice a new day or a lost connection */
+		pthread_mutex_lock(&c.mu);
+		wait_ms = more ? 0 : mono_now() - c.asked < ACTIVE_SECONDS ?
+		    (c.slow_notify_ms > 0 ? c.slow_notify_ms : HEARTBEAT_MS) :
+		    60 * 1000;
+		slow = c.slow_notify_ms;
+		pthread_mutex_unlock(&c.mu);
+		if (due > 0) {
+			int left = (int)((due - mono_now()) * 1000) + 1;
+			if (left < wait_ms)
+				wait_ms = left > 0 ? left : 0;
+		}
+		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
 			return;
 		if (p[1].revents & POLLIN)
 			while (read(c.wake[0], buf, sizeof(buf)) > 0)
@@ -611,7 +660,15 @@ listen_on(PGconn *conn)
 		 * makes PQconsumeInput() fail */
 		if (p[0].revents != 0 && !PQconsumeInput(conn))
 			return;
-		apply_notifies(conn);
+		/* A test's slow notifications are left in libpq's queue
+		 * until SLOW ms after they came (a round trip reads them
+		 * at once, as always). */
+		if (slow > 0 && p[0].revents != 0 && due == 0)
+			due = mono_now() + slow / 1000.0;
+		if (slow == 0 || (due > 0 && mono_now() >= due)) {
+			apply_notifies(conn);
+			due = 0;
+		}
 		pthread_mutex_lock(&c.mu);
 		c.wake_pending = false;
 		want = c.want;
@@ -619,7 +676,7 @@ listen_on(PGconn *conn)
 		pthread_mutex_unlock(&c.mu);
 		/* A round trip for every lookup waiting now (one for all of
 		 * them: it vouches for every request begun before it), and
-		 * one a minute to notice a new day or a lost connection. */
+		 * one when the wait above ran out. */
 		more = false;
 		if (want > c.done || p[0].revents == 0) {
 			if (round_trip(conn) != 0)
@@ -730,7 +787,17 @@ cache_start(const char *conninfo, long max_entries)
 	c.want = c.done = 0;
 	c.wake_pending = false;
 	c.synced_from = 0;
+	c.wrote = c.asked = 0;
 	c.day[0] = '\0';
+	/* Tests only (e2e_cache_window): a slow listener, which reads each
+	 * notification that long after it arrives and makes its periodic
+	 * round trips that far apart, as on a loaded or distant database:
+	 * only the round trips a lookup asks for vouch for its answer. */
+	c.slow_notify_ms = 0;
+	const char *slow = getenv("CERTRACK_TEST_SLOW_NOTIFY_MS");
+	if (slow != NULL && strnum_int(slow, 0, 1000, &c.slow_notify_ms,
+	    NULL) != 0)
+		c.slow_notify_ms = 0;
 	pthread_mutex_unlock(&c.mu);
 	if (conninfo == NULL)
 		return 0;

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "certrack/cache.h"
 #include "certrack/csvread.h"
 #include "certrack/db.h"
 #include "certrack/log.h"
@@ -1017,6 +1018,12 @@ handle_request(void *cls, struct MHD_Connection *mhd, const char *url,
 		stream_end(req);
 	else
 		dispatch(req);
+	/* Its reply goes out when this returns: this daemon's next lookups
+	 * wait until the cache has applied what it may have changed. */
+	if (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0 &&
+	    strcmp(req->method, "OPTIONS") != 0)
+		cache_wrote(http_now());
 	/* a streamed export may be long: it has the import's time */
 	conn_owes(srv, mhd, OWES_ANSWER, req->long_answer ?
 	    srv->import_body_timeout : srv->body_timeout);

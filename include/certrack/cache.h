@@ -19,14 +19,22 @@
  * where LISTEN is refused, caches nothing at all.
  *
  * An answer is served only after the listener has caught up with every
- * change committed before the request began (SINCE, its CLOCK_MONOTONIC
- * start in seconds, http_now()): the listener's last round trip on its
- * connection (PostgreSQL delivers pending notifications before
- * answering) must have begun at or after SINCE, or the lookup asks for a
- * new one and waits.  One round trip serves every lookup of requests begun
- * before it, so a request's token check and its status share one, and
- * lookups waiting at the same moment share one.  So a write's reply is
- * never followed by the old answer, from this daemon or another.
+ * change a request begun at SINCE (its CLOCK_MONOTONIC start in seconds,
+ * http_now()) must see:
+ *   - every write of this daemon that finished before SINCE
+ *     (cache_wrote(), called when a request that may write has run, before
+ *     its reply goes out): a write's reply is never followed by the old
+ *     answer from the daemon that wrote;
+ *   - every change committed 50 ms (STALE_SECONDS) before SINCE, by any
+ *     daemon: another daemon serves the new answer within 50 ms of the
+ *     commit (the issue allows 100), and in practice within milliseconds,
+ *     as the notifications arrive.
+ * The listener's round trip on its connection vouches for every change
+ * committed before it began (PostgreSQL delivers pending notifications
+ * before answering).  While lookups come the listener makes one every
+ * 20 ms, so a lookup finds the window open and never waits; after a write
+ * of this daemon, or when the listener fell behind, the lookup asks for a
+ * new one and waits, and lookups waiting at the same moment share one.
  *
  * Two tables, each bounded by the same number of entries (cache_entries),
  * the least recently used dropped first: answers, and token checks (so
@@ -56,6 +64,13 @@ int cache_start(const char *conninfo, long max_entries);
 
 /* Stops the listener and frees every entry. */
 void cache_stop(void);
+
+/*
+ * A request that may have written (any method but GET, HEAD and OPTIONS)
+ * ended its work at WHEN (http_now()): lookups of requests begun after it
+ * wait for the listener to apply what it changed.
+ */
+void cache_wrote(double when);
 
 /*
  * The invalidation count, taken before a lookup reads the database: an

@@ -6,6 +6,12 @@
 -- BENCH_WRITE_PCT, that share of the requests instead record a written
 -- exam (POST /v1/exam-results) of level BENCH_LEVEL, dated BENCH_TODAY,
 -- for one of those clinicians (scripts/bench.d/mix.sql).
+-- With BENCH_DELAY_US (microseconds), each connection waits a random
+-- time of that mean (exponential: arrivals as independent users make
+-- them) before each request: a paced load of about connections / (delay +
+-- latency) requests a second, below what the server can do, so the
+-- latencies measured are the service's, not a queue's (scripts/bench
+-- calibrates the delay to a target rate).
 -- done() prints one machine-readable line that scripts/bench parses:
 --   BENCH requests=N duration_us=N rps=F p50_us=N p90_us=N p99_us=N
 --         max_us=N errors=N non2xx=N
@@ -46,6 +52,18 @@ end
 function init(args)
 	-- a different, reproducible sequence of ids per wrk thread
 	math.randomseed(1000 + (tid or 0))
+end
+
+local delay_us = tonumber(os.getenv("BENCH_DELAY_US") or "0")
+if delay_us > 0 then
+	function delay()
+		-- wrk's delay is in whole milliseconds: round at random so that
+		-- the mean is kept
+		local ms = -math.log(1 - math.random()) * delay_us / 1000
+		local whole = math.floor(ms)
+		if math.random() < ms - whole then whole = whole + 1 end
+		return whole
+	end
 end
 
 function request()
