@@ -1,9 +1,9 @@
 /*
  * The lookup cache (issue 10, item 4) end to end: certrackd caches status
  * and verification answers, a write through the API or an import drops
- * them before its reply (the next read, here or on another daemon, sees
- * it), the bound holds (cache_entries), and losing the listening
- * connection empties the cache until it listens again.
+ * them (the next read on the daemon that wrote sees it, and another
+ * daemon's within 100 ms), the bound holds (cache_entries), and losing
+ * the listening connection empties the cache until it listens again.
  *
  * That an answer is cached is shown by changing the database behind the
  * daemons' backs: with session_replication_role = replica this test's own
@@ -101,13 +101,18 @@ api_write_drops_the_answer(void **state)
 	rename_silently(id, "Silent");
 	assert_string_equal(status_name(w.port, id), "Ann");
 	assert_string_equal(status_name(port2, id), "Ann");
-	/* an enrollment through the first daemon: both see it at once */
+	/* an enrollment through the first daemon: it sees it at once */
 	snprintf(body, sizeof(body), "{\"clinician_id\":%lld,\"level\":"
 	    "\"DN1\"}", id);
 	assert_int_equal(testlib_api(w.port, "POST", "/v1/enrollments",
 	    w.admin, body, NULL), 201);
 	assert_string_equal(status_name(w.port, id), "Silent");
-	assert_string_equal(status_name(port2, id), "Silent");
+	/* the other daemon within 100 ms (50 by design) */
+	double t0 = testlib_now();
+	while (strcmp(status_name(port2, id), "Silent") != 0)
+		if (testlib_now() - t0 >= 0.100)
+			fail_msg("the other daemon still serves '%s' %.0f ms "
+			    "after the write", name, (testlib_now() - t0) * 1000);
 	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
 	j = get(port2, path);
 	lv = json_array_get(json_object_get(json_array_get(json_object_get(j,

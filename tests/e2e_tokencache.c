@@ -9,7 +9,8 @@
  * the daemon still serves the old check.  Every write through the API
  * that changes a check -- a token revoked, a logout, an account disabled,
  * its role changed, a password changed -- is refused (or answered anew)
- * by the very next request, on the daemon that wrote and on the other.
+ * by the very next request on the daemon that wrote, and within 100 ms
+ * on the other.
  * An expired token is refused when it expires, though nothing tells the
  * daemon.
  */
@@ -103,13 +104,30 @@ cached_on_both(const char *token, long long user)
 	silently(sql);
 }
 
-/* TOKEN's very next request is refused, on the daemon on FIRST (the one
- * that wrote) and on the other. */
+/*
+ * GET PATH with TOKEN on the daemon on PORT answers WANT within
+ * OTHER_DAEMON_S: another daemon than the one that wrote may serve the
+ * old answer for up to 50 ms (include/certrack/cache.h).
+ */
+static void
+answers_within(int port, const char *path, const char *token, int want)
+{
+	double t0 = testlib_now();
+	int got;
+
+	while ((got = ask(port, path, token)) != want)
+		if (testlib_now() - t0 >= OTHER_DAEMON_S)
+			fail_msg("GET %s still answers %d, not %d, %.0f ms on",
+			    path, got, want, (testlib_now() - t0) * 1000);
+}
+
+/* TOKEN's very next request is refused on the daemon on FIRST (the one
+ * that wrote), and within 100 ms on the other. */
 static void
 refused_by_both(int first, const char *token)
 {
 	assert_int_equal(me(first, token), 401);
-	assert_int_equal(me(first == w.port ? port2 : w.port, token), 401);
+	answers_within(first == w.port ? port2 : w.port, "/v1/me", token, 401);
 }
 
 static void
@@ -177,11 +195,11 @@ role_change_is_seen_at_once(void **state)
 	    "{\"role\":\"admin\"}", NULL), 200);
 	/* the same token, the account's new role */
 	assert_int_equal(ask(w.port, "/v1/users", token), 200);
-	assert_int_equal(ask(port2, "/v1/users", token), 200);
+	answers_within(port2, "/v1/users", token, 200);
 	assert_int_equal(testlib_api(port2, "PATCH", path, w.admin,
 	    "{\"role\":\"grader\"}", NULL), 200);
 	assert_int_equal(ask(port2, "/v1/users", token), 403);
-	assert_int_equal(ask(w.port, "/v1/users", token), 403);
+	answers_within(w.port, "/v1/users", token, 403);
 	free(token);
 }
 
