@@ -45,15 +45,7 @@ static char name[64];
 static const char *
 status_name(int port, long long id)
 {
-	char path[64];
-	json_t *j;
-
-	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
-	j = get(port, path);
-	snprintf(name, sizeof(name), "%s", testlib_str(json_object_get(j,
-	    "clinician"), "given_name"));
-	json_decref(j);
-	return name;
+	return testlib_status_given(port, w.admin, id, name, sizeof(name));
 }
 
 /* Renames clinician ID without telling anyone (no trigger fires). */
@@ -71,20 +63,7 @@ rename_silently(long long id, const char *given)
 static long long
 clinician(const char *email, const char *given)
 {
-	char body[300], *resp = NULL;
-	json_t *j;
-	long long id;
-
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"given_name\":"
-	    "\"%s\",\"family_name\":\"Cached\",\"profession\":\"PT\"}",
-	    email, given);
-	assert_int_equal(testlib_api(w.port, "POST", "/v1/clinicians",
-	    w.admin, body, &resp), 201);
-	j = testlib_json(resp);
-	id = testlib_int(j, "id");
-	json_decref(j);
-	free(resp);
-	return id;
+	return testlib_clinician(w.port, w.admin, email, given, "Cached");
 }
 
 static void

@@ -29,52 +29,18 @@ static struct testlib_world w;
 static int port2;
 static pid_t daemon2;
 
-/* GET PATH from the daemon on PORT as the admin: its body (caller frees). */
-static char *
-body_of(int port, const char *path)
-{
-	char *resp = NULL;
-
-	assert_int_equal(testlib_api(port, "GET", path, w.admin, NULL, &resp),
-	    200);
-	return resp;
-}
-
-/* The given name in clinician ID's status on the daemon on PORT. */
+/* The given name in clinician ID's status, from the daemon on PORT. */
 static char name[64];
 static const char *
 status_name(int port, long long id)
 {
-	char path[64], *resp;
-	json_t *j;
-
-	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
-	resp = body_of(port, path);
-	j = testlib_json(resp);
-	snprintf(name, sizeof(name), "%s", testlib_str(json_object_get(j,
-	    "clinician"), "given_name"));
-	json_decref(j);
-	free(resp);
-	return name;
+	return testlib_status_given(port, w.admin, id, name, sizeof(name));
 }
 
 static long long
 clinician(const char *email, const char *given)
 {
-	char body[300], *resp = NULL;
-	json_t *j;
-	long long id;
-
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"given_name\":"
-	    "\"%s\",\"family_name\":\"Window\",\"profession\":\"PT\"}",
-	    email, given);
-	assert_int_equal(testlib_api(w.port, "POST", "/v1/clinicians",
-	    w.admin, body, &resp), 201);
-	j = testlib_json(resp);
-	id = testlib_int(j, "id");
-	json_decref(j);
-	free(resp);
-	return id;
+	return testlib_clinician(w.port, w.admin, email, given, "Window");
 }
 
 /* Renames clinician ID to GIVEN at VERSION through the daemon on PORT. */

@@ -873,3 +873,41 @@ testlib_pty(char *const argv[], const char *prompt, const char *answer,
 	*shown = buf;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+long long
+testlib_clinician(int port, const char *token, const char *email,
+    const char *given, const char *family)
+{
+	char body[400], *resp = NULL;
+	json_t *j;
+	long long id;
+
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"given_name\":"
+	    "\"%s\",\"family_name\":\"%s\",\"profession\":\"PT\"}",
+	    email, given, family);
+	assert_int_equal(testlib_api(port, "POST", "/v1/clinicians", token,
+	    body, &resp), 201);
+	j = testlib_json(resp);
+	id = testlib_int(j, "id");
+	json_decref(j);
+	free(resp);
+	return id;
+}
+
+const char *
+testlib_status_given(int port, const char *token, long long id, char *out,
+    size_t size)
+{
+	char path[64], *resp = NULL;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/v1/clinicians/%lld/status", id);
+	assert_int_equal(testlib_api(port, "GET", path, token, NULL, &resp),
+	    200);
+	j = testlib_json(resp);
+	snprintf(out, size, "%s", testlib_str(json_object_get(j, "clinician"),
+	    "given_name"));
+	json_decref(j);
+	free(resp);
+	return out;
+}

@@ -206,6 +206,20 @@ void testlib_cli_env(const struct testlib_world *w, const char *name,
  * TOKEN.  Returns the status; *REPORT the parsed answer (caller
  * json_decref()s); fails the test when the answer is not JSON.
  */
+/*
+ * POST /v1/clinicians as TOKEN on PORT: a PT named GIVEN FAMILY with
+ * EMAIL (201, or the test fails); returns its id.
+ */
+long long testlib_clinician(int port, const char *token, const char *email,
+    const char *given, const char *family);
+
+/*
+ * GET /v1/clinicians/ID/status as TOKEN on PORT (200, or the test fails):
+ * the clinician's given name in OUT (SIZE bytes).  Returns OUT.
+ */
+const char *testlib_status_given(int port, const char *token, long long id,
+    char *out, size_t size);
+
 int testlib_import(int port, const char *token, const char *query,
     const char *csv, json_t **report);
 
