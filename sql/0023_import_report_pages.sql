@@ -31,6 +31,10 @@ CREATE FUNCTION import_errors_page(p_import bigint, p_limit int, p_after int)
 RETURNS TABLE (list json, next_after int)
 LANGUAGE sql STABLE
 AS $$
+	-- Inlined into the daemon's prepared statement, planned generically
+	-- after a few runs: each step is computed once (MATERIALIZED), and
+	-- the boundaries are scalar subqueries, computed once before the
+	-- scans that use them as index conditions, never rejoined per row.
 	WITH p AS MATERIALIZED (
 		SELECT e.id, e.line, e.column_name, e.value, e.message,
 		       row_number() OVER w AS k,
@@ -41,30 +45,34 @@ AS $$
 		         WHERE import_id = p_import AND line > p_after
 		         ORDER BY line, id LIMIT p_limit + 1) e
 		WINDOW w AS (ORDER BY e.line, e.id)
-	), f AS (
+	), f AS MATERIALIZED (
 		SELECT min(line) AS line FROM p
-	), cut AS (
+	), cut AS MATERIALIZED (
 		-- the first line past the first that does not fit
-		SELECT min(p.line) AS line FROM p, f
-		 WHERE p.line > f.line AND (p.k > p_limit OR p.bytes > 4194304)
-	), page AS (
+		SELECT min(p.line) AS line FROM p
+		 WHERE p.line > (SELECT line FROM f)
+		   AND (p.k > p_limit OR p.bytes > 4194304)
+	), page AS MATERIALIZED (
 		SELECT e.id, e.line, e.column_name, e.value, e.message
-		  FROM import_errors e, f
-		 WHERE p_limit > 0 AND e.import_id = p_import AND e.line = f.line
+		  FROM import_errors e
+		 WHERE p_limit > 0 AND e.import_id = p_import
+		   AND e.line = (SELECT line FROM f)
 		UNION ALL
 		SELECT p.id, p.line, p.column_name, p.value, p.message
-		  FROM p, f, cut
-		 WHERE p.line > f.line AND (cut.line IS NULL OR p.line < cut.line)
-	), last AS (
+		  FROM p
+		 WHERE p.line > (SELECT line FROM f)
+		   AND p.line < coalesce((SELECT line FROM cut), 2147483647)
+	), last AS MATERIALIZED (
 		SELECT coalesce(max(line), p_after) AS line FROM page
 	)
 	SELECT coalesce((SELECT json_agg(json_build_object('line', g.line,
 	                        'column', g.column_name, 'value', g.value,
 	                        'message', g.message) ORDER BY g.line, g.id)
 	                   FROM page g), '[]'),
-	       (SELECT last.line FROM last
-	         WHERE EXISTS (SELECT 1 FROM import_errors
-	                        WHERE import_id = p_import AND line > last.line))
+	       CASE WHEN EXISTS (SELECT 1 FROM import_errors
+	                          WHERE import_id = p_import
+	                            AND line > (SELECT line FROM last))
+	            THEN (SELECT line FROM last) END
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -94,6 +102,7 @@ CREATE FUNCTION import_certificates(p_import bigint, p_limit int,
 RETURNS TABLE (list json, total bigint, next_after bigint)
 LANGUAGE sql STABLE
 AS $$
+	-- Planned as import_errors_page() is (above).
 	WITH f AS MATERIALIZED (
 		SELECT c.id, c.number, c.clinician_id, l.code
 		  FROM (SELECT a.entity_id::bigint AS id FROM audit_log a
@@ -103,7 +112,7 @@ AS $$
 		         ORDER BY a.entity_id::bigint LIMIT p_limit) p
 		  JOIN certificates c ON c.id = p.id
 		  JOIN levels l ON l.id = c.level_id
-	), last AS (
+	), last AS MATERIALIZED (
 		SELECT coalesce(max(id), p_after) AS id FROM f
 	)
 	SELECT coalesce((SELECT json_agg(json_build_object('number', f.number,
@@ -113,9 +122,10 @@ AS $$
 	       (SELECT count(*) FROM audit_log a
 	         WHERE a.import_id = p_import
 	           AND a.action = 'certificate.issue'),
-	       (SELECT last.id FROM last
-	         WHERE EXISTS (SELECT 1 FROM audit_log a
-	                        WHERE a.import_id = p_import
-	                          AND a.action = 'certificate.issue'
-	                          AND a.entity_id::bigint > last.id))
+	       CASE WHEN EXISTS (SELECT 1 FROM audit_log a
+	                          WHERE a.import_id = p_import
+	                            AND a.action = 'certificate.issue'
+	                            AND a.entity_id::bigint
+	                                > (SELECT id FROM last))
+	            THEN (SELECT id FROM last) END
 $$;

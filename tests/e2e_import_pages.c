@@ -1,0 +1,702 @@
+/*
+ * End to end: an import's report in pages (issue 10: the daemon's and the
+ * CLI's memory stay bounded however many problems or certificates an
+ * import has).
+ *
+ * - GET /v1/imports/{id}: ?errors and ?certificates at most 10,000 (10,001
+ *   refused, the parameter and its range named); ?errors_after=LINE and
+ *   ?certificates_after=ID page through everything, each error and each
+ *   certificate exactly once, compared with the database, at the real
+ *   page size (10,050 problems, 10,001 certificates) and at odd small
+ *   sizes; a page never splits a line's problems; a page of long values
+ *   stops at about 4 MB of text; errors_next_after and
+ *   certificates_next_after say where the next page starts, null at the
+ *   end.
+ * - The CLI: --errors-csv of 10,050 problems, compared whole; `import
+ *   show --errors N` and `--certificates N` beyond one page print every
+ *   row once, in order, aligned as one table; with --json at most one
+ *   page.
+ *
+ * The tests run in order and share one daemon and database.
+ */
+#include "testlib.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define PAGE 10000
+#define BAD_ROWS 10050		/* more problems than one page */
+#define LONG_FROM 10000		/* rows from here: a longer value */
+#define CERTS 10001		/* more certificates than one page */
+
+static struct testlib_world w;
+static char tmp[600];
+static long long bad_id;	/* the import of BAD_ROWS problems */
+
+#define has testlib_has
+#define lacks testlib_lacks
+#define RUN TESTLIB_CLI
+#define FREE_IO() do { free(out); free(err); out = err = NULL; } while (0)
+
+static const char unknown[] = "unknown profession '%s' (known: ATC, DC, "
+    "DO, LAc, LMT, MD, NP, OT, PA, PT, PTA, RN)";
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s", testlib_env("CERTRACK_TEST_TMP"));
+	testlib_world_up(&w, "e2e_import_pages");
+	testlib_cli_env(&w, "e2e_import_pages", w.admin);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return testlib_world_down(&w) == 0 ? 0 : -1;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A growing text (open_memstream). */
+struct text {
+	char *buf;
+	size_t len;
+	FILE *fp;
+};
+
+static void
+text_open(struct text *t)
+{
+	t->buf = NULL;
+	t->len = 0;
+	t->fp = open_memstream(&t->buf, &t->len);
+	assert_non_null(t->fp);
+}
+
+/* The text (caller frees). */
+static char *
+text_close(struct text *t)
+{
+	assert_int_equal(fclose(t->fp), 0);
+	return t->buf;
+}
+
+/* The profession of bad row I: unknown, longer from LONG_FROM on. */
+static const char *
+bad_profession(long i)
+{
+	return i < LONG_FROM ? "Plumber" : "Pipefitter-and-plumber";
+}
+
+/* A roster of BAD_ROWS rows, each with an unknown profession: row I on
+ * line I + 2 (caller frees). */
+static char *
+bad_roster(void)
+{
+	struct text t;
+
+	text_open(&t);
+	fputs("given_name,family_name,email,profession,level\n", t.fp);
+	for (long i = 0; i < BAD_ROWS; i++)
+		fprintf(t.fp, "G%ld,F%ld,m%ld@example.org,%s,DN1\n", i, i, i,
+		    bad_profession(i));
+	return text_close(&t);
+}
+
+/* GET PATH as admin: 200 and its JSON (caller decrefs). */
+static json_t *
+get(const char *path)
+{
+	char *resp = NULL;
+	json_t *j;
+
+	if (testlib_api(w.port, "GET", path, w.admin, NULL, &resp) != 200)
+		fail_msg("GET %s: %s", path, resp);
+	j = testlib_json(resp);
+	free(resp);
+	return j;
+}
+
+/* GET PATH as admin: 400 naming FIELD with DETAIL. */
+static void
+refused(const char *path, const char *field, const char *detail)
+{
+	char *resp = NULL;
+	json_t *j;
+
+	assert_int_equal(testlib_api(w.port, "GET", path, w.admin, NULL,
+	    &resp), 400);
+	j = testlib_json(resp);
+	assert_string_equal(testlib_str(j, "code"), "invalid_parameter");
+	assert_string_equal(testlib_str(j, "field"), field);
+	assert_string_equal(testlib_str(j, "detail"), detail);
+	json_decref(j);
+	free(resp);
+}
+
+/* An error as "line column value message" (the value cut to 40 bytes). */
+static void
+put_error(FILE *fp, const json_t *e)
+{
+	const char *col = json_string_value(json_object_get(e, "column"));
+	const char *val = json_string_value(json_object_get(e, "value"));
+
+	fprintf(fp, "%lld %s %.40s %s\n", testlib_int(e, "line"),
+	    col ? col : "-", val ? val : "-", testlib_str(e, "message"));
+}
+
+/* A certificate as "id number clinician level". */
+static void
+put_cert(FILE *fp, const json_t *c)
+{
+	fprintf(fp, "%lld %s %lld %s\n", testlib_int(c, "id"),
+	    testlib_str(c, "number"), testlib_int(c, "clinician_id"),
+	    testlib_str(c, "level"));
+}
+
+/* The errors of import ID in the database, as put_error() writes them. */
+static char *
+db_errors(long long id)
+{
+	return testdb_textf(w.db, "SELECT coalesce(string_agg(line || ' ' || "
+	    "coalesce(column_name, '-') || ' ' || coalesce(left(value, 40), "
+	    "'-') || ' ' || message || E'\\n', '' ORDER BY line, id), '') "
+	    "FROM import_errors WHERE import_id = %lld", id);
+}
+
+/* Every certificate in the database, as put_cert() writes them. */
+static char *
+db_certs(void)
+{
+	return testdb_textf(w.db, "SELECT coalesce(string_agg(c.id || ' ' || "
+	    "c.number || ' ' || c.clinician_id || ' ' || l.code || E'\\n', '' "
+	    "ORDER BY c.id), '') FROM certificates c JOIN levels l ON l.id = "
+	    "c.level_id");
+}
+
+/* One list of the report, the pieces of its page parameters. */
+struct list {
+	const char *items, *param, *after, *next, *other;
+	void (*put)(FILE *fp, const json_t *item);
+};
+
+static const struct list errors_list = { "errors", "errors",
+    "errors_after", "errors_next_after", "certificates", put_error };
+static const struct list certs_list = { "certificates_issued",
+    "certificates", "certificates_after", "certificates_next_after",
+    "errors", put_cert };
+
+/*
+ * List L of import ID read page by page, N at a time, from the start to
+ * the page whose next is null: every item as L->put() writes it (caller
+ * frees); *PAGES how many pages.  Each page holds at most N (or, for the
+ * errors, the whole first line), and its next is where it ended.
+ */
+static char *
+paged(const struct list *l, long long id, long long n, int *pages)
+{
+	struct text t;
+	long long after = 0;
+	char path[160];
+
+	text_open(&t);
+	*pages = 0;
+	for (;;) {
+		snprintf(path, sizeof(path), "/v1/imports/%lld?%s=%lld&%s=%lld"
+		    "&%s=0", id, l->param, n, l->after, after, l->other);
+		json_t *page = get(path);
+		const json_t *items = json_object_get(page, l->items), *it;
+		const json_t *next = json_object_get(page, l->next);
+		long long last = after;
+		size_t i;
+
+		(*pages)++;
+		assert_true(json_is_array(items));
+		json_array_foreach(items, i, it) {
+			l->put(t.fp, it);
+			last = testlib_int(it, l == &errors_list ? "line" :
+			    "id");
+		}
+		if (json_array_size(items) > (size_t)n)
+			/* more than asked: only one line, kept whole */
+			assert_int_equal(testlib_int(json_array_get(items, 0),
+			    "line"), last);
+		if (json_is_null(next)) {
+			json_decref(page);
+			break;
+		}
+		assert_true(json_is_integer(next));
+		assert_int_equal(json_integer_value(next), last);
+		assert_true(last > after);
+		after = last;
+		json_decref(page);
+	}
+	return text_close(&t);
+}
+
+/* The rows of the table whose header starts TEXT: the lines after it up
+ * to an empty one, a note "(...)" or the certificates' line; the first
+ * cell of each into FIRSTS when not NULL. */
+static long
+rows_of(const char *text, struct text *firsts)
+{
+	const char *p = strchr(text, '\n');
+	long n = 0;
+
+	assert_non_null(p);
+	for (p++; *p != '\0' && *p != '\n' && *p != '(' &&
+	    strncmp(p, "certificates issued:", 20) != 0;
+	    p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n')) {
+		n++;
+		if (firsts != NULL)
+			fprintf(firsts->fp, "%.*s\n", (int)strcspn(p, " "), p);
+	}
+	return n;
+}
+
+/* The content of the file at PATH (caller frees). */
+static char *
+read_file(const char *path)
+{
+	struct text t;
+	FILE *fp = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+
+	if (fp == NULL)
+		fail_msg("cannot open '%s': %s", path, strerror(errno));
+	text_open(&t);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		fwrite(buf, 1, n, t.fp);
+	fclose(fp);
+	return text_close(&t);
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+static void
+errors_in_pages(void **state)
+{
+	char *csv = bad_roster(), *want, *got, path[300];
+	json_t *rep;
+	int pages;
+
+	(void)state;
+	assert_int_equal(testlib_import(w.port, w.admin, "kind=roster", csv,
+	    &rep), 422);
+	free(csv);
+	bad_id = testlib_int(rep, "id");
+	/* the answer to the upload: the first 1000, and where to go on */
+	assert_int_equal(testlib_int(rep, "errors_total"), BAD_ROWS);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")),
+	    1000);
+	assert_int_equal(testlib_int(rep, "errors_next_after"), 1001);
+	json_decref(rep);
+
+	/* A line may have two problems (its row's, and one of the file
+	 * found there); a page keeps a line's problems together.  The
+	 * 10,000th problem is on line 10001: a second one there, so that a
+	 * page of 10,000 would have to split it. */
+	snprintf(path, sizeof(path), "INSERT INTO import_errors (import_id, "
+	    "line, column_name, value, message) VALUES (%lld, 10001, 'email', "
+	    "'m9999@example.org', 'a second problem of the same line')",
+	    bad_id);
+	testdb_exec_ok(w.db, path);
+
+	/* the largest page: lines 2-10000, 9,999 problems; line 10001 whole
+	 * on the next, with the rest */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=%d", bad_id,
+	    PAGE);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")),
+	    9999);
+	assert_int_equal(testlib_int(rep, "errors_total"), BAD_ROWS + 1);
+	assert_int_equal(testlib_int(rep, "errors_next_after"), 10000);
+	json_decref(rep);
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=%d&"
+	    "errors_after=10000", bad_id, PAGE);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 52);
+	assert_int_equal(testlib_int(json_array_get(json_object_get(rep,
+	    "errors"), 1), "line"), 10001);
+	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
+	json_decref(rep);
+
+	/* every problem exactly once, in order, at several page sizes */
+	want = db_errors(bad_id);
+	got = paged(&errors_list, bad_id, PAGE, &pages);
+	assert_string_equal(got, want);
+	assert_int_equal(pages, 2);
+	free(got);
+	got = paged(&errors_list, bad_id, 997, &pages);
+	assert_string_equal(got, want);
+	assert_int_equal(pages, 11);
+	free(got);
+	free(want);
+
+	/* a page of one: line 10001's two problems, whole */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=1&"
+	    "errors_after=10000", bad_id);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 2);
+	assert_int_equal(testlib_int(rep, "errors_next_after"), 10001);
+	json_decref(rep);
+	/* none asked: none listed, and they follow from where it was */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=0&"
+	    "errors_after=500", bad_id);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 0);
+	assert_int_equal(testlib_int(rep, "errors_next_after"), 500);
+	json_decref(rep);
+	/* after the last line: nothing, and nothing follows */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=%d",
+	    bad_id, BAD_ROWS + 1);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 0);
+	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
+	json_decref(rep);
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=%d",
+	    bad_id, BAD_ROWS);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1);
+	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
+	json_decref(rep);
+}
+
+static void
+page_size_edges(void **state)
+{
+	char path[160];
+	json_t *rep;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=10000&"
+	    "certificates=10000", bad_id);
+	json_decref(get(path));
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=10001", bad_id);
+	refused(path, "errors", "the parameter 'errors' must be a whole "
+	    "number between 0 and 10000, not '10001'");
+	snprintf(path, sizeof(path), "/v1/imports/%lld?certificates=10001",
+	    bad_id);
+	refused(path, "certificates", "the parameter 'certificates' must be "
+	    "a whole number between 0 and 10000, not '10001'");
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=1000000",
+	    bad_id);
+	refused(path, "errors", "the parameter 'errors' must be a whole "
+	    "number between 0 and 10000, not '1000000'");
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=-1",
+	    bad_id);
+	refused(path, "errors_after", "the parameter 'errors_after' must be "
+	    "a whole number between 0 and 2147483647, not '-1'");
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after="
+	    "2147483648", bad_id);
+	refused(path, "errors_after", "the parameter 'errors_after' must be "
+	    "a whole number between 0 and 2147483647, not '2147483648'");
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after="
+	    "2147483647", bad_id);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 0);
+	json_decref(rep);
+	snprintf(path, sizeof(path), "/v1/imports/%lld?certificates_after=x",
+	    bad_id);
+	refused(path, "certificates_after", "the parameter "
+	    "'certificates_after' must be a whole number between 0 and "
+	    "9223372036854775807, not 'x'");
+}
+
+/* The length of string member KEY of E, 0 when it is null. */
+static long long
+len_of(const json_t *e, const char *key)
+{
+	const char *v = json_string_value(json_object_get(e, key));
+
+	return v != NULL ? (long long)strlen(v) : 0;
+}
+
+/* Values of 60,000 bytes: a page stops at about 4 MB of text. */
+static void
+long_values_in_smaller_pages(void **state)
+{
+	struct text t;
+	char *csv, *want, *got, *big, path[160];
+	json_t *rep;
+	long long id, bytes = 0;
+	size_t i, n;
+	const json_t *e;
+	int pages;
+
+	(void)state;
+	big = malloc(60001);
+	assert_non_null(big);
+	memset(big, 'x', 60000);
+	big[60000] = '\0';
+	text_open(&t);
+	fputs("given_name,family_name,email,profession,level\n", t.fp);
+	for (i = 0; i < 100; i++)
+		fprintf(t.fp, "L%zu,F%zu,l%zu@example.org,%c%s,DN1\n", i, i, i,
+		    (char)('a' + i % 26), big);
+	csv = text_close(&t);
+	free(big);
+	assert_int_equal(testlib_import(w.port, w.admin, "kind=roster", csv,
+	    &rep), 422);
+	free(csv);
+	id = testlib_int(rep, "id");
+	assert_int_equal(testlib_int(rep, "errors_total"), 100);
+	json_decref(rep);
+
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=%d", id, PAGE);
+	rep = get(path);
+	n = json_array_size(json_object_get(rep, "errors"));
+	json_array_foreach(json_object_get(rep, "errors"), i, e)
+		bytes += len_of(e, "column") + len_of(e, "value") +
+		    len_of(e, "message");
+	assert_true(n > 1 && n < 100);
+	assert_true(bytes <= 4194304);
+	assert_int_equal(testlib_int(rep, "errors_next_after"), (long long)n
+	    + 1);
+	json_decref(rep);
+	want = db_errors(id);
+	got = paged(&errors_list, id, PAGE, &pages);
+	assert_string_equal(got, want);
+	assert_true(pages >= 2);
+	free(got);
+	free(want);
+}
+
+/* CERTS people complete DN1 and pass both exams: CERTS certificates,
+ * more than one page. */
+static void
+certificates_in_pages(void **state)
+{
+	struct text t;
+	char *csv, *want, *got, path[160];
+	json_t *rep;
+	long long id;
+	int pages;
+
+	(void)state;
+	text_open(&t);
+	fputs("given_name,family_name,email,profession,level,course_start,"
+	    "course_end,completed\n", t.fp);
+	for (long i = 0; i < CERTS; i++)
+		fprintf(t.fp, "C%ld,P%ld,c%ld@example.org,PT,DN1,2026-03-02,"
+		    "2026-03-04,yes\n", i, i, i);
+	csv = text_close(&t);
+	assert_int_equal(testlib_import(w.port, w.admin, "kind=roster", csv,
+	    &rep), 201);
+	free(csv);
+	json_decref(rep);
+	text_open(&t);
+	fputs("email,level,kind,score,max_score,taken_on\n", t.fp);
+	for (long i = 0; i < CERTS; i++)
+		fprintf(t.fp, "c%ld@example.org,DN1,written,90,100,2026-03-05\n"
+		    "c%ld@example.org,DN1,practical,90,100,2026-03-05\n", i, i);
+	csv = text_close(&t);
+	assert_int_equal(testlib_import(w.port, w.grader, "kind=results", csv,
+	    &rep), 201);
+	free(csv);
+	id = testlib_int(rep, "id");
+	assert_int_equal(testlib_int(rep, "certificates_issued_total"), CERTS);
+	assert_int_equal(json_array_size(json_object_get(rep,
+	    "certificates_issued")), 1000);
+	assert_int_equal(testlib_int(rep, "certificates_next_after"),
+	    testlib_int(json_array_get(json_object_get(rep,
+	    "certificates_issued"), 999), "id"));
+	json_decref(rep);
+
+	/* every certificate exactly once, in order of id */
+	want = db_certs();
+	got = paged(&certs_list, id, PAGE, &pages);
+	assert_string_equal(got, want);
+	assert_int_equal(pages, 2);
+	free(got);
+	got = paged(&certs_list, id, 3333, &pages);
+	assert_string_equal(got, want);
+	assert_int_equal(pages, 4);
+	free(got);
+	free(want);
+	/* none asked: where the list starts; after the last: nothing */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?certificates=0", id);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep,
+	    "certificates_issued")), 0);
+	assert_int_equal(testlib_int(rep, "certificates_next_after"), 0);
+	json_decref(rep);
+	snprintf(path, sizeof(path), "/v1/imports/%lld?certificates_after=%lld",
+	    id, testdb_llf(w.db, "SELECT max(id) FROM certificates"));
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep,
+	    "certificates_issued")), 0);
+	assert_true(json_is_null(json_object_get(rep,
+	    "certificates_next_after")));
+	assert_int_equal(testlib_int(rep, "certificates_issued_total"), CERTS);
+	json_decref(rep);
+	/* an import that issued none: an empty list and nothing after */
+	snprintf(path, sizeof(path), "/v1/imports/%lld", bad_id);
+	rep = get(path);
+	assert_int_equal(testlib_int(rep, "certificates_issued_total"), 0);
+	assert_true(json_is_null(json_object_get(rep,
+	    "certificates_next_after")));
+	json_decref(rep);
+
+	/* the CLI: all of them in one table, or the first few */
+	char *out = NULL, *err = NULL, sid[24], n[24];
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(n, sizeof(n), "%d", CERTS);
+	RUN(0, NULL, "import", "show", sid, "--certificates", n, "--errors",
+	    "0");
+	assert_int_equal(rows_of(strstr(out, "NUMBER"), NULL), CERTS);
+	lacks(out, "certificates; 'certrack import show");
+	FREE_IO();
+	RUN(0, NULL, "import", "show", sid, "--certificates", "5");
+	assert_int_equal(rows_of(strstr(out, "NUMBER"), NULL), 5);
+	has(out, "(the first 5 of 10001 certificates; 'certrack import show ");
+	FREE_IO();
+}
+
+/* ---- the CLI ----------------------------------------------------------- */
+
+/* `certrack [OPT] import show ID --errors N`, its output (more than the
+ * 1 MB testlib_cli() keeps) by way of a file (caller frees); fails unless
+ * it exits 0. */
+static char *
+show_errors(const char *opt, const char *id, const char *n)
+{
+	char cmd[1600], path[700];
+
+	snprintf(path, sizeof(path), "%s/pages-show.txt", tmp);
+	snprintf(cmd, sizeof(cmd), "exec '%s/certrack' %s import show %s "
+	    "--errors %s > '%s'", testlib_env("CERTRACK_TEST_BIN"), opt, id,
+	    n, path);
+	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char *out = NULL, *err = NULL;
+	int rc = testlib_run(argv, NULL, &out, &err);
+
+	if (rc != 0)
+		fail_msg("exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	return read_file(path);
+}
+
+/* The errors CSV of BAD_ROWS problems: read a page at a time, whole and
+ * in order. */
+static void
+cli_errors_csv_in_pages(void **state)
+{
+	char *out = NULL, *err = NULL, *csv = bad_roster(), in[700], ecsv[700];
+	char msg[160];
+	struct text t;
+	FILE *fp;
+
+	(void)state;
+	snprintf(in, sizeof(in), "%s/pages-bad.csv", tmp);
+	fp = fopen(in, "w");
+	assert_non_null(fp);
+	fputs(csv, fp);
+	assert_int_equal(fclose(fp), 0);
+	free(csv);
+	snprintf(ecsv, sizeof(ecsv), "%s/pages-bad-errors.csv", tmp);
+	RUN(1, NULL, "import", "roster", in, "--errors-csv", ecsv);
+	has(out, "10050 of 10050 rows have problems");
+	has(out, "pages-bad-errors.csv': 10050 rows to fix and import again\n");
+	assert_string_equal(err, "");
+	FREE_IO();
+
+	text_open(&t);
+	fputs("given_name,family_name,email,profession,level,error\n", t.fp);
+	for (long i = 0; i < BAD_ROWS; i++) {
+		snprintf(msg, sizeof(msg), unknown, bad_profession(i));
+		fprintf(t.fp, "G%ld,F%ld,m%ld@example.org,%s,DN1,\"profession: "
+		    "%s\"\n", i, i, i, bad_profession(i), msg);
+	}
+	char *want = text_close(&t);
+	char *got = read_file(ecsv);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
+/* `import show --errors N` beyond one page: every row once, in order,
+ * aligned as one table though its pages' values differ in width. */
+static void
+cli_show_in_pages(void **state)
+{
+	char *out = NULL, *err = NULL, id[24], row[400], msg[160];
+	char *firsts, *want;
+	struct text t;
+
+	(void)state;
+	snprintf(id, sizeof(id), "%lld", bad_id);
+	out = show_errors("", id, "20000");
+	text_open(&t);
+	assert_int_equal(rows_of(strstr(out, "LINE"), &t), BAD_ROWS + 1);
+	firsts = text_close(&t);
+	want = testdb_textf(w.db, "SELECT string_agg(line || E'\\n', '' "
+	    "ORDER BY line, id) FROM import_errors WHERE import_id = %lld",
+	    bad_id);
+	assert_string_equal(firsts, want);
+	free(firsts);
+	free(want);
+	/* the widths of all the pages: LINE 5, COLUMN 10, VALUE 22 */
+	has(out, "\nLINE   COLUMN      VALUE                   MESSAGE\n");
+	snprintf(msg, sizeof(msg), unknown, "Plumber");
+	snprintf(row, sizeof(row), "\n%-7s%-12s%-24s%s\n", "2", "profession",
+	    "Plumber", msg);
+	has(out, row);
+	snprintf(row, sizeof(row), "\n%-7s%-12s%-24s%s\n", "10001", "email",
+	    "m9999@example.org", "a second problem of the same line");
+	has(out, row);
+	snprintf(msg, sizeof(msg), unknown, "Pipefitter-and-plumber");
+	snprintf(row, sizeof(row), "\n%-7s%-12s%-24s%s\n", "10051",
+	    "profession", "Pipefitter-and-plumber", msg);
+	has(out, row);
+	lacks(out, "problems; 'certrack import show");
+	FREE_IO();
+
+	/* the first N, over a page's end */
+	out = show_errors("", id, "10001");
+	assert_int_equal(rows_of(strstr(out, "LINE"), NULL), 10001);
+	snprintf(row, sizeof(row), "(the first 10001 of 10051 problems; "
+	    "'certrack import show %s --errors 10051' lists them all)\n", id);
+	has(out, row);
+	FREE_IO();
+
+	/* --json is the API's answer: one page at most */
+	RUN(2, NULL, "--json", "import", "show", id, "--errors", "10001");
+	has(err, "certrack: with --json, --errors and --certificates are at "
+	    "most 10000");
+	FREE_IO();
+	out = show_errors("--json", id, "10000");
+	json_t *j = testlib_json(out);
+	assert_int_equal(json_array_size(json_object_get(j, "errors")), 9999);
+	assert_int_equal(testlib_int(j, "errors_next_after"), 10000);
+	json_decref(j);
+	FREE_IO();
+	RUN(2, NULL, "import", "show", id, "--errors", "100000001");
+	has(err, "--errors");
+	FREE_IO();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(errors_in_pages),
+		cmocka_unit_test(page_size_edges),
+		cmocka_unit_test(long_values_in_smaller_pages),
+		cmocka_unit_test(certificates_in_pages),
+		cmocka_unit_test(cli_errors_csv_in_pages),
+		cmocka_unit_test(cli_show_in_pages),
+	};
+
+	return cmocka_run_group_tests_name("e2e_import_pages", tests, setup,
+	    teardown);
+}
