@@ -241,6 +241,19 @@ paged(const struct list *l, long long id, long long n, int *pages)
 	return text_close(&t);
 }
 
+/* List L of import ID read N at a time is WANT, in PAGES pages. */
+static void
+same_paged(const struct list *l, long long id, long long n,
+    const char *want, int pages)
+{
+	int got_pages;
+	char *got = paged(l, id, n, &got_pages);
+
+	assert_string_equal(got, want);
+	assert_int_equal(got_pages, pages);
+	free(got);
+}
+
 /* The rows of the table whose header starts TEXT: the lines after it up
  * to an empty one, a note "(...)" or the certificates' line; the first
  * cell of each into FIRSTS when not NULL. */
@@ -281,12 +294,32 @@ read_file(const char *path)
 
 /* ---- the API ----------------------------------------------------------- */
 
+/* GET /v1/imports/ID?QUERY: N errors of BAD_ROWS + 1, and NEXT its
+ * errors_next_after (-1: null). */
+static void
+expect_errors_page(long long id, const char *query, size_t n,
+    long long next)
+{
+	char path[160];
+	json_t *rep;
+
+	snprintf(path, sizeof(path), "/v1/imports/%lld?%s", id, query);
+	rep = get(path);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), n);
+	assert_int_equal(testlib_int(rep, "errors_total"), BAD_ROWS + 1);
+	if (next < 0)
+		assert_true(json_is_null(json_object_get(rep,
+		    "errors_next_after")));
+	else
+		assert_int_equal(testlib_int(rep, "errors_next_after"), next);
+	json_decref(rep);
+}
+
 static void
 errors_in_pages(void **state)
 {
-	char *csv = bad_roster(), *want, *got, path[300];
+	char *csv = bad_roster(), *want, path[300];
 	json_t *rep;
-	int pages;
 
 	(void)state;
 	assert_int_equal(testlib_import(w.port, w.admin, "kind=roster", csv,
@@ -312,62 +345,22 @@ errors_in_pages(void **state)
 
 	/* the largest page: lines 2-10000, 9,999 problems; line 10001 whole
 	 * on the next, with the rest */
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=%d", bad_id,
-	    PAGE);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")),
-	    9999);
-	assert_int_equal(testlib_int(rep, "errors_total"), BAD_ROWS + 1);
-	assert_int_equal(testlib_int(rep, "errors_next_after"), 10000);
-	json_decref(rep);
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=%d&"
-	    "errors_after=10000", bad_id, PAGE);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 52);
-	assert_int_equal(testlib_int(json_array_get(json_object_get(rep,
-	    "errors"), 1), "line"), 10001);
-	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
-	json_decref(rep);
+	expect_errors_page(bad_id, "errors=10000", 9999, 10000);
+	expect_errors_page(bad_id, "errors=10000&errors_after=10000", 52, -1);
 
 	/* every problem exactly once, in order, at several page sizes */
 	want = db_errors(bad_id);
-	got = paged(&errors_list, bad_id, PAGE, &pages);
-	assert_string_equal(got, want);
-	assert_int_equal(pages, 2);
-	free(got);
-	got = paged(&errors_list, bad_id, 997, &pages);
-	assert_string_equal(got, want);
-	assert_int_equal(pages, 11);
-	free(got);
+	same_paged(&errors_list, bad_id, PAGE, want, 2);
+	same_paged(&errors_list, bad_id, 997, want, 11);
 	free(want);
 
 	/* a page of one: line 10001's two problems, whole */
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=1&"
-	    "errors_after=10000", bad_id);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 2);
-	assert_int_equal(testlib_int(rep, "errors_next_after"), 10001);
-	json_decref(rep);
+	expect_errors_page(bad_id, "errors=1&errors_after=10000", 2, 10001);
 	/* none asked: none listed, and they follow from where it was */
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors=0&"
-	    "errors_after=500", bad_id);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 0);
-	assert_int_equal(testlib_int(rep, "errors_next_after"), 500);
-	json_decref(rep);
+	expect_errors_page(bad_id, "errors=0&errors_after=500", 0, 500);
 	/* after the last line: nothing, and nothing follows */
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=%d",
-	    bad_id, BAD_ROWS + 1);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 0);
-	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
-	json_decref(rep);
-	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=%d",
-	    bad_id, BAD_ROWS);
-	rep = get(path);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1);
-	assert_true(json_is_null(json_object_get(rep, "errors_next_after")));
-	json_decref(rep);
+	expect_errors_page(bad_id, "errors_after=10051", 0, -1);
+	expect_errors_page(bad_id, "errors_after=10050", 1, -1);
 }
 
 static void
@@ -476,10 +469,9 @@ static void
 certificates_in_pages(void **state)
 {
 	struct text t;
-	char *csv, *want, *got, path[160];
+	char *csv, *want, path[160];
 	json_t *rep;
 	long long id;
-	int pages;
 
 	(void)state;
 	text_open(&t);
@@ -513,14 +505,8 @@ certificates_in_pages(void **state)
 
 	/* every certificate exactly once, in order of id */
 	want = db_certs();
-	got = paged(&certs_list, id, PAGE, &pages);
-	assert_string_equal(got, want);
-	assert_int_equal(pages, 2);
-	free(got);
-	got = paged(&certs_list, id, 3333, &pages);
-	assert_string_equal(got, want);
-	assert_int_equal(pages, 4);
-	free(got);
+	same_paged(&certs_list, id, PAGE, want, 2);
+	same_paged(&certs_list, id, 3333, want, 4);
 	free(want);
 	/* none asked: where the list starts; after the last: nothing */
 	snprintf(path, sizeof(path), "/v1/imports/%lld?certificates=0", id);
