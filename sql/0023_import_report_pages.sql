@@ -22,9 +22,10 @@
 -- A page is made of whole lines (a line has at most two errors: its
 -- row's and a problem of the file found there), so that the next page can
 -- start after the last line of this one: at most P_LIMIT errors, and at
--- most about 4 MB of their text (a value may be a 64 KB field: 10,000 of
--- those would be 640 MB); the first line is there whole in any case
--- (P_LIMIT 0 lists none), so each page moves on.  Read by
+-- most 400 bytes of their text an error (about twice the usual) and 2 MB
+-- in all, since a value may be a 64 KB field (10,000 of those would be
+-- 640 MB, 1,000 of them too much for the CLI's 16 MB); the first line is
+-- there whole in any case (P_LIMIT 0 lists none), so each page moves on.  Read by
 -- import_errors_import_idx (import_id, line): P_LIMIT + 1 rows, the first
 -- line's, and one probe for what follows.
 CREATE FUNCTION import_errors_page(p_import bigint, p_limit int, p_after int)
@@ -51,7 +52,8 @@ AS $$
 		-- the first line past the first that does not fit
 		SELECT min(p.line) AS line FROM p
 		 WHERE p.line > (SELECT line FROM f)
-		   AND (p.k > p_limit OR p.bytes > 4194304)
+		   AND (p.k > p_limit
+		        OR p.bytes > least(p_limit::bigint * 400, 2097152))
 	), page AS MATERIALIZED (
 		SELECT e.id, e.line, e.column_name, e.value, e.message
 		  FROM import_errors e
