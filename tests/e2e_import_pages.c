@@ -685,12 +685,29 @@ rss_within_bound(const char *what, long kib)
 #endif
 }
 
+/* `import show ID --errors N` lists N rows in the CLI's memory bound;
+ * WHAT names it. */
+static void
+show_within_bound(long long id, long n, const char *what)
+{
+	char sid[24], sn[24], *out;
+	const char *show[] = { "import", "show", sid, "--errors", sn, NULL };
+	long kib;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(sn, sizeof(sn), "%ld", n);
+	out = cli_measured(0, &kib, show);
+	assert_int_equal(rows_of(strstr(out, "LINE"), NULL), n);
+	free(out);
+	rss_within_bound(what, kib);
+}
+
 /* 100,000 problems: the errors CSV and `import show` of all of them in
  * the CLI's 16 MB (one request for all of them took some 40 MB). */
 static void
 cli_memory_stays_flat(void **state)
 {
-	char in[700], ecsv[700], id[24], *out, *p;
+	char in[700], ecsv[700], *out, *p;
 	long kib, lines = 0;
 	FILE *fp;
 
@@ -717,23 +734,10 @@ cli_memory_stays_flat(void **state)
 	has(out, "\nG99999,F99999,k99999@example.org,Plumber,DN1,");
 	free(out);
 
-	snprintf(id, sizeof(id), "%lld", testdb_llf(w.db, "SELECT max(id) "
-	    "FROM imports"));
-	const char *show[] = { "import", "show", id, "--errors", "100000",
-	    NULL };
-	out = cli_measured(0, &kib, show);
-	assert_int_equal(rows_of(strstr(out, "LINE"), NULL), 100000);
-	free(out);
-	rss_within_bound("import show of 100,000 problems", kib);
-
-	/* pages the server cut at 2 MB of long values */
-	snprintf(id, sizeof(id), "%lld", long_id);
-	const char *longs[] = { "import", "show", id, "--errors", "100",
-	    NULL };
-	out = cli_measured(0, &kib, longs);
-	assert_int_equal(rows_of(strstr(out, "LINE"), NULL), 100);
-	free(out);
-	rss_within_bound("import show of 100 values of 60 KB", kib);
+	show_within_bound(testdb_llf(w.db, "SELECT max(id) FROM imports"),
+	    100000, "import show of 100,000 problems");
+	/* pages the server cut at 400 bytes of text an error: 400 KB */
+	show_within_bound(long_id, 100, "import show of 100 values of 60 KB");
 }
 
 /* The errors CSV of BAD_ROWS problems: read a page at a time, whole and
