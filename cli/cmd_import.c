@@ -49,8 +49,9 @@ enum { OPT_CERTIFICATES = CLI_OPT_CMD + 64 };
  * libcurl and TLS take.  Measured peaks for 100,000 problems, errors CSV
  * / import show: pages of 10,000, 24 / 32 MB; 2,000, 14 / 15 MB; 1,000,
  * 12.8 / 12.7 MB, inside the CLI's 16 MB; a page of long values stops
- * at 400 bytes of text an error (the server's rule), 400 KB here.  A million problems are a
- * thousand requests, each read by index from where the last ended.
+ * at 400 bytes of text an error (the server's rule), 400 KB here.  A
+ * million problems are a thousand requests, each read by index from
+ * where the last ended.
  */
 #define CLI_PAGE 1000
 

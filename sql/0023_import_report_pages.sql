@@ -25,9 +25,9 @@
 -- most 400 bytes of their text an error (about twice the usual) and 2 MB
 -- in all, since a value may be a 64 KB field (10,000 of those would be
 -- 640 MB, 1,000 of them too much for the CLI's 16 MB); the first line is
--- there whole in any case (P_LIMIT 0 lists none), so each page moves on.  Read by
--- import_errors_import_idx (import_id, line): P_LIMIT + 1 rows, the first
--- line's, and one probe for what follows.
+-- there whole in any case (P_LIMIT 0 lists none), so each page moves
+-- on.  Read by import_errors_import_idx (import_id, line): P_LIMIT + 1
+-- rows, the first line's, and one probe for what follows.
 CREATE FUNCTION import_errors_page(p_import bigint, p_limit int, p_after int)
 RETURNS TABLE (list json, next_after int)
 LANGUAGE sql STABLE
