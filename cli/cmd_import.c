@@ -54,6 +54,7 @@ enum { OPT_CERTIFICATES = CLI_OPT_CMD + 64 };
  * where the last ended.
  */
 #define CLI_PAGE 1000
+_Static_assert(CLI_PAGE <= IMPORT_REPORT_PAGE, "a page the server gives");
 
 /* How much of a value the problem table shows. */
 #define VALUE_SHOWN 40
@@ -413,6 +414,104 @@ print_certificates(struct cli_ctx *ctx, const json_t *r, long long want,
 		printf("(the first %lld of %lld certificates; 'certrack import "
 		    "show %lld --certificates %lld' lists them all)\n",
 		    shown, total, (long long)cli_jint(r, "id"), total);
+	return 0;
+}
+
+/* ---- the report as JSON, a page at a time --------------------------- */
+
+/* One list of the report printed as JSON: how many, and the last one's
+ * line (errors) or id (certificates). */
+struct json_list {
+	bool first;
+	long long seen, last;
+	const char *key;	/* "line" or "id" */
+};
+
+/* report_each()'s callback: the first N of ITEMS, as compact JSON. */
+static int
+json_page(void *arg, const json_t *items, size_t n)
+{
+	struct json_list *jl = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *it = json_array_get(items, i);
+
+		if (!jl->first)
+			fputs(", ", stdout);
+		jl->first = false;
+		if (json_dumpf(it, stdout, JSON_COMPACT) != 0)
+			return -1;
+		jl->last = cli_jint(it, jl->key);
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+/* True when REPORT holds the first WANT of list L, or all of it. */
+static bool
+holds(const json_t *report, const struct report_list *l, long long want)
+{
+	return (long long)json_array_size(json_object_get(report, l->items)) >=
+	    want || !json_is_integer(json_object_get(report, l->next));
+}
+
+/*
+ * --json: REPORT (the answer RESP) as the API gives it, but with its first
+ * WANT_E errors and WANT_C certificates, read a page at a time and
+ * printed as they come; each list's next is where the rest start (the
+ * last one printed), or null.  The answer itself when it holds them.
+ * Returns 0, or -1 with ERR.
+ */
+static int
+print_json_report(struct cli_ctx *ctx, const struct cli_response *resp,
+    long long want_e, long long want_c, struct cli_error *err)
+{
+	const json_t *r = resp->json, *v;
+	struct json_list je = { true, 0, 0, "line" };
+	struct json_list jc = { true, 0, 0, "id" };
+	const char *key;
+	bool first = true;
+
+	if (holds(r, &errors_list, want_e) && holds(r, &certs_list, want_c))
+		return cli_print_json(ctx, resp) == CLI_EXIT_OK ? 0 :
+		    cli_error_set(err, CLI_EXIT_FAILURE, "cannot print the "
+		    "report: %s", strerror(errno));
+	putchar('{');
+	json_object_foreach((json_t *)r, key, v) {
+		const struct report_list *l = NULL;
+		struct json_list *jl = NULL;
+		const char *total = NULL;
+		long long seen;
+
+		if (strcmp(key, "errors") == 0 ||
+		    strcmp(key, "errors_next_after") == 0) {
+			l = &errors_list;
+			jl = &je;
+			total = "errors_total";
+		} else if (strcmp(key, "certificates_issued") == 0 ||
+		    strcmp(key, "certificates_next_after") == 0) {
+			l = &certs_list;
+			jl = &jc;
+			total = "certificates_issued_total";
+		}
+		printf("%s\"%s\": ", first ? "" : ", ", key);
+		first = false;
+		if (l != NULL && strcmp(key, l->items) == 0) {
+			putchar('[');
+			if (report_each(ctx, r, l, l == &errors_list ? want_e :
+			    want_c, json_page, jl, &seen, err) != 0)
+				return -1;
+			jl->seen = seen;
+			putchar(']');
+		} else if (l != NULL && jl->seen > 0)
+			/* the next after those printed */
+			jl->seen >= cli_jint(r, total) ? (void)fputs("null",
+			    stdout) : (void)printf("%lld", jl->last);
+		else if (json_dumpf(v, stdout, JSON_COMPACT |
+		    JSON_ENCODE_ANY) != 0)
+			return cli_error_set(err, CLI_EXIT_FAILURE, "out of "
+			    "memory");
+	}
+	fputs("}\n", stdout);
 	return 0;
 }
 
@@ -1238,24 +1337,26 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	    "'certrack import list')") != 0 ||
 	    cli_arg_id(ctx, "import", argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
-	/* The tables page through the lists; the API's JSON is one page. */
-	if (ctx->json && (nerrors > IMPORT_REPORT_PAGE ||
-	    ncerts > IMPORT_REPORT_PAGE))
-		return cli_usage_error(ctx, "with --json, --errors and "
-		    "--certificates are at most %d (one page of the report; "
-		    "the tables list more)", IMPORT_REPORT_PAGE);
-	long long lim = ctx->json ? IMPORT_REPORT_PAGE : CLI_PAGE;
-	snprintf(errors_s, sizeof(errors_s), "%lld", nerrors <
-	    lim ? nerrors : lim);
-	snprintf(certs_s, sizeof(certs_s), "%lld", ncerts <
-	    lim ? ncerts : lim);
+	/* the first page; the rest as the lists are printed */
+	snprintf(errors_s, sizeof(errors_s), "%lld", nerrors < CLI_PAGE ?
+	    nerrors : CLI_PAGE);
+	snprintf(certs_s, sizeof(certs_s), "%lld", ncerts < CLI_PAGE ?
+	    ncerts : CLI_PAGE);
 	static const char *const names[] = { "errors", "certificates" };
 	const char *values[] = { errors ? errors_s : NULL,
 	    certs ? certs_s : NULL };
 	char path[48];
 	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
-	if (cli_get_query(ctx, path, 2, names, values, true, &resp, &rc) != 0)
+	if (cli_get_query(ctx, path, 2, names, values, false, &resp,
+	    &rc) != 0)
 		return rc;
+	if (ctx->json) {
+		rc = print_json_report(ctx, &resp, nerrors, ncerts, &err) ==
+		    0 ? CLI_EXIT_OK : cli_error_reportf(ctx, &err, "cannot "
+		    "list import %lld", id);
+		cli_response_release(&resp);
+		return rc;
+	}
 	if (ctx->quiet) {
 		cli_response_release(&resp);
 		return CLI_EXIT_OK;

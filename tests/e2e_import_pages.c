@@ -14,8 +14,8 @@
  *   end.
  * - The CLI: --errors-csv of 10,050 problems, compared whole; `import
  *   show --errors N` and `--certificates N` beyond one page print every
- *   row once, in order, aligned as one table; with --json at most one
- *   page; its memory within 16 MB for 100,000 problems.
+ *   row once, in order, aligned as one table, and with --json the
+ *   report with as many; its memory within 16 MB for 100,000 problems.
  *
  * The tests run in order and share one daemon and database.
  */
@@ -166,14 +166,20 @@ put_cert(FILE *fp, const json_t *c)
 	    testlib_str(c, "level"));
 }
 
-/* The errors of import ID in the database, as put_error() writes them. */
+/* The first N errors (0: all) of import ID in the database, as
+ * put_error() writes them. */
 static char *
-db_errors(long long id)
+db_errors(long long id, long n)
 {
+	char limit[24] = "ALL";
+
+	if (n > 0)
+		snprintf(limit, sizeof(limit), "%ld", n);
 	return testdb_textf(w.db, "SELECT coalesce(string_agg(line || ' ' || "
 	    "coalesce(column_name, '-') || ' ' || coalesce(left(value, 40), "
 	    "'-') || ' ' || message || E'\\n', '' ORDER BY line, id), '') "
-	    "FROM import_errors WHERE import_id = %lld", id);
+	    "FROM (SELECT * FROM import_errors WHERE import_id = %lld ORDER "
+	    "BY line, id LIMIT %s) e", id, limit);
 }
 
 /* Every certificate in the database, as put_cert() writes them. */
@@ -354,7 +360,7 @@ errors_in_pages(void **state)
 	expect_errors_page(bad_id, "errors=10000&errors_after=10000", 52, -1);
 
 	/* every problem exactly once, in order, at several page sizes */
-	want = db_errors(bad_id);
+	want = db_errors(bad_id, 0);
 	same_paged(&errors_list, bad_id, PAGE, want, 2);
 	same_paged(&errors_list, bad_id, 997, want, 11);
 	free(want);
@@ -486,7 +492,7 @@ long_values_in_smaller_pages(void **state)
 	cut_page(id, PAGE, 2097152);
 	cut_page(id, 1000, 400000);
 	cut_page(id, 20, 0);
-	want = db_errors(id);
+	want = db_errors(id, 0);
 	got = paged(&errors_list, id, PAGE, &pages);
 	assert_string_equal(got, want);
 	assert_true(pages >= 2);
@@ -736,6 +742,20 @@ cli_memory_stays_flat(void **state)
 
 	show_within_bound(testdb_llf(w.db, "SELECT max(id) FROM imports"),
 	    100000, "import show of 100,000 problems");
+	/* and as JSON */
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", testdb_llf(w.db, "SELECT max(id) "
+	    "FROM imports"));
+	const char *json[] = { "--json", "import", "show", id, "--errors",
+	    "100000", NULL };
+	out = cli_measured(0, &kib, json);
+	json_t *j = testlib_json(out);
+	assert_int_equal(json_array_size(json_object_get(j, "errors")),
+	    100000);
+	assert_true(json_is_null(json_object_get(j, "errors_next_after")));
+	json_decref(j);
+	free(out);
+	rss_within_bound("import show --json of 100,000 problems", kib);
 	/* pages the server cut at 400 bytes of text an error: 400 KB */
 	show_within_bound(long_id, 100, "import show of 100 values of 60 KB");
 }
@@ -776,6 +796,38 @@ cli_errors_csv_in_pages(void **state)
 	assert_string_equal(got, want);
 	free(got);
 	free(want);
+}
+
+/* `certrack --json import show ID --errors N` is the report with the
+ * first N errors of the database's, all N of them, and NEXT its
+ * errors_next_after (-1: null). */
+static void
+json_errors(const char *id, const char *n, long want, long long next)
+{
+	char *out = show_errors(true, id, n), *db;
+	json_t *j = testlib_json(out);
+	const json_t *e;
+	struct text t;
+	size_t i;
+
+	assert_int_equal(json_array_size(json_object_get(j, "errors")), want);
+	assert_int_equal(testlib_int(j, "errors_total"), BAD_ROWS + 1);
+	assert_string_equal(testlib_str(j, "status"), "failed");
+	if (next < 0)
+		assert_true(json_is_null(json_object_get(j,
+		    "errors_next_after")));
+	else
+		assert_int_equal(testlib_int(j, "errors_next_after"), next);
+	text_open(&t);
+	json_array_foreach(json_object_get(j, "errors"), i, e)
+		put_error(t.fp, e);
+	free(out);
+	out = text_close(&t);
+	db = db_errors(strtoll(id, NULL, 10), want);
+	assert_string_equal(out, db);
+	free(db);
+	free(out);
+	json_decref(j);
 }
 
 /* `import show --errors N` beyond one page: every row once, in order,
@@ -823,17 +875,10 @@ cli_show_in_pages(void **state)
 	has(out, row);
 	FREE_IO();
 
-	/* --json is the API's answer: one page at most */
-	RUN(2, NULL, "--json", "import", "show", id, "--errors", "10001");
-	has(err, "certrack: with --json, --errors and --certificates are at "
-	    "most 10000");
-	FREE_IO();
-	out = show_errors(true, id, "10000");
-	json_t *j = testlib_json(out);
-	assert_int_equal(json_array_size(json_object_get(j, "errors")), 9999);
-	assert_int_equal(testlib_int(j, "errors_next_after"), 10000);
-	json_decref(j);
-	FREE_IO();
+	/* --json: the report with the first N, over pages, and where the
+	 * rest start; all of them, and nothing after */
+	json_errors(id, "10001", 10001, 10001);
+	json_errors(id, "20000", BAD_ROWS + 1, -1);
 	RUN(2, NULL, "import", "show", id, "--errors", "100000001");
 	has(err, "--errors");
 	FREE_IO();
