@@ -139,6 +139,8 @@ E2E_TESTS   += e2e_import_progress
 E2E_TESTS   += e2e_tokencache
 # the certificates an import issued (issue 13)
 E2E_TESTS   += e2e_import_certs
+# an import's report in pages: bounded memory (issue 10)
+E2E_TESTS   += e2e_import_pages
 TESTS       := $(UNIT_TESTS) $(INTEG_TESTS) $(E2E_TESTS)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -12,6 +12,9 @@
  * that has a problem with an added "error" column: a file to fix and
  * import again.  Standard input (and any file that cannot be read twice)
  * is kept in a temporary file while it is sent, for that second reading.
+ * The problems come a page at a time (GET /v1/imports/ID?errors_after=,
+ * in line order, as the records are): one page in memory, whatever their
+ * number.  `import show` pages through its lists the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 
 #include "certrack/cli.h"
 #include "certrack/csvread.h"
+#include "certrack/importreport.h"
 #include "certrack/strbuf.h"
 
 enum {
@@ -34,8 +38,23 @@ enum {
  * the list above. */
 enum { OPT_CERTIFICATES = CLI_OPT_CMD + 64 };
 
-/* The most problems the server gives in one report (GET ?errors=N). */
-#define ALL_ERRORS_MAX 1000000
+/* The most problems or certificates `import show` lists (in pages of
+ * CLI_PAGE). */
+#define SHOW_MAX 100000000
+
+/*
+ * The pages the CLI reads, smaller than the server's largest
+ * (IMPORT_REPORT_PAGE): a page is held parsed (jansson's objects take
+ * some four times the JSON's 200 bytes an error), on top of the ~10 MB
+ * libcurl and TLS take.  Measured peaks for 100,000 problems, errors CSV
+ * / import show: pages of 10,000, 24 / 32 MB; 2,000, 14 / 15 MB; 1,000,
+ * 12.8 / 12.7 MB, inside the CLI's 16 MB; a page of long values stops
+ * at 400 bytes of text an error (the server's rule), 400 KB here.  A
+ * million problems are a thousand requests, each read by index from
+ * where the last ended.
+ */
+#define CLI_PAGE 1000
+_Static_assert(CLI_PAGE <= IMPORT_REPORT_PAGE, "a page the server gives");
 
 /* How much of a value the problem table shows. */
 #define VALUE_SHOWN 40
@@ -138,44 +157,222 @@ print_summary(const json_t *r, const char *name)
 	    dry ? "; nothing was written" : "");
 }
 
-/* The problems as an aligned table: LINE COLUMN VALUE MESSAGE. */
+/* ---- the report's lists, a page at a time ---------------------------- */
+
+/* One of the lists of an import's report (GET /v1/imports/{id}). */
+struct report_list {
+	const char *items;	/* the report's member: "errors" */
+	const char *param;	/* a page's size: ?errors=N */
+	const char *after;	/* where a page starts: ?errors_after= */
+	const char *next;	/* the report's start of the next page */
+	const char *other;	/* the other list, none of it in a page */
+};
+
+static const struct report_list errors_list = { "errors", "errors",
+    "errors_after", "errors_next_after", "certificates" };
+static const struct report_list certs_list = { "certificates_issued",
+    "certificates", "certificates_after", "certificates_next_after",
+    "errors" };
+
+/*
+ * The page of list L of import ID that starts after AFTER (what the page
+ * before said in its L->next), of N items at most.  Returns 0 with *PAGE
+ * (a new reference), or -1 with ERR.
+ */
 static int
-print_errors(const json_t *errs)
+fetch_page(struct cli_ctx *ctx, long long id, const struct report_list *l,
+    long long n, long long after, json_t **page, struct cli_error *err)
 {
-	const json_t *e;
+	struct cli_response resp;
+	char *path;
+	int rc;
+
+	*page = NULL;
+	if (n > CLI_PAGE)
+		n = CLI_PAGE;
+	path = cli_pathf("/v1/imports/%lld?%s=%lld&%s=%lld&%s=0", id,
+	    l->param, n, l->after, after, l->other);
+	if (path == NULL)
+		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+	rc = cli_call(ctx, "GET", path, NULL, NULL, &resp, err);
+	free(path);
+	if (rc != 0)
+		return -1;
+	*page = json_incref(resp.json);
+	cli_response_release(&resp);
+	/* A page that does not move on would be asked for forever. */
+	if (!json_is_array(json_object_get(*page, l->items)) ||
+	    (json_array_size(json_object_get(*page, l->items)) == 0 &&
+	    json_is_integer(json_object_get(*page, l->next)) &&
+	    json_integer_value(json_object_get(*page, l->next)) <= after)) {
+		json_decref(*page);
+		*page = NULL;
+		return cli_error_set(err, CLI_EXIT_FAILURE, "the server's "
+		    "page of the %s of import %lld after %lld is not one",
+		    l->items, id, after);
+	}
+	return 0;
+}
+
+/* What report_each() calls with each page: the first N of ITEMS. */
+typedef int (*page_fn)(void *arg, const json_t *items, size_t n);
+
+/*
+ * Calls FN with the first WANT items of list L of REPORT: REPORT's own,
+ * then the pages that follow, one in memory at a time.  *SEEN is how many
+ * there were.  Returns 0, or -1 with ERR (FN's -1: stdout failed, or out
+ * of memory).
+ */
+static int
+report_each(struct cli_ctx *ctx, const json_t *report,
+    const struct report_list *l, long long want, page_fn fn, void *arg,
+    long long *seen, struct cli_error *err)
+{
+	long long id = cli_jint(report, "id");
+	json_t *page = json_incref((json_t *)report);
+	int rc = -1;
+
+	*seen = 0;
+	for (;;) {
+		const json_t *items = json_object_get(page, l->items);
+		const json_t *next = json_object_get(page, l->next);
+		size_t n = json_array_size(items);
+
+		if ((long long)n > want - *seen)
+			n = (size_t)(want - *seen);
+		if (n > 0 && fn(arg, items, n) != 0) {
+			cli_error_set(err, CLI_EXIT_FAILURE, "cannot print "
+			    "the report: %s", strerror(errno));
+			goto out;
+		}
+		*seen += (long long)n;
+		if (*seen >= want || !json_is_integer(next))
+			break;
+		long long after = json_integer_value(next);
+		json_decref(page);
+		if (fetch_page(ctx, id, l, want - *seen, after, &page,
+		    err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(page);
+	return rc;
+}
+
+/* A table of one of the report's lists, printed a page at a time and
+ * aligned as one: the pages are read twice, first for the widths. */
+struct list_table {
+	size_t ncols;
+	const char *const *head;
+	int (*row)(struct cli_table *t, const json_t *item);
+	size_t w[4];
+	bool print;		/* false: the widths; true: print */
+};
+
+static int
+table_page(void *arg, const json_t *items, size_t n)
+{
+	struct list_table *lt = arg;
 	struct cli_table t;
-	size_t i;
 	int rc = 0;
 
-	cli_table_init(&t, 4);
-	cli_table_add(&t, "LINE", "COLUMN", "VALUE", "MESSAGE");
-	json_array_foreach(errs, i, e) {
-		char line[32], col[128], val[VALUE_SHOWN * 4 + 8], msg[2048];
-
-		snprintf(line, sizeof(line), "%s", cli_jstr(e, "line", col,
-		    sizeof(col)));
-		cell(json_string_value(json_object_get(e, "column")), col,
-		    sizeof(col), 0);
-		cell(json_string_value(json_object_get(e, "value")), val,
-		    sizeof(val), VALUE_SHOWN);
-		cell(json_string_value(json_object_get(e, "message")), msg,
-		    sizeof(msg), 0);
-		if (cli_table_add(&t, line, col, val, msg) != 0)
-			rc = -1;
-	}
-	if (rc == 0)
-		rc = cli_table_print(&t, stdout);
+	cli_table_init(&t, lt->ncols);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = lt->row(&t, json_array_get(items, i));
+	if (rc == 0 && lt->print)
+		rc = cli_table_print_widths(&t, lt->w, stdout);
+	else if (rc == 0)
+		cli_table_widths(&t, lt->w);
 	cli_table_release(&t);
 	return rc;
 }
 
-/* The summary, the ignored columns and the problems, on stdout. */
+/* The first WANT of list L of REPORT as the table LT, when there are any;
+ * *SHOWN how many.  Returns 0, or -1 with ERR. */
 static int
-print_report(const json_t *r, const char *name)
+print_list(struct cli_ctx *ctx, const json_t *report,
+    const struct report_list *l, long long want, struct list_table *lt,
+    long long *shown, struct cli_error *err)
 {
-	const json_t *ign = json_object_get(r, "ignored_columns");
-	const json_t *errs = json_object_get(r, "errors"), *e;
-	long long total = cli_jint(r, "errors_total");
+	struct cli_table head;
+	long long again;
+	int rc = -1;
+
+	cli_table_init(&head, lt->ncols);
+	if (cli_table_addv(&head, lt->head) != 0) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
+		goto out;
+	}
+	memset(lt->w, 0, sizeof(lt->w));
+	cli_table_widths(&head, lt->w);
+	lt->print = false;
+	if (report_each(ctx, report, l, want, table_page, lt, shown,
+	    err) != 0)
+		goto out;
+	if (*shown == 0) {
+		rc = 0;
+		goto out;
+	}
+	lt->print = true;
+	if (cli_table_print_widths(&head, lt->w, stdout) != 0) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot print the "
+		    "report: %s", strerror(errno));
+		goto out;
+	}
+	/* the lists of a report never change: the same rows again */
+	if (report_each(ctx, report, l, *shown, table_page, lt, &again,
+	    err) != 0)
+		goto out;
+	rc = 0;
+out:
+	cli_table_release(&head);
+	return rc;
+}
+
+/* A problem as a row: LINE COLUMN VALUE MESSAGE. */
+static int
+error_row(struct cli_table *t, const json_t *e)
+{
+	char line[32], col[128], val[VALUE_SHOWN * 4 + 8], msg[2048];
+
+	snprintf(line, sizeof(line), "%s", cli_jstr(e, "line", col,
+	    sizeof(col)));
+	cell(json_string_value(json_object_get(e, "column")), col,
+	    sizeof(col), 0);
+	cell(json_string_value(json_object_get(e, "value")), val,
+	    sizeof(val), VALUE_SHOWN);
+	cell(json_string_value(json_object_get(e, "message")), msg,
+	    sizeof(msg), 0);
+	return cli_table_add(t, line, col, val, msg);
+}
+
+/* A certificate as a row: NUMBER CLINICIAN LEVEL. */
+static int
+cert_row(struct cli_table *t, const json_t *e)
+{
+	char num[64], who[32], lev[64];
+
+	cell(json_string_value(json_object_get(e, "number")), num,
+	    sizeof(num), 0);
+	cli_jstr(e, "clinician_id", who, sizeof(who));
+	cell(json_string_value(json_object_get(e, "level")), lev,
+	    sizeof(lev), 0);
+	return cli_table_add(t, num, who, lev);
+}
+
+/* The summary, the ignored columns and the first WANT problems (those
+ * of the report R and of the pages after it), on stdout.  Returns 0, or
+ * -1 with ERR. */
+static int
+print_report(struct cli_ctx *ctx, const json_t *r, const char *name,
+    long long want, struct cli_error *err)
+{
+	static const char *const head[] = { "LINE", "COLUMN", "VALUE",
+	    "MESSAGE" };
+	struct list_table lt = { 4, head, error_row, { 0 }, false };
+	const json_t *ign = json_object_get(r, "ignored_columns"), *e;
+	long long total = cli_jint(r, "errors_total"), shown;
 	size_t i;
 
 	print_summary(r, name);
@@ -187,56 +384,135 @@ print_report(const json_t *r, const char *name)
 			    json_string_value(e) ? json_string_value(e) : "");
 		printf("\n");
 	}
-	if (json_array_size(errs) > 0 && print_errors(errs) != 0)
+	if (print_list(ctx, r, &errors_list, want, &lt, &shown, err) != 0)
 		return -1;
-	if (total > (long long)json_array_size(errs))
-		printf("(the first %zu of %lld problems; 'certrack import show "
-		    "%lld --errors %lld' lists them all)\n",
-		    json_array_size(errs), total, (long long)cli_jint(r, "id"),
-		    total);
+	if (total > shown)
+		printf("(the first %lld of %lld problems; 'certrack import show "
+		    "%lld --errors %lld' lists them all)\n", shown, total,
+		    (long long)cli_jint(r, "id"), total);
 	return 0;
 }
 
-/* The certificates the import issued (the report's certificates_issued,
- * the first of certificates_issued_total) as a table: NUMBER CLINICIAN
- * LEVEL, and how to see them all when the report holds only the first. */
+/* The certificates the import issued (the report's certificates_issued
+ * and the pages after it, the first WANT of certificates_issued_total) as
+ * a table: NUMBER CLINICIAN LEVEL, and how to see them all when not all
+ * are shown.  Returns 0, or -1 with ERR. */
 static int
-print_certificates(const json_t *r)
+print_certificates(struct cli_ctx *ctx, const json_t *r, long long want,
+    struct cli_error *err)
 {
-	const json_t *list = json_object_get(r, "certificates_issued"), *e;
-	long long total = cli_jint(r, "certificates_issued_total");
-	struct cli_table t;
-	size_t i;
-	int rc = 0;
+	static const char *const head[] = { "NUMBER", "CLINICIAN", "LEVEL" };
+	struct list_table lt = { 3, head, cert_row, { 0 }, false };
+	long long total = cli_jint(r, "certificates_issued_total"), shown;
 
 	printf("certificates issued: %lld%s\n", total,
 	    json_is_true(json_object_get(r, "dry_run")) ? " (a dry run "
 	    "issues none)" : "");
-	if (json_array_size(list) == 0)
-		goto more;
-	cli_table_init(&t, 3);
-	cli_table_add(&t, "NUMBER", "CLINICIAN", "LEVEL");
-	json_array_foreach(list, i, e) {
-		char num[64], who[32], lev[64];
-
-		cell(json_string_value(json_object_get(e, "number")), num,
-		    sizeof(num), 0);
-		cli_jstr(e, "clinician_id", who, sizeof(who));
-		cell(json_string_value(json_object_get(e, "level")), lev,
-		    sizeof(lev), 0);
-		if (cli_table_add(&t, num, who, lev) != 0)
-			rc = -1;
-	}
-	if (rc == 0)
-		rc = cli_table_print(&t, stdout);
-	cli_table_release(&t);
-more:
-	if (total > (long long)json_array_size(list))
-		printf("(the first %zu of %lld certificates; 'certrack import "
+	if (print_list(ctx, r, &certs_list, want, &lt, &shown, err) != 0)
+		return -1;
+	if (total > shown)
+		printf("(the first %lld of %lld certificates; 'certrack import "
 		    "show %lld --certificates %lld' lists them all)\n",
-		    json_array_size(list), total,
-		    (long long)cli_jint(r, "id"), total);
-	return rc;
+		    shown, total, (long long)cli_jint(r, "id"), total);
+	return 0;
+}
+
+/* ---- the report as JSON, a page at a time --------------------------- */
+
+/* One list of the report printed as JSON: how many, and the last one's
+ * line (errors) or id (certificates). */
+struct json_list {
+	bool first;
+	long long seen, last;
+	const char *key;	/* "line" or "id" */
+};
+
+/* report_each()'s callback: the first N of ITEMS, as compact JSON. */
+static int
+json_page(void *arg, const json_t *items, size_t n)
+{
+	struct json_list *jl = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *it = json_array_get(items, i);
+
+		if (!jl->first)
+			fputs(", ", stdout);
+		jl->first = false;
+		if (json_dumpf(it, stdout, JSON_COMPACT) != 0)
+			return -1;
+		jl->last = cli_jint(it, jl->key);
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+/* True when REPORT holds the first WANT of list L, or all of it. */
+static bool
+holds(const json_t *report, const struct report_list *l, long long want)
+{
+	return (long long)json_array_size(json_object_get(report, l->items)) >=
+	    want || !json_is_integer(json_object_get(report, l->next));
+}
+
+/*
+ * --json: REPORT (the answer RESP) as the API gives it, but with its first
+ * WANT_E errors and WANT_C certificates, read a page at a time and
+ * printed as they come; each list's next is where the rest start (the
+ * last one printed), or null.  The answer itself when it holds them.
+ * Returns 0, or -1 with ERR.
+ */
+static int
+print_json_report(struct cli_ctx *ctx, const struct cli_response *resp,
+    long long want_e, long long want_c, struct cli_error *err)
+{
+	const json_t *r = resp->json, *v;
+	struct json_list je = { true, 0, 0, "line" };
+	struct json_list jc = { true, 0, 0, "id" };
+	const char *key;
+	bool first = true;
+
+	if (holds(r, &errors_list, want_e) && holds(r, &certs_list, want_c))
+		return cli_print_json(ctx, resp) == CLI_EXIT_OK ? 0 :
+		    cli_error_set(err, CLI_EXIT_FAILURE, "cannot print the "
+		    "report: %s", strerror(errno));
+	putchar('{');
+	json_object_foreach((json_t *)r, key, v) {
+		const struct report_list *l = NULL;
+		struct json_list *jl = NULL;
+		const char *total = NULL;
+		long long seen;
+
+		if (strcmp(key, "errors") == 0 ||
+		    strcmp(key, "errors_next_after") == 0) {
+			l = &errors_list;
+			jl = &je;
+			total = "errors_total";
+		} else if (strcmp(key, "certificates_issued") == 0 ||
+		    strcmp(key, "certificates_next_after") == 0) {
+			l = &certs_list;
+			jl = &jc;
+			total = "certificates_issued_total";
+		}
+		printf("%s\"%s\": ", first ? "" : ", ", key);
+		first = false;
+		if (l != NULL && strcmp(key, l->items) == 0) {
+			putchar('[');
+			if (report_each(ctx, r, l, l == &errors_list ? want_e :
+			    want_c, json_page, jl, &seen, err) != 0)
+				return -1;
+			jl->seen = seen;
+			putchar(']');
+		} else if (l != NULL && jl->seen > 0)
+			/* the next after those printed */
+			jl->seen >= cli_jint(r, total) ? (void)fputs("null",
+			    stdout) : (void)printf("%lld", jl->last);
+		else if (json_dumpf(v, stdout, JSON_COMPACT |
+		    JSON_ENCODE_ANY) != 0)
+			return cli_error_set(err, CLI_EXIT_FAILURE, "out of "
+			    "memory");
+	}
+	fputs("}\n", stdout);
+	return 0;
 }
 
 /* ---- the errors CSV -------------------------------------------------- */
@@ -251,8 +527,17 @@ struct errors_csv {
 	FILE *out;
 	struct csvread *reader;
 	char delim;		/* the input's, once known */
-	struct line_errors *errs;
+	/* The problems, merged by line with the records as they are read:
+	 * one page of the report in hand at a time. */
+	struct line_errors *errs;	/* the page's, one per line */
 	size_t nerrs, next;	/* errs[next] is the next to write */
+	struct cli_ctx *ctx;
+	long long id;		/* the import's */
+	bool more;		/* another page follows, after line AFTER */
+	long long after;
+	long long seen;		/* problems read from the pages so far */
+	struct cli_error *err;	/* why a page could not be read */
+	bool failed;
 	bool have_header;
 	int nheader;
 	long written;		/* rows written */
@@ -276,7 +561,7 @@ line_errors_free(struct line_errors *errs, size_t n)
 }
 
 /*
- * The report's problems as one entry per line, in line order.  Returns 0,
+ * A page's problems as one entry per line, in line order.  Returns 0,
  * or -1 out of memory.
  */
 static int
@@ -330,6 +615,51 @@ fail:
 	*out = errs;
 	*nout = n;
 	return 0;
+}
+
+/*
+ * PAGE's problems in hand (those before used up and freed), and where
+ * the page after it starts.  Returns 0, or -1 with X->err.
+ */
+static int
+take_page(struct errors_csv *x, const json_t *page)
+{
+	const json_t *items = json_object_get(page, "errors");
+	const json_t *next = json_object_get(page, "errors_next_after");
+
+	line_errors_free(x->errs, x->nerrs);
+	x->errs = NULL;
+	x->nerrs = x->next = 0;
+	if (collect_errors(items, &x->errs, &x->nerrs) != 0)
+		return cli_error_set(x->err, CLI_EXIT_FAILURE, "out of memory");
+	x->seen += (long long)json_array_size(items);
+	x->more = json_is_integer(next);
+	if (x->more)
+		x->after = json_integer_value(next);
+	return 0;
+}
+
+/* The next line's problems, reading the next page when this one is used
+ * up; NULL when there are none left, or (X->failed) when a page could
+ * not be read. */
+static const struct line_errors *
+peek(struct errors_csv *x)
+{
+	json_t *page;
+	int rc;
+
+	while (x->next == x->nerrs && x->more && !x->failed) {
+		if (fetch_page(x->ctx, x->id, &errors_list, CLI_PAGE,
+		    x->after, &page, x->err) != 0) {
+			x->failed = true;
+			break;
+		}
+		rc = take_page(x, page);
+		json_decref(page);
+		if (rc != 0)
+			x->failed = true;
+	}
+	return x->next < x->nerrs && !x->failed ? &x->errs[x->next] : NULL;
 }
 
 /* One field, quoted when it must be to read back the same. */
@@ -387,6 +717,7 @@ static int
 on_record(void *arg, long line, int n, char *const *fields, int bad_utf8)
 {
 	struct errors_csv *x = arg;
+	const struct line_errors *e;
 
 	(void)bad_utf8;	/* copied as it was: the user fixes it */
 	if (x->delim == 0)	/* detected by now, as the server did */
@@ -395,13 +726,17 @@ on_record(void *arg, long line, int n, char *const *fields, int bad_utf8)
 		put_header(x, n, fields);
 		/* Problems of the header line itself come out as file
 		 * problems, just after it. */
-		while (x->next < x->nerrs && x->errs[x->next].line <= line)
-			put_file_error(x, &x->errs[x->next++]);
-		return 0;
+		while ((e = peek(x)) != NULL && e->line <= line) {
+			put_file_error(x, e);
+			x->next++;
+		}
+		return x->failed ? -1 : 0;
 	}
-	while (x->next < x->nerrs && x->errs[x->next].line < line)
-		put_file_error(x, &x->errs[x->next++]);
-	if (x->next < x->nerrs && x->errs[x->next].line == line) {
+	while ((e = peek(x)) != NULL && e->line < line) {
+		put_file_error(x, e);
+		x->next++;
+	}
+	if (e != NULL && e->line == line) {
 		int i;
 
 		for (i = 0; i < n; i++)
@@ -409,7 +744,7 @@ on_record(void *arg, long line, int n, char *const *fields, int bad_utf8)
 		/* A short row is padded, so the error stays in its column. */
 		for (; i < x->nheader; i++)
 			put_field(x, "", i == 0);
-		put_field(x, x->errs[x->next].text, i == 0);
+		put_field(x, e->text, i == 0);
 		putc('\n', x->out);
 		x->next++;
 		x->written++;
@@ -418,37 +753,47 @@ on_record(void *arg, long line, int n, char *const *fields, int bad_utf8)
 		x->write_failed = true;
 		return -1;
 	}
-	/* Nothing more to find: stop reading. */
-	return x->next == x->nerrs ? -1 : 0;
+	/* Nothing more to find (or a page that cannot be read): stop
+	 * reading. */
+	return peek(x) == NULL ? -1 : 0;
 }
 
 /*
- * Writes OUT_PATH: IN (from its start; IN_LABEL names it, quoted) re-read with delimiter DELIM (0 to
- * detect it, as the server does), each record with a problem in ERRS
- * copied with its "error".  Returns 0, or -1 with ERR.
+ * Writes OUT_PATH: IN (from its start; IN_LABEL names it, quoted) re-read
+ * with delimiter DELIM (0 to detect it, as the server does), each record
+ * with a problem copied with its "error": the problems of REPORT (the
+ * answer to the upload) and of the pages after it, read as the records
+ * come (one page in memory).  Returns 0, or -1 with ERR.
  */
 static int
-write_errors_csv(FILE *in, const char *in_label, char delim,
-    struct line_errors *errs, size_t nerrs, const char *out_path,
-    long *written, struct cli_error *err)
+write_errors_csv(struct cli_ctx *ctx, const json_t *report, FILE *in,
+    const char *in_label, char delim, const char *out_path, long *written,
+    struct cli_error *err)
 {
 	struct errors_csv x;
 	struct csvread *r = NULL;
+	const struct line_errors *e;
+	long long total = cli_jint(report, "errors_total");
 	char buf[64 * 1024];
 	bool first = true, stopped = false;
 	size_t n;
 	int rc = -1;
 
 	memset(&x, 0, sizeof(x));
-	x.errs = errs;
-	x.nerrs = nerrs;
+	x.ctx = ctx;
+	x.id = cli_jint(report, "id");
+	x.err = err;
 	if (fseek(in, 0, SEEK_SET) != 0)
 		return cli_error_set(err, CLI_EXIT_FAILURE, "cannot read %s "
 		    "again: %s", in_label, strerror(errno));
+	if (take_page(&x, report) != 0)
+		return -1;
 	x.out = fopen(out_path, "w");
-	if (x.out == NULL)
-		return cli_error_set(err, CLI_EXIT_FAILURE, "cannot create "
-		    "'%s': %s", out_path, strerror(errno));
+	if (x.out == NULL) {
+		cli_error_set(err, CLI_EXIT_FAILURE, "cannot create '%s': %s",
+		    out_path, strerror(errno));
+		goto out;
+	}
 	x.delim = delim;
 	r = csvread_new(delim, on_record, &x);
 	x.reader = r;
@@ -479,63 +824,31 @@ write_errors_csv(FILE *in, const char *in_label, char delim,
 		x.delim = ',';
 	if (!x.have_header)
 		put_header(&x, 0, NULL);
-	while (x.next < x.nerrs)
-		put_file_error(&x, &x.errs[x.next++]);
+	while ((e = peek(&x)) != NULL) {
+		put_file_error(&x, e);
+		x.next++;
+	}
+	if (x.failed)
+		goto out;
 	if (x.write_failed || ferror(x.out)) {
 		cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': %s",
 		    out_path, strerror(errno));
 		goto out;
 	}
+	/* A server that does not page its reports gave only the first. */
+	if (x.seen < total)
+		cli_warnf(ctx, "the report has %lld problems; the errors CSV "
+		    "holds the first %lld", total, x.seen);
 	*written = x.written;
 	rc = 0;
 out:
 	csvread_free(r);
+	line_errors_free(x.errs, x.nerrs);
 	if (x.out != NULL && fclose(x.out) != 0 && rc == 0) {
 		rc = cli_error_set(err, CLI_EXIT_FAILURE, "cannot write '%s': "
 		    "%s", out_path, strerror(errno));
 	}
 	return rc;
-}
-
-/*
- * Every problem of REPORT: its own list when it holds them all, else
- * fetched with GET /v1/imports/ID?errors=N.  Returns 0 with *ERRS (caller
- * frees with line_errors_free), or -1 with ERR.
- */
-static int
-all_errors(struct cli_ctx *ctx, const json_t *report,
-    struct line_errors **errs, size_t *nerrs, struct cli_error *err)
-{
-	const json_t *list = json_object_get(report, "errors");
-	long long total = cli_jint(report, "errors_total");
-	struct cli_response resp;
-	char *path;
-	int rc;
-
-	if (total <= (long long)json_array_size(list)) {
-		if (collect_errors(list, errs, nerrs) != 0)
-			return cli_error_set(err, CLI_EXIT_FAILURE,
-			    "out of memory");
-		return 0;
-	}
-	if (total > ALL_ERRORS_MAX)
-		cli_warnf(ctx, "the report has %lld problems; the errors CSV "
-		    "holds the first %d", total, ALL_ERRORS_MAX);
-	path = cli_pathf("/v1/imports/%lld?errors=%lld",
-	    (long long)cli_jint(report, "id"),
-	    total > ALL_ERRORS_MAX ? (long long)ALL_ERRORS_MAX : total);
-	if (path == NULL)
-		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-	rc = cli_call(ctx, "GET", path, NULL, NULL, &resp, err);
-	free(path);
-	if (rc != 0)
-		return -1;
-	rc = collect_errors(json_object_get(resp.json, "errors"), errs,
-	    nerrs);
-	cli_response_release(&resp);
-	if (rc != 0)
-		return cli_error_set(err, CLI_EXIT_FAILURE, "out of memory");
-	return 0;
 }
 
 /* ---- the server's progress -------------------------------------------- */
@@ -730,8 +1043,6 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	struct watch watch;
 	struct cli_response resp;
 	struct cli_error err;
-	struct line_errors *errs = NULL;
-	size_t nerrs = 0;
 	struct strbuf path;
 	struct stat st;
 	FILE *in = NULL, *tee = NULL;
@@ -863,10 +1174,15 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 	} else if (!ctx->quiet || rc != CLI_EXIT_OK) {
 		char name[640];
 
+		/* what the answer holds: the first 1000 of each */
 		file_label(resp.json, label, name, sizeof(name));
-		if (print_report(resp.json, name) != 0 ||
-		    (certs && print_certificates(resp.json) != 0)) {
-			rc = CLI_EXIT_FAILURE;
+		if (print_report(ctx, resp.json, name, (long long)
+		    json_array_size(json_object_get(resp.json, "errors")),
+		    &err) != 0 || (certs && print_certificates(ctx, resp.json,
+		    (long long)json_array_size(json_object_get(resp.json,
+		    "certificates_issued")), &err) != 0)) {
+			rc = cli_error_reportf(ctx, &err, "cannot print the "
+			    "report of %s", label);
 			goto out;
 		}
 	}
@@ -879,9 +1195,8 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	/* (fseek() flushes the copy of standard input.) */
-	if (all_errors(ctx, resp.json, &errs, &nerrs, &err) != 0 ||
-	    write_errors_csv(tee != NULL ? tee : in, label, delim, errs, nerrs,
-	    errors_csv, &written, &err) != 0) {
+	if (write_errors_csv(ctx, resp.json, tee != NULL ? tee : in, label,
+	    delim, errors_csv, &written, &err) != 0) {
 		if (rc == CLI_EXIT_OK)
 			rc = err.exit_code;
 		cli_error_reportf(ctx, &err, "cannot write the errors CSV");
@@ -891,7 +1206,6 @@ cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		printf("wrote '%s': %ld row%s to fix and import again\n",
 		    errors_csv, written, written == 1 ? "" : "s");
 out:
-	line_errors_free(errs, nerrs);
 	cli_response_release(&resp);
 	if (tee != NULL)
 		fclose(tee);
@@ -995,38 +1309,54 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		{ "certificates", required_argument, NULL, OPT_CERTIFICATES },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *errors = NULL, *certs = NULL;
+	/* the server's own defaults: 1000 of each */
+	long long id, nerrors = 1000, ncerts = 1000;
+	bool errors = false, certs = false;
 	struct cli_response resp;
-	long long id, n;
-	char b[64], name[300], idname[40];
+	struct cli_error err;
+	char b[64], name[300], idname[40], errors_s[24], certs_s[24];
 	int c, rc;
 
 	while ((c = cli_getopt(ctx, argc, argv, "", longopts, &rc)) != -1) {
 		if (c == CLI_GETOPT_STOP)
 			return rc;
 		if (c == OPT_ERRORS) {
-			if (cli_arg_int(ctx, "--errors", optarg, 0,
-			    ALL_ERRORS_MAX, &n) != 0)
+			if (cli_arg_int(ctx, "--errors", optarg, 0, SHOW_MAX,
+			    &nerrors) != 0)
 				return CLI_EXIT_USAGE;
-			errors = optarg;
+			errors = true;
 		}
 		if (c == OPT_CERTIFICATES) {
 			if (cli_arg_int(ctx, "--certificates", optarg, 0,
-			    ALL_ERRORS_MAX, &n) != 0)
+			    SHOW_MAX, &ncerts) != 0)
 				return CLI_EXIT_USAGE;
-			certs = optarg;
+			certs = true;
 		}
 	}
 	if (cli_operands(ctx, argc, argv, 1, 1, "ID (an import's id, from "
 	    "'certrack import list')") != 0 ||
 	    cli_arg_id(ctx, "import", argv[optind], &id) != 0)
 		return CLI_EXIT_USAGE;
+	/* the first page; the rest as the lists are printed */
+	snprintf(errors_s, sizeof(errors_s), "%lld", nerrors < CLI_PAGE ?
+	    nerrors : CLI_PAGE);
+	snprintf(certs_s, sizeof(certs_s), "%lld", ncerts < CLI_PAGE ?
+	    ncerts : CLI_PAGE);
 	static const char *const names[] = { "errors", "certificates" };
-	const char *values[] = { errors, certs };
+	const char *values[] = { errors ? errors_s : NULL,
+	    certs ? certs_s : NULL };
 	char path[48];
 	snprintf(path, sizeof(path), "/v1/imports/%lld", id);
-	if (cli_get_query(ctx, path, 2, names, values, true, &resp, &rc) != 0)
+	if (cli_get_query(ctx, path, 2, names, values, false, &resp,
+	    &rc) != 0)
 		return rc;
+	if (ctx->json) {
+		rc = print_json_report(ctx, &resp, nerrors, ncerts, &err) ==
+		    0 ? CLI_EXIT_OK : cli_error_reportf(ctx, &err, "cannot "
+		    "list import %lld", id);
+		cli_response_release(&resp);
+		return rc;
+	}
 	if (ctx->quiet) {
 		cli_response_release(&resp);
 		return CLI_EXIT_OK;
@@ -1043,9 +1373,11 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	printf("\n");
 	snprintf(idname, sizeof(idname), "import %lld", id);
 	file_label(resp.json, idname, name, sizeof(name));
-	rc = print_report(resp.json, name) == 0 &&
-	    print_certificates(resp.json) == 0 ? CLI_EXIT_OK :
-	    CLI_EXIT_FAILURE;
+	rc = CLI_EXIT_OK;
+	if (print_report(ctx, resp.json, name, nerrors, &err) != 0 ||
+	    print_certificates(ctx, resp.json, ncerts, &err) != 0)
+		rc = cli_error_reportf(ctx, &err, "cannot list import %lld",
+		    id);
 	cli_response_release(&resp);
 	return rc;
 }

@@ -436,14 +436,11 @@ cli_table_addv(struct cli_table *t, const char *const *cells)
 	return rc;
 }
 
-int
-cli_table_print(const struct cli_table *t, FILE *fp)
+void
+cli_table_widths(const struct cli_table *t, size_t *w)
 {
-	size_t *w, rows = t->ncols ? t->ncells / t->ncols : 0;
+	size_t rows = t->ncols ? t->ncells / t->ncols : 0;
 
-	w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
-	if (w == NULL)
-		return -1;
 	for (size_t r = 0; r < rows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
 			/* columns: one per code point, near enough */
@@ -451,6 +448,14 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 			if (n > w[c])
 				w[c] = n;
 		}
+}
+
+int
+cli_table_print_widths(const struct cli_table *t, const size_t *w,
+    FILE *fp)
+{
+	size_t rows = t->ncols ? t->ncells / t->ncols : 0;
+
 	for (size_t r = 0; r < rows; r++) {
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
@@ -463,8 +468,22 @@ cli_table_print(const struct cli_table *t, FILE *fp)
 		}
 		fputc('\n', fp);
 	}
-	free(w);
 	return ferror(fp) ? -1 : 0;
+}
+
+int
+cli_table_print(const struct cli_table *t, FILE *fp)
+{
+	size_t *w;
+	int rc;
+
+	w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	if (w == NULL)
+		return -1;
+	cli_table_widths(t, w);
+	rc = cli_table_print_widths(t, w, fp);
+	free(w);
+	return rc;
 }
 
 void

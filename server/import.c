@@ -40,6 +40,7 @@
 #include "certrack/db.h"
 #include "certrack/importmap.h"
 #include "certrack/importprogress.h"
+#include "certrack/importreport.h"
 #include "certrack/log.h"
 #include "certrack/metrics.h"
 #include "certrack/strbuf.h"
@@ -720,8 +721,10 @@ out:
 	return rc;
 }
 
-/* The report of import $1, errors limited to the first $2, the
- * certificates it issued to the first $3 (import_certificates()). */
+/* The report of import $1: its errors on lines after $4, a page of at
+ * most $2 (import_errors_page()), and the certificates it issued after
+ * the one of id $5, the first $3 (import_certificates()); each list with
+ * where its next page starts, or null. */
 static const char *const report_sql =
 	"SELECT json_build_object('id', i.id, 'kind', i.kind,"
 	" 'status', i.status, 'dry_run', i.dry_run, 'partial', i.partial,"
@@ -731,23 +734,24 @@ static const char *const report_sql =
 	"  'created', i.rows_created, 'updated', i.rows_updated,"
 	"  'unchanged', i.rows_unchanged, 'failed', i.rows_failed),"
 	" 'ignored_columns', coalesce(i.ignored_columns, '[]'),"
-	" 'errors', coalesce((SELECT json_agg(json_build_object('line', e.line,"
-	"  'column', e.column_name, 'value', e.value, 'message', e.message)"
-	"  ORDER BY e.line, e.id) FROM (SELECT * FROM import_errors"
-	"  WHERE import_id = i.id ORDER BY line, id LIMIT $2) e), '[]'),"
+	" 'errors', ep.list,"
 	" 'errors_total', (SELECT count(*) FROM import_errors"
 	"  WHERE import_id = i.id),"
-	" 'certificates_issued', ic.list, 'certificates_issued_total', ic.total"
+	" 'errors_next_after', ep.next_after,"
+	" 'certificates_issued', ic.list, 'certificates_issued_total', ic.total,"
+	" 'certificates_next_after', ic.next_after"
 	" )::text FROM imports i LEFT JOIN users u ON u.id = i.user_id"
-	" CROSS JOIN LATERAL import_certificates(i.id, $3) ic WHERE i.id = $1";
-static const struct db_stmt q_report = { "imports_get", report_sql, 3 };
+	" CROSS JOIN LATERAL import_errors_page(i.id, $2, $4) ep"
+	" CROSS JOIN LATERAL import_certificates(i.id, $3, $5) ic"
+	" WHERE i.id = $1";
+static const struct db_stmt q_report = { "imports_get", report_sql, 5 };
 
 static int
 import_finish(struct request *req)
 {
 	struct import *im = req->stream_state;
 	struct cterr *err = &req->err;
-	const char *params[3];
+	const char *params[5];
 	PGresult *res;
 	int rc, status;
 
@@ -781,9 +785,13 @@ import_finish(struct request *req)
 	importprogress_phase(&im->progress, "checking", im->rows, -1, -1, -1);
 	if (run_import(im, err) != 0)
 		return -1;
+	/* The answer to the upload holds the first 1000 of each; the rest
+	 * are a GET away. */
 	params[0] = im->id;
 	params[1] = "1000";
 	params[2] = "1000";
+	params[3] = "0";
+	params[4] = "0";
 	res = db_exec(im->conn, &q_report, params, err);
 	if (res == NULL)
 		return -1;
@@ -887,9 +895,9 @@ api_imports_list(struct request *req)
 }
 
 /*
- * The report of import PARAMS[0] (errors limited to PARAMS[1]), or, while
- * it has none (running, or rolled back), its progress; 404 with MISSING
- * when neither is there.
+ * The report of import PARAMS[0] (the pages q_report's other PARAMS
+ * say), or, while it has none (running, or rolled back), its progress;
+ * 404 with MISSING when neither is there.
  */
 static int
 imports_reply(struct request *req, const char *const *params,
@@ -918,22 +926,34 @@ imports_reply(struct request *req, const char *const *params,
 	return cterr_set(&req->err, 404, "not_found", NULL, "%s", missing);
 }
 
+/*
+ * ?errors and ?certificates: a page each, of at most IMPORT_REPORT_PAGE
+ * (the daemon's memory: importreport.h); ?errors_after=LINE and
+ * ?certificates_after=ID: where the page starts, as the last page's
+ * errors_next_after and certificates_next_after said.
+ */
 int
 api_imports_get(struct request *req)
 {
-	char id[24], limit_s[24], certs_s[24];
-	const char *params[3] = { id, limit_s, certs_s };
-	long long n, limit, certs;
+	char v[5][24];
+	const char *params[5] = { v[0], v[1], v[2], v[3], v[4] };
+	long long n, limit, certs, errors_after, certs_after;
 
-	if (api_path_id(req, "id", "import", &n, id) != 0 ||
-	    api_query_int(req, "errors", 0, 1000000, 1000, &limit,
+	if (api_path_id(req, "id", "import", &n, v[0]) != 0 ||
+	    api_query_int(req, "errors", 0, IMPORT_REPORT_PAGE, 1000, &limit,
 	    &req->err) != 0 ||
-	    api_query_int(req, "certificates", 0, 1000000, 1000, &certs,
-	    &req->err) != 0)
+	    api_query_int(req, "certificates", 0, IMPORT_REPORT_PAGE, 1000,
+	    &certs, &req->err) != 0 ||
+	    api_query_int(req, "errors_after", 0, INT32_MAX, 0, &errors_after,
+	    &req->err) != 0 ||
+	    api_query_int(req, "certificates_after", 0, INT64_MAX, 0,
+	    &certs_after, &req->err) != 0)
 		return -1;
 	char missing[64];
-	snprintf(limit_s, sizeof(limit_s), "%lld", limit);
-	snprintf(certs_s, sizeof(certs_s), "%lld", certs);
-	snprintf(missing, sizeof(missing), "there is no import %s", id);
+	snprintf(v[1], sizeof(v[1]), "%lld", limit);
+	snprintf(v[2], sizeof(v[2]), "%lld", certs);
+	snprintf(v[3], sizeof(v[3]), "%lld", errors_after);
+	snprintf(v[4], sizeof(v[4]), "%lld", certs_after);
+	snprintf(missing, sizeof(missing), "there is no import %s", v[0]);
 	return imports_reply(req, params, missing);
 }

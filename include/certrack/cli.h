@@ -612,6 +612,13 @@ void cli_table_release(struct cli_table *t);
 /* Adds a row of NCOLS strings (NULL or "" shown as "-"); 0 or -1. */
 int cli_table_add(struct cli_table *t, ...);
 int cli_table_print(const struct cli_table *t, FILE *fp);
+/* A table printed in parts (one page at a time) but aligned as one:
+ * cli_table_widths() widens W (NCOLS entries, from 0) to each part's
+ * widest cells, then cli_table_print_widths() prints each part with W;
+ * 0 or -1. */
+void cli_table_widths(const struct cli_table *t, size_t *w);
+int cli_table_print_widths(const struct cli_table *t, const size_t *w,
+    FILE *fp);
 
 /* Adds a row of NCOLS strings from CELLS; 0 or -1. */
 int cli_table_addv(struct cli_table *t, const char *const *cells);
