@@ -12,7 +12,7 @@
  * reply): several pages at once stay inside the daemon's 64 MB, and a
  * million errors are still only 100 requests.  A page of errors also
  * stops at 400 bytes of their text an error asked for and 2 MB in all
- * (sql/0023_import_report_pages.sql), for values up to a 64 KB field.
+ * (sql/0024_import_report_pages.sql), for values up to a 64 KB field.
  */
 #define IMPORT_REPORT_PAGE 10000
 
