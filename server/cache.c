@@ -641,10 +641,9 @@ listen_on(PGconn *conn)
 		 * that they find the window open; else one a minute, to
 		 * notice a new day or a lost connection */
 		pthread_mutex_lock(&c.mu);
-		wait_ms = more ? 0 : mono_now() - c.asked < ACTIVE_SECONDS ?
-		    (c.slow_notify_ms > 0 ? c.slow_notify_ms : HEARTBEAT_MS) :
-		    60 * 1000;
 		slow = c.slow_notify_ms;
+		wait_ms = more ? 0 : mono_now() - c.asked < ACTIVE_SECONDS ?
+		    (slow > 0 ? slow : HEARTBEAT_MS) : 60 * 1000;
 		pthread_mutex_unlock(&c.mu);
 		if (due > 0) {
 			int left = (int)((due - mono_now()) * 1000) + 1;
