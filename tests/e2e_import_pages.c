@@ -413,6 +413,26 @@ page_size_edges(void **state)
 	refused(path, "certificates_after", "the parameter "
 	    "'certificates_after' must be a whole number between 0 and "
 	    "9223372036854775807, not 'x'");
+	/* invalid bytes, a NUL and an over-long number: a 400, never more */
+	static const char *const odd[] = { "%FF", "5%00", "%C3%28" };
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=%s",
+		    bad_id, odd[i]);
+		assert_int_equal(testlib_api(w.port, "GET", path, w.admin,
+		    NULL, NULL), 400);
+	}
+	char longpath[2200];
+	int n = snprintf(longpath, sizeof(longpath),
+	    "/v1/imports/%lld?certificates_after=", bad_id);
+	memset(longpath + n, '9', 2000);
+	longpath[n + 2000] = '\0';
+	assert_int_equal(testlib_api(w.port, "GET", longpath, w.admin, NULL,
+	    NULL), 400);
+	/* and without a login, nothing */
+	snprintf(path, sizeof(path), "/v1/imports/%lld?errors_after=1",
+	    bad_id);
+	assert_int_equal(testlib_api(w.port, "GET", path, NULL, NULL, NULL),
+	    401);
 }
 
 /* The length of string member KEY of E, 0 when it is null. */
