@@ -966,6 +966,45 @@ test_expires_after_issued(void **state)
 	    c);
 }
 
+/* ---- notifications ------------------------------------------------------- */
+
+/* An email's template (sql/0026_notify_render_parts.sql): placeholders are
+ * {{a.b}} paths into the event's payload; anything else is text. */
+static void
+test_notify_render(void **state)
+{
+	PGconn *conn = *state;
+	static const struct {
+		const char *template, *payload, *want;
+	} cases[] = {
+		{ "Hi {{a.b}} and {{c}}!", "{\"a\": {\"b\": \"X\"}, \"c\": \"Y\"}",
+		  "Hi X and Y!" },
+		{ "{{c}}{{c}}", "{\"c\": \"Y\"}", "YY" },
+		{ "{{n}} days", "{\"n\": 30}", "30 days" },
+		{ "[{{no.such}}]", "{\"c\": \"Y\"}", "[]" },
+		{ "{{a}}", "{\"a\": {\"b\": 1}}", "{\"b\": 1}" },
+		{ "{{Bad}} {{ c }} {c} {{c.}} {{c", "{\"c\": \"Y\"}",
+		  "{{Bad}} {{ c }} {c} {{c.}} {{c" },
+		/* a value is not read again for placeholders */
+		{ "{{a}} {{c}}", "{\"a\": \"{{c}}\", \"c\": \"Y\"}", "{{c}} Y" },
+		{ "no placeholder", "{}", "no placeholder" },
+		{ "", "{}", "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		value_is(conn, cases[i].want, "SELECT notify_render('%s', '%s')",
+		    cases[i].template, cases[i].payload);
+	value_is(conn, NULL, "SELECT notify_render(NULL, '{}')");
+	/* the fan-out fills each kind's templates like notify_render() */
+	value_is(conn, "0",
+	    "SELECT count(*) FROM notify_event_kinds k, "
+	    "notify_template_parts(k.email_body) p WHERE "
+	    "notify_fill(p.pieces, p.keys, '{\"certificate\": {\"level\": "
+	    "\"L\"}}') IS DISTINCT FROM notify_render(k.email_body, "
+	    "'{\"certificate\": {\"level\": \"L\"}}') "
+	    "OR (k.email_body IS NOT NULL AND p.keys = '{}')");
+}
+
 /* ---- program definition -------------------------------------------------- */
 
 static void
@@ -1156,6 +1195,7 @@ main(void)
 		cmocka_unit_test(test_two_unrevoked_certificates),
 		cmocka_unit_test(test_revoked_needs_reason),
 		cmocka_unit_test(test_certificates_due_view),
+		cmocka_unit_test(test_notify_render),
 		cmocka_unit_test(test_expires_after_issued),
 		cmocka_unit_test(test_program_and_prerequisites),
 		cmocka_unit_test(test_import_tables),
