@@ -57,14 +57,27 @@ AS $$
 	  FROM notify_template_parts(template) p
 $$;
 
--- The fan-out's email statement fills the cut templates.  The function is
--- redefined from its own text in the catalog (as sql/0021, 0023 and 0025
--- do), so its webhook statement is not copied here to drift; the piece
--- replaced must be found exactly once.
-DO $do$
+-- Migrations that change a piece of an existing function (sql/0021, 0023,
+-- 0025 did it inline): FN is redefined from its own text in the catalog
+-- with OLD replaced by NEW, so no copy of the function is made to drift.
+-- OLD must be found exactly once, or the migration fails.
+CREATE FUNCTION migration_function_replace(fn regprocedure, old text,
+                                           new text) RETURNS void
+LANGUAGE plpgsql
+AS $$
 DECLARE
-	v_def text := pg_get_functiondef('notify_events_fan_out()'::regprocedure);
-	v_old text := $old$	SELECT n.id, 'email', k.email,
+	v_def text := pg_get_functiondef(fn);
+BEGIN
+	IF (length(v_def) - length(replace(v_def, old, ''))) <> length(old) THEN
+		RAISE EXCEPTION '% does not read as expected', fn;
+	END IF;
+	EXECUTE replace(v_def, old, new);
+END
+$$;
+
+-- The fan-out's email statement fills the cut templates (its webhook
+-- statement is left as it is).
+SELECT migration_function_replace('notify_events_fan_out()', $old$	SELECT n.id, 'email', k.email,
 	       left(regexp_replace(notify_render(t.email_subject, n.payload),
 	                           '[\r\n]+', ' ', 'g'), 300),
 	       notify_render(t.email_body, n.payload)
@@ -72,8 +85,7 @@ DECLARE
 	  JOIN notify_event_kinds t ON t.kind = n.kind
 	  JOIN clinicians k ON k.id = n.clinician_id
 	 WHERE t.email_subject IS NOT NULL;
-$old$;
-	v_new text := $new$	-- each kind's templates cut once for the statement (MATERIALIZED: a
+$old$, $new$	-- each kind's templates cut once for the statement (MATERIALIZED: a
 	-- CTE folded into the join would cut them again for every email)
 	WITH t AS MATERIALIZED (
 		SELECT k.kind, s.pieces AS s_pieces, s.keys AS s_keys,
@@ -91,11 +103,4 @@ $old$;
 	  FROM new_events n
 	  JOIN t ON t.kind = n.kind
 	  JOIN clinicians k ON k.id = n.clinician_id;
-$new$;
-BEGIN
-	IF (length(v_def) - length(replace(v_def, v_old, ''))) <> length(v_old) THEN
-		RAISE EXCEPTION 'notify_events_fan_out() does not read as expected';
-	END IF;
-	EXECUTE replace(v_def, v_old, v_new);
-END
-$do$;
+$new$);

@@ -12,12 +12,11 @@
 -- verdicts are read once, with no join.  Nothing else changes: the same
 -- verdicts, rows, audit rows and certificates.
 --
--- The function is redefined from its own text in the catalog (as sql/0021,
--- 0023 and 0025 do), so no copy of it is made here to drift; each piece
--- replaced must be found exactly once.
+-- The function is redefined from its own text in the catalog
+-- (migration_function_replace(), sql/0026), so no copy of it is made here
+-- to drift; each piece replaced must be found exactly once.
 DO $$
 DECLARE
-	v_def text := pg_get_functiondef('exam_record(exam_entry[])'::regprocedure);
 	v_pairs text[][] := ARRAY[
 		[E'\t\tSELECT * FROM exam_verdicts(p_rows)\n',
 		 E'\t\tSELECT e.*, CASE WHEN e.code IS NULL THEN\n'
@@ -48,12 +47,8 @@ BEGIN
 		RAISE EXCEPTION 'exam_results.id is not drawn from exam_results_id_seq';
 	END IF;
 	FOR i IN 1..array_length(v_pairs, 1) LOOP
-		IF (length(v_def) - length(replace(v_def, v_pairs[i][1], '')))
-		   <> length(v_pairs[i][1]) THEN
-			RAISE EXCEPTION 'exam_record() does not read as expected (piece %)', i;
-		END IF;
-		v_def := replace(v_def, v_pairs[i][1], v_pairs[i][2]);
+		PERFORM migration_function_replace('exam_record(exam_entry[])',
+		                                   v_pairs[i][1], v_pairs[i][2]);
 	END LOOP;
-	EXECUTE v_def;
 END
 $$;
