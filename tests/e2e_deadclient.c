@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Rows in the roster: the merge has written as many clinicians (to be
@@ -42,34 +41,22 @@ static struct testlib_world w;
  * test fails (teardown), so that no merge is left waiting on it. */
 static PGconn *holder;
 
-static long
+/* The count SQL answers, on the test's own connection. */
+static long long
 count(const char *sql)
 {
-	char *v = testdb_value(w.db, sql);
-	long n = v ? strtol(v, NULL, 10) : -1;
-
-	free(v);
-	return n;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return testdb_llf(w.db, "%s", sql);
 }
 
 /* Seconds (up to LIMIT) until SQL counts 0, or LIMIT, polling every 50 ms. */
 static double
 until_none(const char *sql, double limit)
 {
-	double t0 = now();
+	double t0 = testlib_now();
 
-	while (count(sql) > 0 && now() - t0 < limit)
+	while (count(sql) > 0 && testlib_now() - t0 < limit)
 		usleep(50 * 1000);
-	return now() - t0;
+	return testlib_now() - t0;
 }
 
 static void
@@ -101,13 +88,13 @@ hold(const char *table)
 static double
 until_merge_waits(void)
 {
-	double t0 = now();
+	double t0 = testlib_now();
 
 	while (testdb_llf(w.db, "SELECT count(*) FROM pg_stat_activity"
 	    " WHERE state = 'active' AND query LIKE '%%import_roster_merge%%'"
 	    " AND %d = ANY (pg_blocking_pids(pid))",
 	    PQbackendPID(holder)) == 0) {
-		if (now() - t0 > 60)
+		if (testlib_now() - t0 > 60)
 			fail_msg("the merge did not come to wait for the "
 			    "test's lock within 60 s; running: %s",
 			    testdb_textf(w.db, "SELECT string_agg(left(query,"
@@ -116,7 +103,7 @@ until_merge_waits(void)
 			    " 'idle' AND pid <> pg_backend_pid()"));
 		usleep(50 * 1000);
 	}
-	return now() - t0;
+	return testlib_now() - t0;
 }
 
 static void
@@ -125,8 +112,8 @@ daemon_killed_mid_merge(void **state)
 	long rows = ROWS;
 	size_t len;
 	char *body = testlib_roster(rows, &len), *resp = NULL;
-	long clinicians = count("SELECT count(*) FROM clinicians");
-	long imports = count("SELECT count(*) FROM imports");
+	long long clinicians = count("SELECT count(*) FROM clinicians");
+	long long imports = count("SELECT count(*) FROM imports");
 	double waited, gone;
 	int fd, st;
 
@@ -177,8 +164,8 @@ client_gone_mid_merge(void **state)
 {
 	size_t len;
 	char *body = testlib_roster(ROWS, &len), *p, *resp = NULL;
-	long clinicians = count("SELECT count(*) FROM clinicians");
-	long imports = count("SELECT count(*) FROM imports");
+	long long clinicians = count("SELECT count(*) FROM clinicians");
+	long long imports = count("SELECT count(*) FROM imports");
 	double waited, gone;
 	int fd;
 
