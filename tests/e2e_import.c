@@ -455,6 +455,101 @@ results_in_sequence(void **state)
 	free(roster);
 }
 
+/* Asserts error I of REP: its line, column, value (NULL: none) and message. */
+static void
+error_is(json_t *rep, size_t i, long line, const char *column,
+    const char *value, const char *message)
+{
+	json_t *e = json_array_get(json_object_get(rep, "errors"), i);
+
+	if (e == NULL)
+		fail_msg("no error %zu in the report", i);
+	assert_int_equal(json_integer_value(json_object_get(e, "line")), line);
+	assert_string_equal(json_string_value(json_object_get(e, "column")),
+	    column);
+	if (value == NULL)
+		assert_true(json_is_null(json_object_get(e, "value")));
+	else
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "value")), value);
+	assert_string_equal(json_string_value(json_object_get(e, "message")),
+	    message);
+}
+
+/*
+ * Every refusal of the results sheet's own check, each with its column,
+ * value and message: a value C could not read, an unknown level, an
+ * unknown NPI, an unknown email, a second line for one sitting; and, once
+ * a sitting is recorded, another score for it.
+ */
+static void
+results_check_refusals(void **state)
+{
+	char *roster = fixture("roster_plain.csv");
+	const char *sheet =
+	    "npi,email,level,kind,score,max_score,taken_on\n"
+	    ",john.doe@example.org,DN1,written,50,100,2026-03-01\n"
+	    ",john.doe@example.org,dn1,written,55,100,2026-03-01\n"
+	    "1234567802,,DN1,written,70,100,2026-03-01\n"
+	    ",nobody@example.org,DN1,written,70,100,2026-03-01\n"
+	    "1234567893,,DN9,written,70,100,2026-03-01\n"
+	    "1234567893,,DN1,written,70,100,2026-02-30\n"
+	    "1234567893,,DN1,practical,70,100,2026-03-01\n";
+	json_t *rep;
+
+	(void)state;
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+	json_decref(rep);
+	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 5);
+	error_is(rep, 0, 3, "taken_on", "2026-03-01",
+	    "the same exam and date as line 2");
+	error_is(rep, 1, 4, "npi", "1234567802",
+	    "there is no clinician with NPI 1234567802");
+	error_is(rep, 2, 5, "email", "nobody@example.org",
+	    "there is no clinician with email 'nobody@example.org'");
+	error_is(rep, 3, 6, "level", "DN9",
+	    "there is no level 'DN9' (levels: DN1 Level 1, DN2 Level 2)");
+	error_is(rep, 4, 7, "taken_on", "2026-02-30",
+	    "'2026-02-30' is not a date (write YYYY-MM-DD)");
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
+
+	/* The good lines alone; then one of them again with another score. */
+	assert_int_equal(upload(grader, "kind=results&partial=true", sheet,
+	    &rep), 201);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    rep, "counts"), "created")), 2);
+	json_decref(rep);
+	assert_int_equal(upload(grader, "kind=results",
+	    "npi,email,level,kind,score,max_score,taken_on\n"
+	    "1234567893,,DN1,practical,70,100,2026-03-01\n"
+	    ",john.doe@example.org,DN1,written,60,100,2026-03-01\n", &rep),
+	    422);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1);
+	error_is(rep, 0, 3, "score", "60",
+	    "attempt 1 on 2026-03-01 is recorded with 50 of 100; amend it "
+	    "rather than import another score");
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM exam_results"), 2);
+
+	/* A roster line whose email is one clinician's, its NPI another's. */
+	char msg[200];
+	snprintf(msg, sizeof(msg), "the email belongs to clinician %ld, the NPI "
+	    "to clinician %ld", count("SELECT id FROM clinicians WHERE email = "
+	    "'john.doe@example.org'"), count("SELECT id FROM clinicians WHERE "
+	    "npi = '1234567893'"));
+	assert_int_equal(upload(admin, "kind=roster", "given_name,family_name,"
+	    "email,npi,profession,level,course_start,course_end\n"
+	    "John,Doe,john.doe@example.org,1234567893,MD,DN1,2026-01-10,"
+	    "2026-01-12\n", &rep), 422);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1);
+	error_is(rep, 0, 2, "email", "john.doe@example.org", msg);
+	json_decref(rep);
+	free(roster);
+}
+
 static void
 reimport_changes_nothing(void **state)
 {
@@ -695,6 +790,7 @@ main(void)
 		cmocka_unit_test(refused_inputs),
 		cmocka_unit_test(results_and_certificates),
 		cmocka_unit_test(results_in_sequence),
+		cmocka_unit_test(results_check_refusals),
 		cmocka_unit_test(reimport_changes_nothing),
 		cmocka_unit_test(dry_run_is_the_real_report),
 		cmocka_unit_test(partial_writes_the_good_rows),
