@@ -386,6 +386,42 @@ results_and_certificates(void **state)
 	free(results);
 }
 
+/* Asserts error I of REP: its line, column, value (NULL: none) and message. */
+static void
+error_is(json_t *rep, size_t i, long line, const char *column,
+    const char *value, const char *message)
+{
+	json_t *e = json_array_get(json_object_get(rep, "errors"), i);
+
+	if (e == NULL)
+		fail_msg("no error %zu in the report", i);
+	assert_int_equal(json_integer_value(json_object_get(e, "line")), line);
+	assert_string_equal(json_string_value(json_object_get(e, "column")),
+	    column);
+	if (value == NULL)
+		assert_true(json_is_null(json_object_get(e, "value")));
+	else
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "value")), value);
+	assert_string_equal(json_string_value(json_object_get(e, "message")),
+	    message);
+}
+
+/* Uploads SHEET in partial mode: its count of created results. */
+static long
+created_partial(const char *sheet)
+{
+	json_t *rep;
+	long n;
+
+	assert_int_equal(upload(grader, "kind=results&partial=true", sheet,
+	    &rep), 201);
+	n = (long)json_integer_value(json_object_get(json_object_get(rep,
+	    "counts"), "created"));
+	json_decref(rep);
+	return n;
+}
+
 /*
  * A sheet holding several attempts of one person: recorded in date order,
  * each meeting the rules with the earlier ones already in place -- the
@@ -411,24 +447,16 @@ results_in_sequence(void **state)
 	json_decref(rep);
 	/* all-or-nothing: two refusals, nothing written */
 	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
-	json_t *errors = json_object_get(rep, "errors");
-	assert_int_equal(json_array_size(errors), 2);
-	json_t *e0 = json_array_get(errors, 0), *e1 = json_array_get(errors, 1);
-	assert_int_equal(json_integer_value(json_object_get(e0, "line")), 5);
-	assert_string_equal(json_string_value(json_object_get(e0, "message")),
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 2);
+	error_is(rep, 0, 5, "kind", "written",
 	    "all 3 attempts at the written exam of Level 1 are used");
-	assert_int_equal(json_integer_value(json_object_get(e1, "line")), 7);
-	assert_string_equal(json_string_value(json_object_get(e1, "message")),
+	error_is(rep, 1, 7, "kind", "practical",
 	    "the practical exam of Level 1 is already passed (attempt 1)");
 	json_decref(rep);
 	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
 
 	/* partial: the three written attempts in date order, one practical */
-	assert_int_equal(upload(grader, "kind=results&partial=true", sheet,
-	    &rep), 201);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-	    rep, "counts"), "created")), 4);
-	json_decref(rep);
+	assert_int_equal(created_partial(sheet), 4);
 	char *v = testdb_value(db, "SELECT string_agg(attempt || ':' || "
 	    "taken_on || ':' || score, ' ' ORDER BY attempt) FROM exam_results "
 	    "WHERE kind = 'written'");
@@ -444,36 +472,11 @@ results_in_sequence(void **state)
 	    "score,max_score,taken_on\njohn.doe@example.org,DN1,written,50,100,"
 	    "2026-03-01\njohn.doe@example.org,DN1,written,90,100,2026-03-14\n",
 	    &rep), 422);
-	e0 = json_array_get(json_object_get(rep, "errors"), 0);
-	assert_int_equal(json_integer_value(json_object_get(e0, "line")), 3);
-	assert_string_equal(json_string_value(json_object_get(e0, "column")),
-	    "taken_on");
-	assert_string_equal(json_string_value(json_object_get(e0, "message")),
+	error_is(rep, 0, 3, "taken_on", "2026-03-14",
 	    "the next written attempt at Level 1 is allowed on or after "
 	    "2026-03-15");
 	json_decref(rep);
 	free(roster);
-}
-
-/* Asserts error I of REP: its line, column, value (NULL: none) and message. */
-static void
-error_is(json_t *rep, size_t i, long line, const char *column,
-    const char *value, const char *message)
-{
-	json_t *e = json_array_get(json_object_get(rep, "errors"), i);
-
-	if (e == NULL)
-		fail_msg("no error %zu in the report", i);
-	assert_int_equal(json_integer_value(json_object_get(e, "line")), line);
-	assert_string_equal(json_string_value(json_object_get(e, "column")),
-	    column);
-	if (value == NULL)
-		assert_true(json_is_null(json_object_get(e, "value")));
-	else
-		assert_string_equal(json_string_value(json_object_get(e,
-		    "value")), value);
-	assert_string_equal(json_string_value(json_object_get(e, "message")),
-	    message);
 }
 
 /*
@@ -517,11 +520,7 @@ results_check_refusals(void **state)
 	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
 
 	/* The good lines alone; then one of them again with another score. */
-	assert_int_equal(upload(grader, "kind=results&partial=true", sheet,
-	    &rep), 201);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-	    rep, "counts"), "created")), 2);
-	json_decref(rep);
+	assert_int_equal(created_partial(sheet), 2);
 	assert_int_equal(upload(grader, "kind=results",
 	    "npi,email,level,kind,score,max_score,taken_on\n"
 	    "1234567893,,DN1,practical,70,100,2026-03-01\n"
