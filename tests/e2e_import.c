@@ -386,6 +386,32 @@ results_and_certificates(void **state)
 	free(results);
 }
 
+/* An empty database but for roster_plain.csv's people and sessions. */
+static void
+reset_to_roster(void)
+{
+	char *roster = fixture("roster_plain.csv");
+	json_t *rep;
+
+	reset();
+	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
+	json_decref(rep);
+	free(roster);
+}
+
+/* Uploads results SHEET, which must be refused whole with N errors and
+ * write nothing: its report. */
+static json_t *
+refused_sheet(const char *sheet, size_t n)
+{
+	json_t *rep;
+
+	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), n);
+	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
+	return rep;
+}
+
 /* Asserts error I of REP: its line, column, value (NULL: none) and message. */
 static void
 error_is(json_t *rep, size_t i, long line, const char *column,
@@ -430,7 +456,6 @@ created_partial(const char *sheet)
 static void
 results_in_sequence(void **state)
 {
-	char *roster = fixture("roster_plain.csv");
 	const char *sheet =
 	    "email,level,kind,score,max_score,taken_on\n"
 	    "john.doe@example.org,DN1,written,50,100,2026-03-29\n"
@@ -442,18 +467,14 @@ results_in_sequence(void **state)
 	json_t *rep;
 
 	(void)state;
-	reset();
-	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
-	json_decref(rep);
+	reset_to_roster();
 	/* all-or-nothing: two refusals, nothing written */
-	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 2);
+	rep = refused_sheet(sheet, 2);
 	error_is(rep, 0, 5, "kind", "written",
 	    "all 3 attempts at the written exam of Level 1 are used");
 	error_is(rep, 1, 7, "kind", "practical",
 	    "the practical exam of Level 1 is already passed (attempt 1)");
 	json_decref(rep);
-	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
 
 	/* partial: the three written attempts in date order, one practical */
 	assert_int_equal(created_partial(sheet), 4);
@@ -465,18 +486,14 @@ results_in_sequence(void **state)
 	free(v);
 
 	/* a retake inside the 14-day wait, in one sheet */
-	reset();
-	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
-	json_decref(rep);
-	assert_int_equal(upload(grader, "kind=results", "email,level,kind,"
-	    "score,max_score,taken_on\njohn.doe@example.org,DN1,written,50,100,"
-	    "2026-03-01\njohn.doe@example.org,DN1,written,90,100,2026-03-14\n",
-	    &rep), 422);
+	reset_to_roster();
+	rep = refused_sheet("email,level,kind,score,max_score,taken_on\n"
+	    "john.doe@example.org,DN1,written,50,100,2026-03-01\n"
+	    "john.doe@example.org,DN1,written,90,100,2026-03-14\n", 1);
 	error_is(rep, 0, 3, "taken_on", "2026-03-14",
 	    "the next written attempt at Level 1 is allowed on or after "
 	    "2026-03-15");
 	json_decref(rep);
-	free(roster);
 }
 
 /*
@@ -488,7 +505,6 @@ results_in_sequence(void **state)
 static void
 results_check_refusals(void **state)
 {
-	char *roster = fixture("roster_plain.csv");
 	const char *sheet =
 	    "npi,email,level,kind,score,max_score,taken_on\n"
 	    ",john.doe@example.org,DN1,written,50,100,2026-03-01\n"
@@ -501,11 +517,8 @@ results_check_refusals(void **state)
 	json_t *rep;
 
 	(void)state;
-	reset();
-	assert_int_equal(upload(admin, "kind=roster", roster, &rep), 201);
-	json_decref(rep);
-	assert_int_equal(upload(grader, "kind=results", sheet, &rep), 422);
-	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 5);
+	reset_to_roster();
+	rep = refused_sheet(sheet, 5);
 	error_is(rep, 0, 3, "taken_on", "2026-03-01",
 	    "the same exam and date as line 2");
 	error_is(rep, 1, 4, "npi", "1234567802",
@@ -517,7 +530,6 @@ results_check_refusals(void **state)
 	error_is(rep, 4, 7, "taken_on", "2026-02-30",
 	    "'2026-02-30' is not a date (write YYYY-MM-DD)");
 	json_decref(rep);
-	assert_int_equal(count("SELECT count(*) FROM exam_results"), 0);
 
 	/* The good lines alone; then one of them again with another score. */
 	assert_int_equal(created_partial(sheet), 2);
@@ -546,7 +558,6 @@ results_check_refusals(void **state)
 	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 1);
 	error_is(rep, 0, 2, "email", "john.doe@example.org", msg);
 	json_decref(rep);
-	free(roster);
 }
 
 static void
