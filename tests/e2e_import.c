@@ -544,9 +544,17 @@ results_check_refusals(void **state)
 	    "rather than import another score");
 	json_decref(rep);
 	assert_int_equal(count("SELECT count(*) FROM exam_results"), 2);
+}
 
-	/* A roster line whose email is one clinician's, its NPI another's. */
+/* A roster line whose email is one clinician's and its NPI another's. */
+static void
+roster_email_and_npi_of_two(void **state)
+{
 	char msg[200];
+	json_t *rep;
+
+	(void)state;
+	reset_to_roster();
 	snprintf(msg, sizeof(msg), "the email belongs to clinician %ld, the NPI "
 	    "to clinician %ld", count("SELECT id FROM clinicians WHERE email = "
 	    "'john.doe@example.org'"), count("SELECT id FROM clinicians WHERE "
@@ -801,6 +809,7 @@ main(void)
 		cmocka_unit_test(results_and_certificates),
 		cmocka_unit_test(results_in_sequence),
 		cmocka_unit_test(results_check_refusals),
+		cmocka_unit_test(roster_email_and_npi_of_two),
 		cmocka_unit_test(reimport_changes_nothing),
 		cmocka_unit_test(dry_run_is_the_real_report),
 		cmocka_unit_test(partial_writes_the_good_rows),
