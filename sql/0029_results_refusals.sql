@@ -11,7 +11,8 @@
 -- return them, only to keep the few refused.  P_REFUSED_ONLY skips that:
 -- the same verdicts, the same rows written, the same certificates
 -- issued, and only the refused lines returned (their certificate is
--- always NULL).
+-- always NULL).  At a million lines the certificates' statement took
+-- 12.3-13.2 s where it took 14.0-15.0 s with the join.
 --
 -- The function is redefined from its own text in the catalog
 -- (migration_function_replace(), sql/0026): first a copy that takes the
@@ -65,8 +66,9 @@ SELECT migration_function_replace('import_results_merge(bigint)',
 -- Its question "what is recorded for this sitting" was asked only of the
 -- first good line of each sitting, by a filter on a CTE's columns, which
 -- have no statistics: planned for 1 line in 600, it probed exam_results
--- once per line, a million times for a million-line sheet (2.4 s, of an
--- empty table).  Now every line asks it, and the join is planned for
+-- once per line, a million times for a million-line sheet (about 1.4 s
+-- of a 10.8 s statement, and that of an empty table; a full one would
+-- have been read by index a million times).  Now every line asks it, and the join is planned for
 -- what the sheet holds; the answers of the lines it does not concern
 -- (refused already, or a later line of the same sitting) are never read.
 -- Knowing the answers before the windows, the first line of each sitting
@@ -74,7 +76,10 @@ SELECT migration_function_replace('import_results_merge(bigint)',
 -- kind, the date, the line), so the rows are sorted once where they were
 -- sorted twice: a generation is the count of new lines so far in that
 -- order, which is the row number among them the check counted before.
--- The same verdicts, generations and outcomes.
+-- The same verdicts, generations and outcomes (compared row by row with
+-- the check before it on two random 390,000-line sheets against 200,000
+-- recorded results: every refusal, generations 1 to 3).  At a million
+-- lines the statement took 8.8 s where it took 10.8 s.
 SELECT migration_function_replace('import_results_check()',
 $old$	), c AS (
 		SELECT b.*, min(b.line) FILTER (WHERE b.e IS NULL)
