@@ -11,8 +11,9 @@
  * a delivery given up after notify_max_attempts and the endpoint disabled
  * after notify_disable_after failures in a row, then enabled and replayed;
  * the daily sweep twice queues each expiry notice once, on the exact
- * boundaries (90, 30, 7 days; expired); two daemons sweep once and deliver
- * each delivery once; a private address is refused unless allowed; the
+ * boundaries (90, 30, 7 days; expired); a delivery round reads what it
+ * can send, not the backlog; two daemons sweep once and deliver each
+ * delivery once; a private address is refused unless allowed; the
  * admin routes and `certrack webhooks`.
  */
 #include <arpa/inet.h>
@@ -746,6 +747,66 @@ notice_of(PGconn *db, long long id, const char *want)
 	free(got);
 }
 
+/* Rows of notify_deliveries this transaction has read so far. */
+static long long
+deliveries_read(PGconn *db)
+{
+	return testdb_llf(db, "SELECT coalesce(seq_tup_read, 0)"
+	    " + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+	    " WHERE relname = 'notify_deliveries'");
+}
+
+/*
+ * A delivery round reads what it can send, not the backlog: 5,000 emails
+ * pending where no daemon has SMTP (each certificate issued queues one)
+ * and 2,000 delivered webhooks are not read by a claim without email (it
+ * read all of them, every round, before sql/0030), which still claims the
+ * one due webhook; with email it claims the oldest emails first, in
+ * order, reading about as many rows as it claims.
+ */
+static void
+claim_reads_what_it_can_send(void **state)
+{
+	char *conninfo, *v;
+	PGconn *db = testdb_migrated("e2e_notify_claim", &conninfo);
+
+	(void)state;
+	testdb_exec_ok(db, "INSERT INTO notify_events (kind, payload)"
+	    " SELECT 'certificate.issued', '{}' FROM generate_series(1, 7000)");
+	testdb_exec_ok(db, "INSERT INTO webhook_endpoints (url, secret) VALUES"
+	    " ('http://127.0.0.1:9/hook', repeat('s', 32))");
+	testdb_exec_ok(db, "INSERT INTO notify_deliveries (event_id, channel,"
+	    " recipient) SELECT id, 'email', 'p' || id || '@example.org'"
+	    " FROM notify_events WHERE id <= 5000 ORDER BY id");
+	testdb_exec_ok(db, "INSERT INTO notify_deliveries (event_id, channel,"
+	    " endpoint_id, status, delivered_at) SELECT id, 'webhook', 1,"
+	    " 'delivered', now() FROM notify_events WHERE id > 5000 ORDER BY id");
+	testdb_exec_ok(db, "INSERT INTO notify_deliveries (event_id, channel,"
+	    " endpoint_id) VALUES (7000, 'webhook', 1)");
+
+	testdb_exec_ok(db, "BEGIN");
+	v = testdb_value(db, "SELECT string_agg(channel || ':' || attempt, ',')"
+	    " FROM notify_claim(10, false, 60000)");
+	assert_string_equal(v, "webhook:1");
+	free(v);
+	if (deliveries_read(db) > 10)
+		fail_msg("a claim without email read %lld deliveries",
+		    deliveries_read(db));
+	testdb_exec_ok(db, "ROLLBACK");
+
+	testdb_exec_ok(db, "BEGIN");
+	v = testdb_value(db, "SELECT string_agg(recipient, ',' ORDER BY id)"
+	    " FROM notify_claim(3, true, 60000)");
+	assert_string_equal(v, "p1@example.org,p2@example.org,p3@example.org");
+	free(v);
+	if (deliveries_read(db) > 20)
+		fail_msg("a claim of 3 read %lld deliveries", deliveries_read(db));
+	testdb_exec_ok(db, "ROLLBACK");
+
+	PQfinish(db);
+	free(conninfo);
+}
+
 static void
 sweep_boundaries_once(void **state)
 {
@@ -972,6 +1033,7 @@ main(void)
 		cmocka_unit_test(issued_once_signed_and_emailed),
 		cmocka_unit_test(retried_given_up_disabled_replayed),
 		cmocka_unit_test(webhook_refusals),
+		cmocka_unit_test(claim_reads_what_it_can_send),
 		cmocka_unit_test(sweep_boundaries_once),
 		cmocka_unit_test(two_daemons_one_sweep),
 		cmocka_unit_test(cli_webhooks),
