@@ -167,9 +167,15 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 
 # The migrations are compiled into the daemon, so an installed certrackd
 # needs no path to find them (a --migrations DIR override reads a folder).
-$(BUILD)/embedded_sql.c: $(SQL_FILES) scripts/embed-sql | $(BUILD)/.flags
+# Their list is a prerequisite too: a migration removed or renamed makes no
+# file newer, and was left compiled in.
+$(BUILD)/embedded_sql.c: $(SQL_FILES) $(BUILD)/.sql-files scripts/embed-sql | $(BUILD)/.flags
 	$(call say,GEN,$@)
 	$(Q)scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/.sql-files: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(SQL_FILES)' | cmp -s - $@ || echo '$(SQL_FILES)' > $@
 
 $(BUILD)/embedded_sql.o: $(BUILD)/embedded_sql.c
 	$(call say,CC,$<)
