@@ -29,46 +29,39 @@ CREATE INDEX notify_deliveries_due_email ON notify_deliveries
 -- The claim was the one reader of the index of every pending delivery.
 DROP INDEX notify_deliveries_due;
 
-CREATE OR REPLACE FUNCTION notify_claim(p_limit int, p_email boolean,
-                                        p_lease_ms int)
-RETURNS TABLE (id bigint, channel text, attempt int, kind text, body text,
-               url text, secret text, recipient text, subject text,
-               email_body text)
-LANGUAGE sql VOLATILE
-AS $$
-	WITH hooks AS (
-		SELECT d.id, d.next_attempt_at FROM notify_deliveries d
-		  JOIN webhook_endpoints w ON w.id = d.endpoint_id
-		 WHERE d.status = 'pending' AND d.channel = 'webhook'
-		   AND d.next_attempt_at <= now() AND w.disabled_at IS NULL
-		 ORDER BY d.next_attempt_at, d.id
-		 LIMIT p_limit
-		   FOR UPDATE OF d SKIP LOCKED
-	), mails AS (
-		SELECT d.id, d.next_attempt_at FROM notify_deliveries d
-		 WHERE p_email AND d.status = 'pending' AND d.channel = 'email'
-		   AND d.next_attempt_at <= now()
-		 ORDER BY d.next_attempt_at, d.id
-		 LIMIT p_limit
-		   FOR UPDATE OF d SKIP LOCKED
-	), due AS (
-		SELECT c.id FROM (SELECT * FROM hooks UNION ALL SELECT * FROM mails) c
-		 ORDER BY c.next_attempt_at, c.id
-		 LIMIT p_limit
-	), upd AS (
-		UPDATE notify_deliveries d
-		   SET attempts = d.attempts + 1, last_attempt_at = now(),
-		       next_attempt_at = now() + p_lease_ms * interval '1 millisecond'
-		 WHERE d.id = ANY (ARRAY(SELECT due.id FROM due))
-		RETURNING d.*
-	)
-	SELECT u.id, u.channel, u.attempts, e.kind,
-	       jsonb_build_object('id', e.id, 'type', e.kind,
-	                          'created_at', e.created_at,
-	                          'data', e.payload)::text,
-	       w.url, w.secret, u.recipient, u.email_subject, u.email_body
-	  FROM upd u
-	  JOIN notify_events e ON e.id = u.event_id
-	  LEFT JOIN webhook_endpoints w ON w.id = u.endpoint_id
-	 ORDER BY u.id
-$$;
+-- The function is redefined from its own text in the catalog
+-- (migration_function_replace(), sql/0026), each piece found exactly once.
+SELECT migration_function_replace('notify_claim(int, boolean, int)',
+	E'\tWITH due AS (\n'
+	|| E'\t\tSELECT d.id FROM notify_deliveries d\n'
+	|| E'\t\t  LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id\n'
+	|| E'\t\t WHERE d.status = ''pending'' AND d.next_attempt_at <= now()\n'
+	|| E'\t\t   AND ((d.channel = ''webhook'' AND w.disabled_at IS NULL)\n'
+	|| E'\t\t        OR (d.channel = ''email'' AND p_email))\n'
+	|| E'\t\t ORDER BY d.next_attempt_at, d.id\n'
+	|| E'\t\t LIMIT p_limit\n'
+	|| E'\t\t   FOR UPDATE OF d SKIP LOCKED\n'
+	|| E'\t), upd AS (\n',
+	E'\tWITH hooks AS (\n'
+	|| E'\t\tSELECT d.id, d.next_attempt_at FROM notify_deliveries d\n'
+	|| E'\t\t  JOIN webhook_endpoints w ON w.id = d.endpoint_id\n'
+	|| E'\t\t WHERE d.status = ''pending'' AND d.channel = ''webhook''\n'
+	|| E'\t\t   AND d.next_attempt_at <= now() AND w.disabled_at IS NULL\n'
+	|| E'\t\t ORDER BY d.next_attempt_at, d.id\n'
+	|| E'\t\t LIMIT p_limit\n'
+	|| E'\t\t   FOR UPDATE OF d SKIP LOCKED\n'
+	|| E'\t), mails AS (\n'
+	|| E'\t\tSELECT d.id, d.next_attempt_at FROM notify_deliveries d\n'
+	|| E'\t\t WHERE p_email AND d.status = ''pending'' AND d.channel = ''email''\n'
+	|| E'\t\t   AND d.next_attempt_at <= now()\n'
+	|| E'\t\t ORDER BY d.next_attempt_at, d.id\n'
+	|| E'\t\t LIMIT p_limit\n'
+	|| E'\t\t   FOR UPDATE OF d SKIP LOCKED\n'
+	|| E'\t), due AS (\n'
+	|| E'\t\tSELECT c.id FROM (SELECT * FROM hooks UNION ALL SELECT * FROM mails) c\n'
+	|| E'\t\t ORDER BY c.next_attempt_at, c.id\n'
+	|| E'\t\t LIMIT p_limit\n'
+	|| E'\t), upd AS (\n');
+SELECT migration_function_replace('notify_claim(int, boolean, int)',
+	E'\t\t  FROM due WHERE d.id = due.id\n',
+	E'\t\t WHERE d.id = ANY (ARRAY(SELECT due.id FROM due))\n');

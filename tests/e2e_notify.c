@@ -756,6 +756,23 @@ deliveries_read(PGconn *db)
 	    " WHERE relname = 'notify_deliveries'");
 }
 
+/* In a transaction of its own, SELECT answers WANT, having read at most
+ * MAX_READ deliveries. */
+static void
+claim_answers(PGconn *db, const char *select, const char *want,
+    long long max_read)
+{
+	char *v;
+
+	testdb_exec_ok(db, "BEGIN");
+	v = testdb_value(db, select);
+	assert_string_equal(v, want);
+	free(v);
+	if (deliveries_read(db) > max_read)
+		fail_msg("%s: read %lld deliveries", select, deliveries_read(db));
+	testdb_exec_ok(db, "ROLLBACK");
+}
+
 /*
  * A delivery round reads what it can send, not the backlog: 5,000 emails
  * pending where no daemon has SMTP (each certificate issued queues one)
@@ -767,7 +784,7 @@ deliveries_read(PGconn *db)
 static void
 claim_reads_what_it_can_send(void **state)
 {
-	char *conninfo, *v;
+	char *conninfo;
 	PGconn *db = testdb_migrated("e2e_notify_claim", &conninfo);
 
 	(void)state;
@@ -784,24 +801,11 @@ claim_reads_what_it_can_send(void **state)
 	testdb_exec_ok(db, "INSERT INTO notify_deliveries (event_id, channel,"
 	    " endpoint_id) VALUES (7000, 'webhook', 1)");
 
-	testdb_exec_ok(db, "BEGIN");
-	v = testdb_value(db, "SELECT string_agg(channel || ':' || attempt, ',')"
-	    " FROM notify_claim(10, false, 60000)");
-	assert_string_equal(v, "webhook:1");
-	free(v);
-	if (deliveries_read(db) > 10)
-		fail_msg("a claim without email read %lld deliveries",
-		    deliveries_read(db));
-	testdb_exec_ok(db, "ROLLBACK");
-
-	testdb_exec_ok(db, "BEGIN");
-	v = testdb_value(db, "SELECT string_agg(recipient, ',' ORDER BY id)"
-	    " FROM notify_claim(3, true, 60000)");
-	assert_string_equal(v, "p1@example.org,p2@example.org,p3@example.org");
-	free(v);
-	if (deliveries_read(db) > 20)
-		fail_msg("a claim of 3 read %lld deliveries", deliveries_read(db));
-	testdb_exec_ok(db, "ROLLBACK");
+	claim_answers(db, "SELECT string_agg(channel || ':' || attempt, ',')"
+	    " FROM notify_claim(10, false, 60000)", "webhook:1", 10);
+	claim_answers(db, "SELECT string_agg(recipient, ',' ORDER BY id)"
+	    " FROM notify_claim(3, true, 60000)",
+	    "p1@example.org,p2@example.org,p3@example.org", 20);
 
 	PQfinish(db);
 	free(conninfo);
