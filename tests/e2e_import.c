@@ -772,6 +772,62 @@ daemon_killed_mid_upload(void **state)
 	free(body);
 }
 
+/*
+ * What the roster's merge asks of enrollment_create() (sql/0031): its
+ * refused-only form answers exactly the refused entries of the full
+ * form, in the same words, and writes the same rows.  On a database of
+ * its own: clinician 3 already in DN1, no clinician 99, clinician 2 not
+ * certified in DN1 for DN2.
+ */
+static void
+enroll_refused_only_is_the_refused(void **state)
+{
+	static const char *const entries = "ARRAY[ROW(2, 1, 1, NULL,"
+	    " current_date - 1), ROW(3, 3, 1, NULL, NULL), ROW(4, 99, 1, NULL,"
+	    " NULL), ROW(5, 2, 2, NULL, NULL), ROW(6, 2, 1, NULL, NULL)]"
+	    "::enroll_entry[]";
+	static const char *const refused = "3:already_enrolled:clinician 3"
+	    " already has a live enrollment in DN1 (enrollment 1, enrolled),"
+	    "4:unknown_clinician:there is no clinician 99,"
+	    "5:prerequisite_missing:Level 2 requires Level 1 to be certified"
+	    " first";
+	char *ci, *v;
+	PGconn *c = testdb_migrated("e2e_import_enroll", &ci);
+
+	(void)state;
+	testdb_exec_ok(c, "INSERT INTO clinicians (email, given_name,"
+	    " family_name, profession_code) VALUES ('a@example.org', 'A', 'A',"
+	    " 'PT'), ('b@example.org', 'B', 'B', 'PT'), ('c@example.org', 'C',"
+	    " 'C', 'PT')");
+	testdb_exec_ok(c, "SELECT enrollment_create(ARRAY[ROW(1, 3, 1, NULL,"
+	    " NULL)]::enroll_entry[])");
+	for (int only = 0; only <= 1; only++) {
+		testdb_exec_ok(c, "BEGIN");
+		v = testdb_textf(c, "SELECT string_agg(line || ':' || coalesce("
+		    "code || ':' || detail, 'written'), ',' ORDER BY line) FROM"
+		    " enrollment_create(%s, false, %s)", entries,
+		    only ? "true" : "false");
+		if (only)
+			assert_string_equal(v, refused);
+		else
+			assert_string_equal(v, "2:written,"
+			    "3:already_enrolled:clinician 3 already has a live"
+			    " enrollment in DN1 (enrollment 1, enrolled),"
+			    "4:unknown_clinician:there is no clinician 99,"
+			    "5:prerequisite_missing:Level 2 requires Level 1 to"
+			    " be certified first,6:written");
+		free(v);
+		v = testdb_value(c, "SELECT string_agg(clinician_id || ':' ||"
+		    " level_id || ':' || status, ',' ORDER BY id) FROM"
+		    " enrollments");
+		assert_string_equal(v, "3:1:enrolled,1:1:completed,2:1:enrolled");
+		free(v);
+		testdb_exec_ok(c, "ROLLBACK");
+	}
+	PQfinish(c);
+	free(ci);
+}
+
 static void
 size_limit(void **state)
 {
@@ -815,6 +871,7 @@ main(void)
 		cmocka_unit_test(partial_writes_the_good_rows),
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(client_goes_away_mid_upload),
+		cmocka_unit_test(enroll_refused_only_is_the_refused),
 		cmocka_unit_test(size_limit),
 		cmocka_unit_test(daemon_killed_mid_upload),
 	};
