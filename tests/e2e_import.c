@@ -828,6 +828,94 @@ enroll_refused_only_is_the_refused(void **state)
 	free(ci);
 }
 
+/* Uploads BODY as KIND with TOKEN, which must be taken (201) with COUNTS,
+ * "created/updated/unchanged/failed". */
+static void
+imported_with(const char *token, const char *kind, const char *body,
+    const char *counts)
+{
+	json_t *rep, *c;
+	char got[100];
+
+	assert_int_equal(upload(token, kind, body, &rep), 201);
+	c = json_object_get(rep, "counts");
+	snprintf(got, sizeof(got), "%lld/%lld/%lld/%lld",
+	    (long long)json_integer_value(json_object_get(c, "created")),
+	    (long long)json_integer_value(json_object_get(c, "updated")),
+	    (long long)json_integer_value(json_object_get(c, "unchanged")),
+	    (long long)json_integer_value(json_object_get(c, "failed")));
+	assert_string_equal(got, counts);
+	json_decref(rep);
+}
+
+/*
+ * A merge of 50,000 good rows or more plans each statement once, for any
+ * number of rows, joining by hash (sql/0033): import_plans_begin() sets
+ * those plans from that number on and not below (rows with an error do
+ * not count), and import_plans_end() sets back what it found.  A roster
+ * and a results sheet of 50,000 rows then go through merges so planned
+ * with the reports a small file gets: all created; a line exam_record()
+ * refuses named on its line, and nothing written; the same files again,
+ * all unchanged.
+ */
+static void
+large_merge_plans(void **state)
+{
+	static const char *const settings = "SELECT import_plans_begin()::text"
+	    " || ' ' || current_setting('plan_cache_mode') || ' ' ||"
+	    " current_setting('enable_nestloop')";
+	size_t len, cap = 50000 * 64 + 200, used;
+	char *roster = testlib_roster(50000, &len), *sheet = malloc(cap), *v,
+	    *id, msg[100];
+	json_t *rep;
+
+	(void)state;
+	reset();
+	testdb_exec_ok(db, "BEGIN");
+	testdb_exec_ok(db, "SELECT import_staging_create('results')");
+	testdb_exec_ok(db, "INSERT INTO import_rows (line)"
+	    " SELECT generate_series(1, 49999)");
+	v = testdb_value(db, settings);
+	assert_string_equal(v, "{auto,on} auto on");
+	free(v);
+	testdb_exec_ok(db, "INSERT INTO import_rows (line) VALUES (50000)");
+	v = testdb_value(db, settings);
+	assert_string_equal(v, "{auto,on} force_generic_plan off");
+	free(v);
+	testdb_exec_ok(db, "SELECT import_plans_end('{auto,on}')");
+	testdb_exec_ok(db, "UPDATE import_rows SET err_message = 'bad'"
+	    " WHERE line = 1");
+	v = testdb_value(db, settings);
+	assert_string_equal(v, "{auto,on} auto on");
+	free(v);
+	testdb_exec_ok(db, "ROLLBACK");
+
+	imported_with(admin, "kind=roster", roster, "50000/0/0/0");
+	used = (size_t)snprintf(sheet, cap,
+	    "email,level,kind,score,max_score,taken_on\n");
+	for (long i = 0; i < 50000; i++)
+		used += (size_t)snprintf(sheet + used, cap - used,
+		    "person%ld@example.org,DN1,written,80,100,2025-06-02\n", i);
+	/* line 50,002: enrolled in DN1 only */
+	snprintf(sheet + used, cap - used,
+	    "person7@example.org,DN2,written,80,100,2025-06-02\n");
+	rep = refused_sheet(sheet, 1);
+	id = testdb_value(db, "SELECT id FROM clinicians"
+	    " WHERE email = 'person7@example.org'");
+	snprintf(msg, sizeof(msg), "clinician %s is not enrolled in Level 2",
+	    id);
+	error_is(rep, 0, 50002, "level", "DN2", msg);
+	json_decref(rep);
+	sheet[used] = '\0';
+	imported_with(grader, "kind=results", sheet, "50000/0/0/0");
+	assert_int_equal(count("SELECT count(*) FROM exam_results"), 50000);
+	imported_with(grader, "kind=results", sheet, "0/0/50000/0");
+	imported_with(admin, "kind=roster", roster, "0/0/50000/0");
+	free(id);
+	free(sheet);
+	free(roster);
+}
+
 static void
 size_limit(void **state)
 {
@@ -872,6 +960,7 @@ main(void)
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(client_goes_away_mid_upload),
 		cmocka_unit_test(enroll_refused_only_is_the_refused),
+		cmocka_unit_test(large_merge_plans),
 		cmocka_unit_test(size_limit),
 		cmocka_unit_test(daemon_killed_mid_upload),
 	};
