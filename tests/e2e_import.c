@@ -916,6 +916,39 @@ large_merge_plans(void **state)
 	free(roster);
 }
 
+/*
+ * A roster's new course session takes its instructor from the first line
+ * that names the session (sql/0034 finds that line by hash): two lines of
+ * one session in Austin, two of one without a location (grouped
+ * together, as one session), one of a session in Boston with no end date
+ * and no instructor; the sessions made in key order.
+ */
+static void
+session_instructor_of_first_line(void **state)
+{
+	const char *roster =
+	    "given_name,family_name,email,profession,level,course_start,"
+	    "course_end,location,instructor\n"
+	    "A,A,a@example.org,PT,DN1,2025-03-01,2025-03-03,Austin,Ann First\n"
+	    "B,B,b@example.org,PT,DN1,2025-03-01,2025-03-03,Austin,Bob Later\n"
+	    "C,C,c@example.org,PT,DN1,2025-03-01,2025-03-03,,Cy First\n"
+	    "D,D,d@example.org,PT,DN1,2025-03-01,2025-03-03,,Di Later\n"
+	    "E,E,e@example.org,PT,DN1,2025-04-01,,Boston,\n";
+	char *v;
+
+	(void)state;
+	reset();
+	imported_with(admin, "kind=roster", roster, "5/0/0/0");
+	v = testdb_value(db, "SELECT string_agg(starts_on || '/' || ends_on"
+	    " || '/' || coalesce(location, '-') || '/' || coalesce(instructor,"
+	    " '-'), ',' ORDER BY id) FROM course_sessions");
+	assert_string_equal(v, "2025-03-01/2025-03-03/Austin/Ann First,"
+	    "2025-03-01/2025-03-03/-/Cy First,2025-04-01/2025-04-01/Boston/-");
+	free(v);
+	assert_int_equal(count("SELECT count(DISTINCT session_id) FROM"
+	    " enrollments"), 3);
+}
+
 static void
 size_limit(void **state)
 {
@@ -961,6 +994,7 @@ main(void)
 		cmocka_unit_test(client_goes_away_mid_upload),
 		cmocka_unit_test(enroll_refused_only_is_the_refused),
 		cmocka_unit_test(large_merge_plans),
+		cmocka_unit_test(session_instructor_of_first_line),
 		cmocka_unit_test(size_limit),
 		cmocka_unit_test(daemon_killed_mid_upload),
 	};
