@@ -568,6 +568,55 @@ roster_email_and_npi_of_two(void **state)
 	json_decref(rep);
 }
 
+/*
+ * The roster check's questions about several lines: a person and level
+ * twice (by email, any case), an NPI and level twice, an NPI with two
+ * emails (the line with the second email names the first one's line; a
+ * later line with the first email names the second's), and an NPI other
+ * than the one the clinician has.  Each on its line, the lines between
+ * them good, the file refused whole.
+ */
+static void
+roster_checks_across_lines(void **state)
+{
+	char msg[200];
+	json_t *rep;
+
+	(void)state;
+	reset_to_roster();
+	snprintf(msg, sizeof(msg), "clinician %ld (jane.roe@example.org) has "
+	    "NPI 1234567893 already", count("SELECT id FROM clinicians WHERE "
+	    "email = 'jane.roe@example.org'"));
+	assert_int_equal(upload(admin, "kind=roster", "given_name,family_name,"
+	    "email,npi,profession,level\n"
+	    "Ann,Lee,ann@example.org,1000000012,PT,DN1\n"           /* 2 */
+	    "Ann,Lee,ann.lee@example.org,1000000012,PT,DN2\n"       /* 3 */
+	    "Bo,Kim,bo@example.org,,PT,DN1\n"                       /* 4 */
+	    "Bo,Kim,BO@example.org,,PT,DN1\n"                       /* 5 */
+	    "Cy,Ray,cy@example.org,1000000053,PT,DN1\n"             /* 6 */
+	    "Cy,Ray,cy.ray@example.org,1000000053,PT,DN1\n"         /* 7 */
+	    "Di,Fox,di@example.org,1000000061,PT,DN1\n"             /* 8 */
+	    "Di,Fox,di2@example.org,,PT,DN1\n"                      /* 9 */
+	    "Di,Fox,di2@example.org,1000000061,PT,DN1\n"            /* 10 */
+	    "Di,Fox,di@example.org,1000000061,PT,DN2\n"             /* 11 */
+	    "Jane,Roe,jane.roe@example.org,1000000111,PT,DN1\n"     /* 12 */
+	    "Ed,Yu,ed@example.org,1000000152,PT,DN1\n", &rep), 422);  /* 13 */
+	assert_int_equal(json_array_size(json_object_get(rep, "errors")), 6);
+	error_is(rep, 0, 3, "email", "ann.lee@example.org",
+	    "NPI 1000000012 has another email on line 2");
+	error_is(rep, 1, 5, "email", "BO@example.org",
+	    "the same person and level as line 4");
+	error_is(rep, 2, 7, "npi", "1000000053",
+	    "the same NPI and level as line 6");
+	error_is(rep, 3, 10, "email", "di2@example.org",
+	    "the same person and level as line 9");
+	error_is(rep, 4, 11, "email", "di@example.org",
+	    "NPI 1000000061 has another email on line 10");
+	error_is(rep, 5, 12, "npi", "1000000111", msg);
+	json_decref(rep);
+	assert_int_equal(count("SELECT count(*) FROM clinicians"), 2);
+}
+
 static void
 reimport_changes_nothing(void **state)
 {
@@ -987,6 +1036,7 @@ main(void)
 		cmocka_unit_test(results_in_sequence),
 		cmocka_unit_test(results_check_refusals),
 		cmocka_unit_test(roster_email_and_npi_of_two),
+		cmocka_unit_test(roster_checks_across_lines),
 		cmocka_unit_test(reimport_changes_nothing),
 		cmocka_unit_test(dry_run_is_the_real_report),
 		cmocka_unit_test(partial_writes_the_good_rows),
