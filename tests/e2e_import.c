@@ -139,13 +139,14 @@ teardown(void **state)
 	return testlib_world_down(&w) == 0 ? 0 : -1;
 }
 
-/* Forget every clinician, enrollment, result and certificate. */
+/* Forget every clinician, enrollment, result, CE activity and certificate. */
 static void
 reset(void)
 {
 	testdb_exec_ok(db, "ALTER TABLE exam_results DISABLE TRIGGER "
 	    "exam_results_append_only");
-	testdb_exec_ok(db, "DELETE FROM certificates; DELETE FROM exam_results; "
+	testdb_exec_ok(db, "DELETE FROM ce_activities; "
+	    "DELETE FROM certificates; DELETE FROM exam_results; "
 	    "DELETE FROM enrollments; DELETE FROM course_sessions; "
 	    "DELETE FROM clinicians");
 	testdb_exec_ok(db, "ALTER TABLE exam_results ENABLE TRIGGER "
@@ -960,6 +961,21 @@ large_merge_plans(void **state)
 	assert_int_equal(count("SELECT count(*) FROM exam_results"), 50000);
 	imported_with(grader, "kind=results", sheet, "0/0/50000/0");
 	imported_with(admin, "kind=roster", roster, "0/0/50000/0");
+
+	/* A CE file as large, through its merge's generic plans. */
+	used = (size_t)snprintf(sheet, cap, "email,title,completed_on,hours\n");
+	for (long i = 0; i < 50000; i++)
+		used += (size_t)snprintf(sheet + used, cap - used,
+		    "person%ld@example.org,Course %ld,2025-07-01,2\n", i, i);
+	imported_with(admin, "kind=ce", sheet, "50000/0/0/0");
+	assert_int_equal(count("SELECT count(*) FROM ce_activities"), 50000);
+	imported_with(admin, "kind=ce", sheet, "0/0/50000/0");
+	/* Every merge takes the plans, and sets them back. */
+	assert_int_equal(count("SELECT count(*) FROM pg_proc WHERE proname IN"
+	    " ('import_roster_merge', 'import_results_merge',"
+	    " 'import_ce_merge') AND prosrc LIKE"
+	    " '%v_plans text[] := import_plans_begin();%' AND prosrc LIKE"
+	    " '%PERFORM import_plans_end(v_plans);%END%'"), 3);
 	free(id);
 	free(sheet);
 	free(roster);
