@@ -906,7 +906,8 @@ imported_with(const char *token, const char *kind, const char *body,
  * and a results sheet of 50,000 rows then go through merges so planned
  * with the reports a small file gets: all created; a line exam_record()
  * refuses named on its line, and nothing written; the same files again,
- * all unchanged.  A CE file of 50,000 activities the same (sql/0036), and
+ * all unchanged; the results written in the order of their indexes
+ * (sql/0037).  A CE file of 50,000 activities the same (sql/0036), and
  * each of the three merges calls both helpers.
  */
 static void
@@ -958,8 +959,20 @@ large_merge_plans(void **state)
 	error_is(rep, 0, 50002, "level", "DN2", msg);
 	json_decref(rep);
 	sheet[used] = '\0';
+	/* the enrollments out of the clinicians' order, as a year of updates
+	 * leaves them: every other one moved to the end of the table */
+	testdb_exec_ok(db, "UPDATE enrollments SET session_id = session_id"
+	    " WHERE clinician_id % 2 = 0");
+	assert_true(count("SELECT count(*) FROM (SELECT clinician_id <"
+	    " lag(clinician_id) OVER (ORDER BY ctid) AS back FROM enrollments) e"
+	    " WHERE back") > 0);
 	imported_with(grader, "kind=results", sheet, "50000/0/0/0");
 	assert_int_equal(count("SELECT count(*) FROM exam_results"), 50000);
+	/* written in their indexes' order, not the enrollments' (sql/0037):
+	 * each id greater than the one before it by clinician and level */
+	assert_int_equal(count("SELECT count(*) FROM (SELECT id < lag(id) OVER"
+	    " (ORDER BY clinician_id, level_id, kind, attempt) AS back"
+	    " FROM exam_results) r WHERE back"), 0);
 	imported_with(grader, "kind=results", sheet, "0/0/50000/0");
 	imported_with(admin, "kind=roster", roster, "0/0/50000/0");
 
